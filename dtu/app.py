@@ -1,0 +1,120 @@
+"""`create_twin_app(spec, settings)`: a twin's FastAPI app, with everything the core adds.
+
+Order of the layers, outermost first: `TwinMiddleware` (faults, journal, body limit, last
+resort errors), FastAPI's exception handlers (every one renders through the twin's
+`ErrorAdapter`), the control plane under `/_dtu`, then the twin's own routers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from dtu import __version__
+from dtu.admin.router import ControlError
+from dtu.admin.router import router as control_router
+from dtu.errors import RequestFacts, TwinError
+from dtu.faults.middleware import TwinMiddleware
+from dtu.runtime import TwinRuntime
+from dtu.settings import TwinSettings
+from dtu.twin import TwinSpec
+
+log = logging.getLogger("dtu")
+
+
+def _facts(request: Request, spec: TwinSpec) -> RequestFacts:
+    state = request.scope.get("state", {})
+    return RequestFacts(spec.name, request.method, request.url.path, state.get("dtu.operation"),
+                        state.get("dtu.tenant"))
+
+
+def _validation_text(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query"))
+        parts.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
+    return "; ".join(parts)
+
+
+def create_twin_app(spec: TwinSpec, settings: TwinSettings | None = None) -> FastAPI:
+    settings = settings or TwinSettings.from_env(spec.name)
+    rt = TwinRuntime(spec, settings)
+    adapter = spec.error_adapter
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await rt.deliveries.start()
+        ticker = asyncio.create_task(_tick_loop(rt)) if spec.tick is not None else None
+        try:
+            yield
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticker
+            await rt.deliveries.stop()
+
+    app = FastAPI(title=f"DTU {spec.name} twin", version=__version__, description=spec.description,
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.dtu = rt
+
+    @app.exception_handler(TwinError)
+    async def _twin_error(request: Request, exc: TwinError) -> Response:
+        return adapter.render(exc, _facts(request, spec))
+
+    @app.exception_handler(ControlError)
+    async def _control_error(_request: Request, exc: ControlError) -> Response:
+        return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/_dtu"):
+            return ControlError(400, _validation_text(exc)).response()
+        facts = _facts(request, spec)
+        return adapter.render(adapter.validation(_validation_text(exc), facts), facts)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/_dtu"):
+            return ControlError(exc.status_code, str(exc.detail)).response()
+        facts = _facts(request, spec)
+        if exc.status_code == 405:
+            err = adapter.method_not_allowed(facts)
+        elif exc.status_code == 404:
+            err = adapter.not_found(facts)
+        else:
+            err = adapter.validation(str(exc.detail), facts)
+            err.status = exc.status_code
+        return adapter.render(err, facts)
+
+    app.include_router(control_router)
+    for router in spec.admin_routers:
+        app.include_router(router)
+    for router in spec.routers:
+        app.include_router(router)
+    app.add_middleware(TwinMiddleware, runtime=rt)
+    return app
+
+
+async def _tick_loop(rt: TwinRuntime) -> None:
+    """Time-driven behaviour (scheduled messages...) follows the twin clock."""
+    assert rt.spec.tick is not None
+    while True:
+        await asyncio.sleep(rt.settings.tick_s)
+        try:
+            await rt.spec.tick(rt)
+        except Exception:
+            log.exception("tick of %s failed", rt.spec.name)
+
+
+def runtime_of(app: Any) -> TwinRuntime:
+    rt: TwinRuntime = app.state.dtu
+    return rt

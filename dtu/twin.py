@@ -1,0 +1,51 @@
+"""`TwinSpec`: what a twin tells the core about itself; `create_twin_app` does the rest.
+
+A twin folder exports one `TWIN = TwinSpec(...)` from its `__init__.py`. The spec names the
+routers, the error adapter, the tables (in dependency order), how to load a fixture into a
+tenant, how to find the tenant behind a credential, and the operations, fault points,
+delivery kinds and inspection collections the control plane validates against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter
+from sqlalchemy import Connection, Table
+from starlette.types import Scope
+
+from dtu.context import TwinContext
+from dtu.errors import ErrorAdapter, RequestFacts
+from dtu.ratelimit import Limit
+
+if TYPE_CHECKING:
+    from dtu.runtime import TwinRuntime
+
+
+@dataclass
+class TwinSpec:
+    name: str
+    default_port: int
+    error_adapter: ErrorAdapter
+    routers: Sequence[APIRouter]
+    tables: Sequence[Table]
+    default_fixture: Callable[[], dict[str, Any]]
+    load_fixture: Callable[[TwinContext, dict[str, Any], bool], dict[str, Any]]
+    """Seed a tenant: (ctx, fixture, fresh_credentials) -> what was created. With
+    fresh_credentials the twin mints new tokens so that they point at this tenant alone."""
+    credentials: Callable[[TwinContext], dict[str, Any]]
+    credential_of: Callable[[Scope], str | None]
+    tenant_of_credential: Callable[[Connection, str], str | None]
+    operations: frozenset[str]
+    collections: Mapping[str, Table]
+    operation_of: Callable[[Scope], str | None] | None = None
+    fault_points: Mapping[str, str] = field(default_factory=dict)
+    deliveries: frozenset[str] = frozenset()
+    real_limit: Callable[[RequestFacts], Limit | None] | None = None
+    rate_limit_headers: Callable[[Any], dict[str, str]] | None = None
+    tick: Callable[[TwinRuntime], Awaitable[None]] | None = None
+    admin_routers: Sequence[APIRouter] = ()
+    max_body_bytes: int = 10 * 1024 * 1024
+    description: str = ""

@@ -1,0 +1,85 @@
+"""The Slack twin: the Web API at `/api/<method>`, the Events API, interactivity and webhooks.
+
+The reference twin: every other twin has the same file set in the same roles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+from starlette.types import Scope
+
+from dtu.errors import RequestFacts
+from dtu.ratelimit import Limit
+from dtu.runtime import TwinRuntime
+from dtu.twin import TwinSpec
+from twins.slack import catalog, constants, models, seed
+from twins.slack.dependencies import METHODS
+from twins.slack.errors import SlackErrorAdapter
+from twins.slack.fault_points import FAULT_POINTS
+from twins.slack.routes import router
+
+
+def _operation_of(scope: Scope) -> str | None:
+    path: str = scope["path"]
+    return path[5:] if path.startswith("/api/") else None
+
+
+def _credential_of(scope: Scope) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == b"authorization":
+            text = value.decode("latin-1")
+            return text[7:].strip() if text[:7].lower() == "bearer " else None
+    return None
+
+
+def _tenant_of_credential(conn: Connection, token: str) -> str | None:
+    t = models.Token.__table__
+    return conn.execute(select(t.c.tenant_id).where(t.c.token == token)).scalar()
+
+
+def _real_limit(facts: RequestFacts) -> Limit | None:
+    """Slack's tiers: per method, per workspace, per minute."""
+    info = catalog.info(facts.operation or "")
+    if info is None or info.tier not in constants.TIER_PER_MINUTE:
+        return None
+    return Limit(f"tier:{facts.operation}", constants.TIER_PER_MINUTE[info.tier], 60.0)
+
+
+async def _tick(runtime: TwinRuntime) -> None:
+    """Post scheduled messages whose time has come on each tenant's clock."""
+    from twins.slack.service import chat
+
+    tenants = await runtime.store.run(chat.pending_tenants)
+    for tenant in tenants:
+        await runtime.unit(tenant, chat.due_scheduled)
+
+
+def _admin_routers() -> list[Any]:
+    from twins.slack.interactions import router as interactions_router
+
+    return [interactions_router]
+
+
+TWIN = TwinSpec(
+    name="slack",
+    default_port=7103,
+    error_adapter=SlackErrorAdapter(),
+    routers=[router],
+    tables=models.TABLES,
+    default_fixture=seed.default_fixture,
+    load_fixture=seed.load_fixture,
+    credentials=seed.credentials,
+    credential_of=_credential_of,
+    tenant_of_credential=_tenant_of_credential,
+    operations=frozenset(METHODS),
+    collections=models.COLLECTIONS,
+    operation_of=_operation_of,
+    fault_points=FAULT_POINTS,
+    deliveries=frozenset({"events", "interactivity", "url_verification"}),
+    real_limit=_real_limit,
+    tick=_tick,
+    admin_routers=_admin_routers(),
+    description="A behavioral clone of the Slack Web API (https://docs.slack.dev/apis/web-api/).",
+)

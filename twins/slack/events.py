@@ -1,0 +1,118 @@
+"""The Events API: what Slack POSTs to an app's request URL, signed, and retried.
+
+https://docs.slack.dev/apis/events-api/ . An app receives an `event_callback` for each event
+type it subscribes to (its manifest's `settings.event_subscriptions.bot_events`), for
+conversations its bot user is a member of (workspace events such as `team_join` and
+`channel_created` go to every subscriber). Deliveries are signed like every Slack request
+(https://docs.slack.dev/authentication/verifying-requests-from-slack) and retried three
+times (about now, 1 min, 5 min) with `X-Slack-Retry-Num` and `X-Slack-Retry-Reason`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from sqlalchemy import Row, select
+
+from dtu.context import TwinContext
+from dtu.delivery import Delivery
+from twins.slack import constants, models
+from twins.slack.service import common
+
+APP = models.App.__table__
+
+# Events bound to a conversation reach an app only when its bot user is a member there.
+CHANNEL_EVENTS = {"message", "app_mention", "reaction_added", "reaction_removed", "member_joined_channel",
+                  "member_left_channel", "pin_added", "pin_removed", "channel_archive", "channel_unarchive",
+                  "channel_rename", "group_archive", "group_unarchive", "group_rename"}
+
+
+def signature_headers(secret: str) -> Callable[[bytes, float], dict[str, str]]:
+    """Sign as Slack does: v0=HMAC-SHA256(secret, "v0:{ts}:{body}").
+
+    The timestamp is wall-clock time, not the twin clock: the receiving app checks it against
+    its own clock (5-minute window), which a frozen or advanced twin clock must not break."""
+
+    def sign(body: bytes, _twin_now: float) -> dict[str, str]:
+        ts = str(int(time.time()))
+        digest = hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+        return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+    return sign
+
+
+def retry_headers(number: int, reason: str) -> dict[str, str]:
+    return {"X-Slack-Retry-Num": str(number), "X-Slack-Retry-Reason": reason}
+
+
+def subscription_name(event_type: str, conversation_kind: str | None) -> str:
+    """`message` events are subscribed per conversation kind (message.channels, message.im...)."""
+    if event_type != "message":
+        return event_type
+    return {"channel": "message.channels", "group": "message.groups", "im": "message.im",
+            "mpim": "message.mpim"}.get(conversation_kind or "channel", "message.channels")
+
+
+def _subscribers(ctx: TwinContext, subscription: str) -> list[Row[Any]]:
+    rows = ctx.conn.execute(select(APP).where(APP.c.tenant_id == ctx.tenant, APP.c.request_url.is_not(None))).all()
+    return [r for r in rows if subscription in (r.bot_events or [])]
+
+
+def emit(ctx: TwinContext, event: dict[str, Any], *, channel_id: str | None = None,
+         conversation_kind: str | None = None) -> None:
+    """Queue `event` for every app that subscribes to it and may see it (after commit)."""
+    event_type = event["type"]
+    subscription = subscription_name(event_type, conversation_kind)
+    apps = _subscribers(ctx, subscription)
+    if not apps:
+        return
+    team = common.team_id(ctx)
+    now = ctx.now()
+    event.setdefault("event_ts", event.get("ts") or common.micros_to_ts(int(now * 1_000_000)))
+    for app in apps:
+        if channel_id is not None and event_type in CHANNEL_EVENTS and \
+                not common.is_member(ctx, channel_id, app.bot_user_id):
+            continue
+        deliver_event(ctx, app, team, event, now)
+
+
+def deliver_event(ctx: TwinContext, app: Row[Any], team: str, event: dict[str, Any], now: float) -> None:
+    event_id = "Ev" + ctx.ids.token("event", length=10)
+    envelope = {
+        "token": app.verification_token, "team_id": team, "context_team_id": team,
+        "context_enterprise_id": None, "api_app_id": app.id, "event": event, "type": "event_callback",
+        "event_id": event_id, "event_time": int(now),
+        "authorizations": [{"enterprise_id": None, "team_id": team, "user_id": app.bot_user_id, "is_bot": True,
+                            "is_enterprise_install": False}],
+        "is_ext_shared_channel": False, "event_context": "4-" + ctx.ids.hex("event-context", 40),
+    }
+    ctx.deliver(Delivery(
+        tenant=ctx.tenant, kind="events", target=app.request_url, body=orjson.dumps(envelope),
+        sign=signature_headers(app.signing_secret), retry_after_s=list(constants.EVENT_RETRIES_S),
+        retry_headers=retry_headers, timeout_s=constants.EVENT_TIMEOUT_S,
+        meta={"type": event["type"], "event_id": event_id, "app_id": app.id,
+              "subtype": event.get("subtype"), "channel": event.get("channel")},
+    ))
+
+
+def message_event(ctx: TwinContext, conv: Row[Any], message: dict[str, Any]) -> None:
+    """A new message: `message` (with `channel_type`) and, for mentioned bots, `app_mention`."""
+    channel_type = {"channel": "channel", "group": "group", "im": "im", "mpim": "mpim"}[conv.kind]
+    event = {**message, "channel": conv.id, "event_ts": message["ts"], "channel_type": channel_type}
+    event.pop("reactions", None)
+    emit(ctx, event, channel_id=conv.id, conversation_kind=conv.kind)
+    text = message.get("text") or ""
+    if "<@" in text and not message.get("subtype"):
+        for app in _subscribers(ctx, "app_mention"):
+            if f"<@{app.bot_user_id}>" in text and common.is_member(ctx, conv.id, app.bot_user_id):
+                mention = {"type": "app_mention", "user": message.get("user"), "text": text, "ts": message["ts"],
+                           "channel": conv.id, "event_ts": message["ts"], "team": message.get("team")}
+                for key in ("blocks", "thread_ts", "client_msg_id"):
+                    if key in message:
+                        mention[key] = message[key]
+                deliver_event(ctx, app, common.team_id(ctx), mention, ctx.now())

@@ -1,0 +1,6 @@
+"""What people do in the Slack client that has no Web API method (to be written):
+run a slash command, click a button, submit a modal — `/_dtu/slack/...`."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/_dtu/slack", include_in_schema=False)

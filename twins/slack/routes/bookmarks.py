@@ -1,0 +1,1 @@
+"""bookmarks.* methods (to be written)."""

@@ -1,0 +1,1 @@
+"""pins.* methods (to be written)."""

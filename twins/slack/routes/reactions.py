@@ -1,0 +1,1 @@
+"""reactions.* methods (to be written)."""

@@ -1,0 +1,1 @@
+"""search.* methods (to be written)."""

@@ -1,0 +1,1 @@
+"""usergroups.* methods (to be written)."""

@@ -1,0 +1,1 @@
+"""views.* methods (to be written)."""

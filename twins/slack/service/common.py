@@ -1,0 +1,315 @@
+"""What every Slack service shares: ts minting, conversation resolution, wire shapes.
+
+https://docs.slack.dev/reference/objects . Shapes here are what the Web API returns; a
+service builds its answer from these so that `conversations.info` and `conversations.list`
+can never disagree on what a channel looks like.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, and_, func, select, update
+
+from dtu.context import TwinContext
+from twins.slack import models
+from twins.slack.errors import ChannelNotFound, IsArchived, NotInChannel, SlackError, UserNotFound
+
+CONV = models.Conversation.__table__
+MEMBER = models.Member.__table__
+MSG = models.Message.__table__
+USER = models.User.__table__
+TEAM = models.Team.__table__
+APP = models.App.__table__
+REACTION = models.Reaction.__table__
+PIN = models.Pin.__table__
+ZERO_TS = "0000000000.000000"
+
+
+# -- ts ----------------------------------------------------------------------------------------
+
+
+def ts_to_micros(ts: str) -> int:
+    sec, _, frac = ts.partition(".")
+    return int(sec) * 1_000_000 + int((frac + "000000")[:6])
+
+
+def micros_to_ts(micros: int) -> str:
+    return f"{micros // 1_000_000:010d}.{micros % 1_000_000:06d}"
+
+
+def parse_ts(value: str | None, error: str = "invalid_ts") -> str | None:
+    """Normalise a ts argument ("1503435956.000247", "1503435956", "1503435956.5")."""
+    if value is None or value == "":
+        return None
+    try:
+        if float(value) < 0:
+            raise ValueError
+        return micros_to_ts(ts_to_micros(value.strip()))
+    except (ValueError, OverflowError):
+        raise SlackError(error) from None
+
+
+def next_ts(ctx: TwinContext, channel_id: str) -> str:
+    """A ts unique and increasing within the channel, from the twin clock."""
+    row = ctx.conn.execute(
+        select(CONV.c.last_ts).where(CONV.c.tenant_id == ctx.tenant, CONV.c.id == channel_id)
+    ).first()
+    last = ts_to_micros(row[0]) if row else 0
+    micros = max(int(ctx.now() * 1_000_000), last + 1)
+    ts = micros_to_ts(micros)
+    ctx.conn.execute(update(CONV).where(CONV.c.tenant_id == ctx.tenant, CONV.c.id == channel_id).values(last_ts=ts))
+    return ts
+
+
+def text_meta(value: str, creator: str | None, when: int) -> dict[str, Any]:
+    return {"value": value, "creator": creator or "" if value else "", "last_set": when if value else 0}
+
+
+# -- conversations -----------------------------------------------------------------------------
+
+
+def get_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:
+    """A conversation by id, or by `#name` / `name` where Slack accepts names."""
+    if not channel:
+        raise ChannelNotFound()
+    cond = CONV.c.id == channel
+    if not channel[:1].isupper() or channel.startswith("#"):
+        cond = CONV.c.name == channel.lstrip("#")
+    row = ctx.conn.execute(select(CONV).where(CONV.c.tenant_id == ctx.tenant, cond)).first()
+    if row is None:
+        raise ChannelNotFound()
+    return row
+
+
+def is_member(ctx: TwinContext, channel_id: str, user_id: str | None) -> bool:
+    if user_id is None:
+        return False
+    return ctx.conn.execute(
+        select(MEMBER.c.user_id).where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == channel_id,
+                                       MEMBER.c.user_id == user_id)
+    ).first() is not None
+
+
+def visible_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:
+    """Slack hides private conversations from non-members: they get `channel_not_found`."""
+    row = get_conversation(ctx, channel)
+    if row.is_private or row.kind in ("im", "mpim"):
+        if not is_member(ctx, row.id, ctx.principal.user_id):
+            raise ChannelNotFound()
+    return row
+
+
+def readable_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:
+    """For history-like reads: bots must be members; users may read public channels."""
+    row = visible_conversation(ctx, channel)
+    if ctx.principal.is_bot and not is_member(ctx, row.id, ctx.principal.user_id):
+        raise NotInChannel()
+    return row
+
+
+def writable_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:
+    row = visible_conversation(ctx, channel)
+    if row.is_archived:
+        raise IsArchived()
+    return row
+
+
+def member_ids(ctx: TwinContext, channel_id: str) -> list[str]:
+    return [r[0] for r in ctx.conn.execute(
+        select(MEMBER.c.user_id).where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == channel_id)
+        .order_by(MEMBER.c.joined, MEMBER.c.user_id))]
+
+
+def num_members(ctx: TwinContext, channel_id: str) -> int:
+    return int(ctx.conn.execute(
+        select(func.count()).select_from(MEMBER)
+        .where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == channel_id)).scalar_one())
+
+
+def team_id(ctx: TwinContext) -> str:
+    return str(ctx.conn.execute(select(TEAM.c.id).where(TEAM.c.tenant_id == ctx.tenant)).scalar_one())
+
+
+def conversation_object(ctx: TwinContext, row: Row[Any], *, member: bool | None = None,
+                        with_num_members: bool = False) -> dict[str, Any]:
+    """The conversation object. https://docs.slack.dev/reference/objects/conversation-object"""
+    viewer = ctx.principal.user_id if ctx.principal is not None else None
+    if member is None:
+        member = is_member(ctx, row.id, viewer)
+    if row.kind == "im":
+        other = row.im_user
+        if viewer == row.im_user:
+            other = row.creator
+        return {
+            "id": row.id, "created": row.created, "is_archived": row.is_archived, "is_im": True,
+            "is_org_shared": False, "context_team_id": team_id(ctx), "updated": row.updated * 1000,
+            "user": other, "is_user_deleted": False, "priority": 0,
+        }
+    out: dict[str, Any] = {
+        "id": row.id, "name": row.name, "is_channel": row.kind == "channel", "is_group": row.kind == "group",
+        "is_im": False, "is_mpim": row.kind == "mpim", "is_private": row.is_private, "created": row.created,
+        "is_archived": row.is_archived, "is_general": row.is_general, "unlinked": 0,
+        "name_normalized": row.name, "is_shared": False, "is_org_shared": False, "is_ext_shared": False,
+        "is_pending_ext_shared": False, "pending_shared": [], "context_team_id": team_id(ctx),
+        "updated": row.updated * 1000, "parent_conversation": None, "creator": row.creator or "",
+        "shared_team_ids": [team_id(ctx)], "pending_connected_team_ids": [],
+        "is_member": member, "topic": row.topic or text_meta("", None, 0),
+        "purpose": row.purpose or text_meta("", None, 0), "previous_names": list(row.previous_names or []),
+    }
+    if with_num_members:
+        out["num_members"] = num_members(ctx, row.id)
+    return out
+
+
+# -- users -------------------------------------------------------------------------------------
+
+
+def get_user(ctx: TwinContext, user_id: str | None) -> Row[Any]:
+    if not user_id:
+        raise UserNotFound()
+    row = ctx.conn.execute(select(USER).where(USER.c.tenant_id == ctx.tenant, USER.c.id == user_id)).first()
+    if row is None:
+        raise UserNotFound()
+    return row
+
+
+def profile_object(row: Row[Any], *, with_email: bool = True) -> dict[str, Any]:
+    first, _, last = (row.real_name or row.name).partition(" ")
+    prof = dict(row.profile or {})
+    out = {
+        "title": row.title, "phone": prof.get("phone", ""), "skype": "", "real_name": row.real_name,
+        "real_name_normalized": row.real_name, "display_name": row.display_name,
+        "display_name_normalized": row.display_name, "fields": {}, "status_text": prof.get("status_text", ""),
+        "status_emoji": prof.get("status_emoji", ""), "status_emoji_display_info": [], "status_expiration": 0,
+        "avatar_hash": "g" + row.id[-11:].lower(), "first_name": prof.get("first_name", first),
+        "last_name": prof.get("last_name", last), "image_24": "", "image_32": "", "image_48": "",
+        "image_72": "", "image_192": "", "image_512": "", "team": row.team_id,
+    }
+    if row.is_bot:
+        out["bot_id"] = row.bot_id
+        out["always_active"] = True
+    if with_email and row.email:
+        out["email"] = row.email
+    return out
+
+
+def user_object(row: Row[Any], *, with_email: bool = True) -> dict[str, Any]:
+    """The user object. https://docs.slack.dev/reference/objects/user-object"""
+    return {
+        "id": row.id, "team_id": row.team_id, "name": row.name, "deleted": row.deleted, "color": row.color,
+        "real_name": row.real_name, "tz": row.tz, "tz_label": "Pacific Standard Time", "tz_offset": row.tz_offset,
+        "profile": profile_object(row, with_email=with_email), "is_admin": row.is_admin, "is_owner": row.is_owner,
+        "is_primary_owner": row.is_owner, "is_restricted": False, "is_ultra_restricted": False,
+        "is_bot": row.is_bot, "is_app_user": row.is_app_user, "updated": row.updated, "is_email_confirmed": True,
+        "who_can_share_contact_card": "EVERYONE",
+    }
+
+
+def can_see_emails(ctx: TwinContext) -> bool:
+    return "users:read.email" in ctx.principal.scopes
+
+
+# -- messages ----------------------------------------------------------------------------------
+
+
+def message_object(ctx: TwinContext, row: Row[Any], *, reactions: dict[str, list[dict[str, Any]]] | None = None,
+                   pinned: set[str] | None = None, channel: str | None = None) -> dict[str, Any]:
+    """The message object. https://docs.slack.dev/reference/objects/message-object"""
+    out: dict[str, Any] = {"type": "message"}
+    if row.subtype:
+        out["subtype"] = row.subtype
+    if row.user_id:
+        out["user"] = row.user_id
+    if row.bot_id:
+        out["bot_id"] = row.bot_id
+        if row.app_id:
+            out["app_id"] = row.app_id
+    out["text"] = row.text
+    out["ts"] = row.ts
+    out["team"] = team_id(ctx) if row.user_id else None
+    if out["team"] is None:
+        del out["team"]
+    extra = row.extra or {}
+    for key in ("username", "icons", "metadata", "client_msg_id", "bot_profile"):
+        if key in extra:
+            out[key] = extra[key]
+    if row.blocks is not None:
+        out["blocks"] = row.blocks
+    if row.attachments is not None:
+        out["attachments"] = row.attachments
+    if row.files is not None:
+        out["files"] = row.files
+        out["upload"] = False
+    if row.edited:
+        out["edited"] = row.edited
+    if row.thread_ts:
+        out["thread_ts"] = row.thread_ts
+        if row.thread_ts == row.ts:
+            out["reply_count"] = row.reply_count
+            out["reply_users_count"] = len(row.reply_users or [])
+            out["reply_users"] = list(row.reply_users or [])
+            out["latest_reply"] = row.latest_reply
+            out["is_locked"] = False
+            out["subscribed"] = False
+        else:
+            out["parent_user_id"] = extra.get("parent_user_id")
+    if row.subtype == "tombstone":
+        out["hidden"] = True
+    if channel is not None:
+        out["channel"] = channel
+    if reactions and row.ts in reactions:
+        out["reactions"] = reactions[row.ts]
+    if pinned and row.ts in pinned:
+        out["pinned_to"] = [row.channel_id]
+    return out
+
+
+def reactions_for(ctx: TwinContext, channel_id: str, tss: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Reactions on these messages: [{name, users, count}] in the order they were first added."""
+    if not tss:
+        return {}
+    rows = ctx.conn.execute(
+        select(REACTION.c.ts, REACTION.c.name, REACTION.c.user_id)
+        .where(REACTION.c.tenant_id == ctx.tenant, REACTION.c.channel_id == channel_id, REACTION.c.ts.in_(tss))
+        .order_by(REACTION.c.seq)).all()
+    out: dict[str, list[dict[str, Any]]] = {}
+    for ts, name, user in rows:
+        entries = out.setdefault(ts, [])
+        entry = next((e for e in entries if e["name"] == name), None)
+        if entry is None:
+            entry = {"name": name, "users": [], "count": 0}
+            entries.append(entry)
+        entry["users"].append(user)
+        entry["count"] += 1
+    return out
+
+
+def pinned_in(ctx: TwinContext, channel_id: str, tss: list[str]) -> set[str]:
+    if not tss:
+        return set()
+    return {r[0] for r in ctx.conn.execute(
+        select(PIN.c.ts).where(PIN.c.tenant_id == ctx.tenant, PIN.c.channel_id == channel_id, PIN.c.ts.in_(tss)))}
+
+
+def messages_out(ctx: TwinContext, channel_id: str, rows: list[Row[Any]]) -> list[dict[str, Any]]:
+    tss = [r.ts for r in rows]
+    reactions = reactions_for(ctx, channel_id, tss)
+    pins = pinned_in(ctx, channel_id, tss)
+    return [message_object(ctx, r, reactions=reactions, pinned=pins) for r in rows]
+
+
+def get_message(ctx: TwinContext, channel_id: str, ts: str | None, error: type[SlackError] | str = "message_not_found") -> Row[Any]:
+    row = None
+    if ts:
+        row = ctx.conn.execute(select(MSG).where(and_(MSG.c.tenant_id == ctx.tenant, MSG.c.channel_id == channel_id,
+                                                      MSG.c.ts == ts))).first()
+    if row is None:
+        raise error() if isinstance(error, type) else SlackError(error)
+    return row
+
+
+def stale_filter(ctx: TwinContext, column: Any) -> Any:
+    """With the `stale_reads` fault, reads miss rows younger than the lag."""
+    cutoff = ctx.visible_before()
+    return column <= cutoff if cutoff is not None else and_(True)
