@@ -57,9 +57,10 @@ async def _tick(runtime: TwinRuntime) -> None:
 
 
 def _admin_routers() -> list[Any]:
+    from twins.slack.interactions import hooks_router
     from twins.slack.interactions import router as interactions_router
 
-    return [interactions_router]
+    return [interactions_router, hooks_router]
 
 
 TWIN = TwinSpec(
