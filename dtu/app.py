@@ -100,6 +100,15 @@ def create_twin_app(spec: TwinSpec, settings: TwinSettings | None = None) -> Fas
         app.include_router(router)
     for router in spec.routers:
         app.include_router(router)
+    if spec.openapi is not None:
+        vendor_openapi = spec.openapi
+
+        def openapi() -> dict[str, Any]:
+            if app.openapi_schema is None:
+                app.openapi_schema = vendor_openapi(settings.public_url or "")
+            return app.openapi_schema
+
+        app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(TwinMiddleware, runtime=rt)
     return app
 

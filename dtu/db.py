@@ -20,12 +20,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
+    Column,
     Connection,
     Engine,
+    Float,
+    Integer,
     MetaData,
     String,
     Table,
@@ -62,23 +66,38 @@ class TenantScoped:
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
-class Tenant(Base):
-    """A tenant of one twin, with the fixture it was made from (reset reloads it)."""
+@dataclass(frozen=True)
+class CoreTables:
+    """The core's own tables for one twin: its tenants and its id sequences.
 
-    __tablename__ = "dtu_tenant"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    created_at: Mapped[float]
-    fixture: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    credentials: Mapped[dict[str, Any]] = mapped_column(JSON)
+    Named after the twin (`slack_tenant`, `slack_counter`) so that several twins can share
+    one database (`dtu up --db postgresql://...`) without one's reset touching another's rows.
+    """
+
+    tenant: Table
+    counter: Table
 
 
-class Counter(Base):
-    """Per-tenant sequence behind deterministic id minting (survives restarts and workers)."""
+_CORE: dict[str, CoreTables] = {}
 
-    __tablename__ = "dtu_counter"
-    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[int]
+
+def core_tables(twin: str) -> CoreTables:
+    if twin not in _CORE:
+        tenant = Table(
+            f"{twin}_tenant", Base.metadata,
+            Column("id", String(64), primary_key=True),
+            Column("created_at", Float, nullable=False),
+            Column("fixture", JSON),
+            Column("credentials", JSON, nullable=False),
+        )
+        counter = Table(
+            f"{twin}_counter", Base.metadata,
+            Column("tenant_id", String(64), primary_key=True),
+            Column("kind", String(64), primary_key=True),
+            Column("value", Integer, nullable=False),
+        )
+        _CORE[twin] = CoreTables(tenant, counter)
+    return _CORE[twin]
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -93,14 +112,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 class Store:
     """One database for one twin process, shared by every tenant."""
 
-    def __init__(self, engine: Engine, tables: Sequence[Table]) -> None:
+    def __init__(self, engine: Engine, tables: Sequence[Table], core: CoreTables) -> None:
         self.engine = engine
         self.tables = list(tables)
+        self.core = core
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, url: str, tables: Sequence[Table], *, pool_size: int = 40) -> Store:
+    def open(cls, url: str, tables: Sequence[Table], *, twin: str = "dtu", pool_size: int = 40) -> Store:
         if url.startswith("sqlite"):
             memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
             kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
@@ -115,12 +135,12 @@ class Store:
                 )
         else:
             engine = create_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=False)
-        store = cls(engine, tables)
-        Base.metadata.create_all(engine, tables=[Tenant.__table__, Counter.__table__, *tables])  # type: ignore[list-item]
+        store = cls(engine, tables, core_tables(twin))
+        Base.metadata.create_all(engine, tables=store.all_tables())
         return store
 
     def all_tables(self) -> list[Table]:
-        return [Tenant.__table__, Counter.__table__, *self.tables]  # type: ignore[list-item]
+        return [self.core.tenant, self.core.counter, *self.tables]
 
     def run_sync(self, fn: Callable[[Connection], T]) -> T:
         """Run one unit of work in one transaction (commits on success, rolls back on error)."""
@@ -144,7 +164,7 @@ class Store:
                 conn.execute(delete(table))
             elif "tenant_id" in table.c:
                 conn.execute(delete(table).where(table.c.tenant_id == tenant))
-            elif table is Tenant.__table__:
+            elif table is self.core.tenant:
                 conn.execute(delete(table).where(table.c.id == tenant))
 
     def dump(self, conn: Connection, tenant: str | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -154,7 +174,7 @@ class Store:
             if tenant is not None:
                 if "tenant_id" in table.c:
                     stmt = stmt.where(table.c.tenant_id == tenant)
-                elif table is Tenant.__table__:
+                elif table is self.core.tenant:
                     stmt = stmt.where(table.c.id == tenant)
             out[table.name] = [dict(r._mapping) for r in conn.execute(stmt)]
         return out

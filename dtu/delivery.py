@@ -26,6 +26,8 @@ from dtu.clock import ClockRegistry
 from dtu.faults.engine import FaultEngine
 
 Signer = Callable[[bytes, float], dict[str, str]]
+"""(body, wall-clock now) -> signature headers. Wall clock, because the receiver checks the
+timestamp against its own clock, which knows nothing of a frozen or advanced twin clock."""
 RetryHeaders = Callable[[int, str], dict[str, str]]
 
 
@@ -251,7 +253,7 @@ class DeliveryEngine:
         headers = {"Content-Type": d.content_type, "User-Agent": f"DTU-{self.twin}/1.0"}
         now = self._clocks.now(d.tenant)
         if d.sign is not None:
-            headers.update(d.sign(d.body, now))
+            headers.update(d.sign(d.body, time.time()))
         if number > 1 and d.retry_headers is not None:
             previous = d.attempts[-1]
             headers.update(d.retry_headers(number - 1, previous.error or "http_error"))

@@ -14,42 +14,39 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 
-from dtu.db import Counter
+from dtu.db import core_tables
 
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _HEX = "0123456789abcdef"
-_C = Counter.__table__
 
 
 class Ids:
     """Id minting for one tenant inside one unit of work."""
 
-    __slots__ = ("_conn", "_seed", "tenant")
+    __slots__ = ("_c", "_conn", "_seed", "tenant")
 
-    def __init__(self, conn: Connection, *, seed: int, tenant: str) -> None:
+    def __init__(self, conn: Connection, *, seed: int, tenant: str, counter: Table | None = None) -> None:
         self._conn = conn
         self._seed = seed
         self.tenant = tenant
+        self._c = counter if counter is not None else core_tables("dtu").counter
 
     def next(self, kind: str) -> int:
         """The next value of the tenant's `kind` sequence (1-based)."""
+        c = self._c
         row = self._conn.execute(
-            update(_C)
-            .where(_C.c.tenant_id == self.tenant, _C.c.kind == kind)
-            .values(value=_C.c.value + 1)
-            .returning(_C.c.value)
+            update(c).where(c.c.tenant_id == self.tenant, c.c.kind == kind).values(value=c.c.value + 1).returning(c.c.value)
         ).first()
         if row is not None:
             return int(row[0])
-        self._conn.execute(insert(_C).values(tenant_id=self.tenant, kind=kind, value=1))
+        self._conn.execute(insert(c).values(tenant_id=self.tenant, kind=kind, value=1))
         return 1
 
     def peek(self, kind: str) -> int:
-        row = self._conn.execute(
-            select(_C.c.value).where(_C.c.tenant_id == self.tenant, _C.c.kind == kind)
-        ).first()
+        c = self._c
+        row = self._conn.execute(select(c.c.value).where(c.c.tenant_id == self.tenant, c.c.kind == kind)).first()
         return int(row[0]) if row else 0
 
     def digest(self, kind: str, n: int) -> bytes:

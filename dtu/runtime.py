@@ -21,7 +21,7 @@ from sqlalchemy import Connection, insert, select
 from dtu import __version__
 from dtu.clock import ClockRegistry
 from dtu.context import TwinContext
-from dtu.db import Store, Tenant
+from dtu.db import Store
 from dtu.delivery import DeliveryEngine
 from dtu.faults.engine import FaultEngine
 from dtu.faults.model import FaultProfile, load_profile_text, validate_against
@@ -35,14 +35,14 @@ T = TypeVar("T")
 log = logging.getLogger("dtu")
 
 DEFAULT_TENANT = "default"
-_TENANT_T = Tenant.__table__
 
 
 class TwinRuntime:
     def __init__(self, spec: TwinSpec, settings: TwinSettings) -> None:
         self.spec = spec
         self.settings = settings
-        self.store = Store.open(settings.db_url, spec.tables)
+        self.store = Store.open(settings.db_url, spec.tables, twin=spec.name)
+        self._tenants_t = self.store.core.tenant
         self.clocks = ClockRegistry()
         self.faults = FaultEngine(spec.name, self.clocks)
         self.journal = Journal(spec.name)
@@ -71,29 +71,32 @@ class TwinRuntime:
 
     def _ensure_default_tenant(self) -> None:
         def work(conn: Connection) -> None:
-            exists = conn.execute(select(_TENANT_T.c.id).where(_TENANT_T.c.id == DEFAULT_TENANT)).first()
+            exists = conn.execute(select(self._tenants_t.c.id).where(self._tenants_t.c.id == DEFAULT_TENANT)).first()
             if exists is None:
                 self._create_tenant(conn, DEFAULT_TENANT, None, fresh_credentials=False)
 
         self.store.run_sync(work)
 
+    def ids(self, conn: Connection, tenant: str) -> Ids:
+        return Ids(conn, seed=self.settings.seed, tenant=tenant, counter=self.store.core.counter)
+
     def context(self, conn: Connection, tenant: str, **extra: Any) -> TwinContext:
         return TwinContext(conn=conn, tenant=tenant, clock=self.clocks.for_tenant(tenant),
-                           ids=Ids(conn, seed=self.settings.seed, tenant=tenant), runtime=self, **extra)
+                           ids=self.ids(conn, tenant), runtime=self, **extra)
 
     def _create_tenant(self, conn: Connection, tenant: str, fixture: dict[str, Any] | None, *,
                        fresh_credentials: bool) -> dict[str, Any]:
         ctx = self.context(conn, tenant)
         data = fixture if fixture is not None else self.default_fixture
-        conn.execute(insert(_TENANT_T).values(id=tenant, created_at=ctx.now(), fixture=fixture, credentials={}))
+        conn.execute(insert(self._tenants_t).values(id=tenant, created_at=ctx.now(), fixture=fixture, credentials={}))
         self.spec.load_fixture(ctx, data, fresh_credentials)
         creds = self.spec.credentials(ctx)
-        conn.execute(_TENANT_T.update().where(_TENANT_T.c.id == tenant).values(credentials=creds))
+        conn.execute(self._tenants_t.update().where(self._tenants_t.c.id == tenant).values(credentials=creds))
         return creds
 
     def create_tenant(self, fixture: dict[str, Any] | None = None) -> dict[str, Any]:
         def work(conn: Connection) -> dict[str, Any]:
-            tenant = "tn" + Ids(conn, seed=self.settings.seed, tenant="_dtu").hex("tenant", 10)
+            tenant = "tn" + self.ids(conn, "_dtu").hex("tenant", 10)
             creds = self._create_tenant(conn, tenant, fixture, fresh_credentials=True)
             return {"tenant": tenant, "credentials": creds}
 
@@ -102,12 +105,12 @@ class TwinRuntime:
     def tenants(self) -> list[dict[str, Any]]:
         return self.store.run_sync(lambda conn: [
             {"tenant": r.id, "created_at": r.created_at, "credentials": r.credentials}
-            for r in conn.execute(select(_TENANT_T).order_by(_TENANT_T.c.created_at, _TENANT_T.c.id))
+            for r in conn.execute(select(self._tenants_t).order_by(self._tenants_t.c.created_at, self._tenants_t.c.id))
         ])
 
     def tenant_exists(self, tenant: str) -> bool:
         return self.store.run_sync(
-            lambda conn: conn.execute(select(_TENANT_T.c.id).where(_TENANT_T.c.id == tenant)).first() is not None)
+            lambda conn: conn.execute(select(self._tenants_t.c.id).where(self._tenants_t.c.id == tenant)).first() is not None)
 
     def delete_tenant(self, tenant: str) -> None:
         self.store.run_sync(lambda conn: self.store.wipe(conn, tenant))
@@ -133,7 +136,7 @@ class TwinRuntime:
                 self._create_tenant(conn, DEFAULT_TENANT, None, fresh_credentials=False)
         else:
             def work(conn: Connection) -> None:
-                row = conn.execute(select(_TENANT_T).where(_TENANT_T.c.id == tenant)).first()
+                row = conn.execute(select(self._tenants_t).where(self._tenants_t.c.id == tenant)).first()
                 if row is None:
                     raise KeyError(tenant)
                 self.store.wipe(conn, tenant)

@@ -47,5 +47,8 @@ class TwinSpec:
     rate_limit_headers: Callable[[Any], dict[str, str]] | None = None
     tick: Callable[[TwinRuntime], Awaitable[None]] | None = None
     admin_routers: Sequence[APIRouter] = ()
+    openapi: Callable[[str], dict[str, Any]] | None = None
+    """The twin's own OpenAPI document (given the server URL), when FastAPI's generated one
+    cannot describe the vendor surface (Slack's RPC methods share one route)."""
     max_body_bytes: int = 10 * 1024 * 1024
     description: str = ""

@@ -166,9 +166,8 @@ def validate(blocks: Any, *, limit: int, surface: str = "message") -> list[dict[
         elif kind == "rich_text":
             if not isinstance(block.get("elements"), list):
                 p.add("missing required field: elements", f"{ptr}/elements")
-        elif kind == "markdown":
-            if not isinstance(block.get("text"), str):
-                p.add("missing required field: text", f"{ptr}/text")
+        elif kind == "markdown" and not isinstance(block.get("text"), str):
+            p.add("missing required field: text", f"{ptr}/text")
     if p.items:
         raise InvalidBlocks(messages=[f"[ERROR] {m}" for m in p.items], extra={"errors": p.items})
     return blocks

@@ -117,7 +117,7 @@ class Args:
         if isinstance(value, bool):
             raise InvalidArguments(messages=[f"[ERROR] expected an integer for `{name}`"])
         try:
-            return int(value) if not isinstance(value, float) else int(value)
+            return int(value)
         except (TypeError, ValueError):
             raise InvalidArguments(messages=[f"[ERROR] expected an integer for `{name}`"]) from None
 

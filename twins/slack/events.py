@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,11 +34,12 @@ CHANNEL_EVENTS = {"message", "app_mention", "reaction_added", "reaction_removed"
 def signature_headers(secret: str) -> Callable[[bytes, float], dict[str, str]]:
     """Sign as Slack does: v0=HMAC-SHA256(secret, "v0:{ts}:{body}").
 
-    The timestamp is wall-clock time, not the twin clock: the receiving app checks it against
-    its own clock (5-minute window), which a frozen or advanced twin clock must not break."""
+    The delivery engine passes wall-clock time, not the twin clock: the receiving app checks
+    the timestamp against its own clock (5-minute window), which a frozen or advanced twin
+    clock must not break."""
 
-    def sign(body: bytes, _twin_now: float) -> dict[str, str]:
-        ts = str(int(time.time()))
+    def sign(body: bytes, wall_now: float) -> dict[str, str]:
+        ts = str(int(wall_now))
         digest = hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
         return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 

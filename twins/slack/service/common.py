@@ -94,9 +94,8 @@ def is_member(ctx: TwinContext, channel_id: str, user_id: str | None) -> bool:
 def visible_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:
     """Slack hides private conversations from non-members: they get `channel_not_found`."""
     row = get_conversation(ctx, channel)
-    if row.is_private or row.kind in ("im", "mpim"):
-        if not is_member(ctx, row.id, ctx.principal.user_id):
-            raise ChannelNotFound()
+    if (row.is_private or row.kind in ("im", "mpim")) and not is_member(ctx, row.id, ctx.principal.user_id):
+        raise ChannelNotFound()
     return row
 
 

@@ -58,7 +58,7 @@ def bots_info(ctx: TwinContext, bot: str | None) -> dict[str, Any]:
 
 def list_users(ctx: TwinContext, *, cursor: str | None, limit: int | None) -> dict[str, Any]:
     """https://docs.slack.dev/reference/methods/users.list — ordered by id, cursor paged."""
-    n = clamp(limit, default=0 or 1000, maximum=constants.MAX_LIMIT)
+    n = clamp(limit, default=constants.MAX_LIMIT, maximum=constants.MAX_LIMIT)
     try:
         key = decode_cursor(cursor, kind="users")
     except CursorError:
