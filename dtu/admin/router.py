@@ -15,6 +15,7 @@ import orjson
 import yaml
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
 from dtu import __version__
@@ -117,8 +118,10 @@ async def seed(request: Request, tenant: str | None = None) -> Response:
         raise ControlError(400, "a fixture is a JSON object")
     try:
         created = rt.seed(fixture, tenant)
+    except IntegrityError as exc:
+        raise ControlError(409, f"the fixture conflicts with stored data: {exc.orig}") from None
     except (KeyError, TypeError, ValueError) as exc:
-        raise ControlError(400, f"the fixture does not load: {exc}") from None
+        raise ControlError(400, f"the fixture does not load: {exc!r}") from None
     return json_response({"ok": True, "tenant": tenant or "default", "created": created})
 
 
@@ -130,8 +133,10 @@ async def create_tenant(request: Request) -> Response:
         raise ControlError(400, "the body is {\"fixture\": {...}} or empty", "fixture")
     try:
         created = rt.create_tenant(body.get("fixture"))
+    except IntegrityError as exc:
+        raise ControlError(409, f"the fixture conflicts with stored data: {exc.orig}", "fixture") from None
     except (KeyError, TypeError, ValueError) as exc:
-        raise ControlError(400, f"the fixture does not load: {exc}", "fixture") from None
+        raise ControlError(400, f"the fixture does not load: {exc!r}", "fixture") from None
     return json_response(created, 201)
 
 
