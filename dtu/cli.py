@@ -94,7 +94,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         config = uvicorn.Config(app, host=args.host, port=port, log_level=args.log_level, access_log=False,
                                 lifespan="on")
         server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]  # one handler for all
         servers.append(server)
         base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{port}"
         print(f"\n  {twin:<8} {base}   (control plane {base}/_dtu/health)")

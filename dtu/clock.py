@@ -76,8 +76,10 @@ class ClockRegistry:
         if freeze is False:
             setting.frozen_at = None
         if setting.frozen_at is None:
-            # Running clock: express the jump as an offset against real time.
-            setting.offset_s += target - current
+            # Running clock: express the jump as an offset against real time. Measured against
+            # the running value (not `current`, which is the frozen instant when thawing), so
+            # a thawed clock resumes from where it stood instead of jumping back to real time.
+            setting.offset_s += target - self.now(tenant)
         return self.describe(tenant)
 
     def describe(self, tenant: str | None = None) -> dict[str, Any]:

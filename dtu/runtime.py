@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
 from sqlalchemy import Connection, insert, select
 
 from dtu import __version__
@@ -61,8 +61,15 @@ class TwinRuntime:
 
     def _read_default_fixture(self) -> dict[str, Any]:
         if self.settings.fixture_file:
-            data = json.loads(Path(self.settings.fixture_file).read_text())
-            return data.get(self.spec.name, data) if isinstance(data, dict) else data
+            data = yaml.safe_load(Path(self.settings.fixture_file).read_text())
+            if not isinstance(data, dict):
+                raise ValueError(f"{self.settings.fixture_file}: a universe file is a mapping")
+            if self.spec.universe is not None:
+                return self.spec.universe(data)
+            twin_part = data.get(self.spec.name, data)
+            if not isinstance(twin_part, dict):
+                raise ValueError(f"{self.settings.fixture_file}: `{self.spec.name}` is not a mapping")
+            return twin_part
         return self.spec.default_fixture()
 
     @property

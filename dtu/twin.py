@@ -47,6 +47,9 @@ class TwinSpec:
     rate_limit_headers: Callable[[Any], dict[str, str]] | None = None
     tick: Callable[[TwinRuntime], Awaitable[None]] | None = None
     admin_routers: Sequence[APIRouter] = ()
+    universe: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """Turn a universe file (`people` shared by every twin, plus a section per twin) into
+    this twin's default fixture (`dtu up --universe FILE`)."""
     openapi: Callable[[str], dict[str, Any]] | None = None
     """The twin's own OpenAPI document (given the server URL), when FastAPI's generated one
     cannot describe the vendor surface (Slack's RPC methods share one route)."""

@@ -19,6 +19,14 @@ REQUEST_KINDS = {
 DELIVERY_KINDS = {"delay", "duplicate", "reorder", "drop"}
 
 
+class _FieldError(ValueError):
+    """A cross-field check that knows which field is wrong (relative to the model it checks)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -60,7 +68,7 @@ class When(_Strict):
     @model_validator(mode="after")
     def _one_start(self) -> When:
         if self.after_calls is not None and self.at_s is not None:
-            raise ValueError("give either after_calls or at_s, not both")
+            raise _FieldError("give either after_calls or at_s, not both", "at_s")
         return self
 
 
@@ -81,13 +89,14 @@ class Delay(_Strict):
     def _shape(self) -> Delay:
         dist = self.distribution or "fixed"
         if dist == "fixed" and self.ms is None:
-            raise ValueError("a fixed delay needs ms")
+            raise _FieldError("a fixed delay needs ms", "ms")
         if dist == "lognormal" and (self.median_ms is None or self.p99_ms is None):
-            raise ValueError("a lognormal delay needs median_ms and p99_ms")
+            raise _FieldError("a lognormal delay needs median_ms and p99_ms",
+                              "median_ms" if self.median_ms is None else "p99_ms")
         if dist == "lognormal" and self.p99_ms is not None and self.median_ms is not None and self.p99_ms < self.median_ms:
-            raise ValueError("p99_ms must be at least median_ms")
+            raise _FieldError("p99_ms must be at least median_ms", "p99_ms")
         if dist == "uniform" and (self.min_ms is None or self.max_ms is None or self.max_ms < self.min_ms):
-            raise ValueError("a uniform delay needs min_ms <= max_ms")
+            raise _FieldError("a uniform delay needs min_ms <= max_ms", "min_ms" if self.min_ms is None else "max_ms")
         return self
 
 
@@ -168,9 +177,10 @@ class Rule(_Strict):
     def _kind_fits_target(self) -> Rule:
         kind = self.action.kind
         if self.match.delivery is not None and kind not in DELIVERY_KINDS:
-            raise ValueError(f"action kind {kind!r} does not apply to deliveries (use one of {sorted(DELIVERY_KINDS)})")
+            raise _FieldError(f"action kind {kind!r} does not apply to deliveries (use one of {sorted(DELIVERY_KINDS)})",
+                              "action.kind")
         if self.match.delivery is None and kind not in REQUEST_KINDS:
-            raise ValueError(f"action kind {kind!r} applies only to deliveries (set match.delivery)")
+            raise _FieldError(f"action kind {kind!r} applies only to deliveries (set match.delivery)", "action.kind")
         return self
 
 
@@ -183,9 +193,9 @@ class FaultProfile(_Strict):
     @model_validator(mode="after")
     def _unique_ids(self) -> FaultProfile:
         seen: set[str] = set()
-        for rule in self.rules:
+        for i, rule in enumerate(self.rules):
             if rule.id in seen:
-                raise ValueError(f"rule id {rule.id!r} is used twice")
+                raise _FieldError(f"rule id {rule.id!r} is used twice", f"rules[{i}].id")
             seen.add(rule.id)
         return self
 
@@ -208,9 +218,15 @@ def parse_profile(data: Any) -> FaultProfile:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = _field_path(err["loc"])
+        message = err["msg"]
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             field = f"{field}.kind"
-        raise ProfileError(err["msg"], field) from None
+        inner = (err.get("ctx") or {}).get("error")
+        if isinstance(inner, _FieldError):
+            # A model-level check: point at the field it names, not at the whole model.
+            message = str(inner)
+            field = inner.field if field is None else f"{field}.{inner.field}"
+        raise ProfileError(message, field) from None
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str | None:

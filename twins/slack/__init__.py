@@ -18,6 +18,7 @@ from twins.slack import catalog, constants, models, seed
 from twins.slack.dependencies import METHODS
 from twins.slack.errors import SlackErrorAdapter
 from twins.slack.fault_points import FAULT_POINTS
+from twins.slack.openapi import openapi
 from twins.slack.routes import router
 
 
@@ -82,5 +83,7 @@ TWIN = TwinSpec(
     real_limit=_real_limit,
     tick=_tick,
     admin_routers=_admin_routers(),
+    universe=seed.universe_fixture,
+    openapi=openapi,
     description="A behavioral clone of the Slack Web API (https://docs.slack.dev/apis/web-api/).",
 )

@@ -70,6 +70,47 @@ def default_fixture() -> dict[str, Any]:
     }
 
 
+def universe_fixture(universe: dict[str, Any]) -> dict[str, Any]:
+    """The Slack part of a universe: its `people` become the workspace's members (all in
+    #general and #random, each with a user token `xoxp-dtu-<name>-token`), then the `slack`
+    section's keys replace the defaults (team, apps, channels, messages, tokens...)."""
+    import hashlib
+
+    fixture = default_fixture()
+    people = universe.get("people")
+    if people is not None:
+        if not isinstance(people, list) or not all(isinstance(p, dict) and p.get("email") for p in people):
+            raise ValueError("universe `people` is a list of mappings, each with an email")
+        users = []
+        for person in people:
+            name = person.get("name") or person["email"].split("@")[0]
+            digest = hashlib.sha256(person["email"].lower().encode()).hexdigest().upper()
+            users.append({
+                "id": person.get("slack_id") or "U" + "".join(c for c in digest if c.isalnum())[:10],
+                "name": name, "email": person["email"],
+                "real_name": person.get("real_name") or " ".join(
+                    x for x in (person.get("first_name"), person.get("last_name")) if x) or name,
+                "title": person.get("title", ""), "is_admin": bool(person.get("admin")),
+                "is_owner": bool(person.get("admin")),
+            })
+        fixture["users"] = users
+        admin = next((u["id"] for u in users if u["is_admin"]), users[0]["id"] if users else None)
+        fixture["tokens"] = [
+            {"token": "xoxp-dtu-user-token" if u["id"] == admin else f"xoxp-dtu-{u['name']}-token", "kind": "user",
+             "user": u["id"], "app": "A0DTUAPP01", "scopes": _scopes("user")} for u in users
+        ] + [{"token": "xoxe-dtu-config-token", "kind": "configuration", "user": admin,
+              "scopes": ["app_configurations:read", "app_configurations:write"]}]
+        everyone = [u["id"] for u in users]
+        for channel in fixture["channels"]:
+            channel["creator"] = admin
+            channel["members"] = everyone + ([BOT_USER] if channel["id"] == GENERAL else [])
+    section = universe.get("slack") or {}
+    if not isinstance(section, dict):
+        raise ValueError("universe `slack` is a mapping")
+    fixture.update(section)
+    return fixture
+
+
 def _upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> bool:
     """Insert, or update the row with this key; True if it was inserted."""
     where = [table.c[k] == v for k, v in key.items()]
