@@ -14,6 +14,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from fastapi.routing import APIRoute
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dtu.errors import RequestFacts, TwinError
@@ -52,17 +54,17 @@ class TwinMiddleware:
         self.app = app
         self.rt = runtime
         self.spec = runtime.spec
+        # The twin's own routes, in order. FastAPI keeps included routers nested (and hides
+        # their prefixes), so a twin keeps each router flat, or gives `operation_of` itself.
+        self._routes = [r for router in self.spec.routers for r in router.routes if isinstance(r, APIRoute)]
 
     def _operation(self, scope: Scope) -> str | None:
         if self.spec.operation_of is not None:
             return self.spec.operation_of(scope)
-        from starlette.routing import Match
-
-        app = scope.get("app")
-        for route in getattr(getattr(app, "router", None), "routes", ()):
+        for route in self._routes:
             match, _ = route.matches(scope)
             if match == Match.FULL:
-                return getattr(route, "operation_id", None) or getattr(route, "name", None)
+                return route.operation_id or route.name
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -108,3 +108,7 @@ def _twin_fixture(name: str) -> Any:
 
 slack_twin = _twin_fixture("slack")
 slack_tenant = _tenant_fixture("slack")
+jira_twin = _twin_fixture("jira")
+jira_tenant = _tenant_fixture("jira")
+okta_twin = _twin_fixture("okta")
+okta_tenant = _tenant_fixture("okta")

@@ -1,0 +1,113 @@
+"""JQL search through both clients, paging, and Jira's 400s for bad JQL."""
+
+from __future__ import annotations
+
+import pytest
+from atlassian import Jira
+from jira import JIRA, JIRAError
+
+
+@pytest.fixture
+def seeded(jira: JIRA) -> JIRA:
+    jira.create_issue(
+        project="DEMO",
+        summary="login fails on Safari",
+        issuetype={"name": "Bug"},
+        labels=["web"],
+        priority={"name": "High"},
+    )
+    jira.create_issue(project="DEMO", summary="write docs", issuetype={"name": "Task"}, labels=["docs"])
+    b = jira.create_issue(project="DEMO", summary="logging cleanup", issuetype={"name": "Task"})
+    jira.assign_issue(b, "bob@example.com")
+    jira.create_issue(project="OPS", summary="rotate keys", issuetype={"name": "Task"})
+    return jira
+
+
+def keys(issues) -> list[str]:  # type: ignore[no-untyped-def]
+    return [i.key for i in issues]
+
+
+def test_equality_and_order(seeded: JIRA) -> None:
+    assert keys(seeded.search_issues("project = DEMO ORDER BY key ASC")) == ["DEMO-1", "DEMO-2", "DEMO-3"]
+    assert keys(seeded.search_issues("project = DEMO")) == ["DEMO-3", "DEMO-2", "DEMO-1"]
+
+
+def test_and_or_not_parentheses(seeded: JIRA) -> None:
+    got = keys(seeded.search_issues("(labels = web OR labels = docs) AND NOT issuetype = Bug"))
+    assert got == ["DEMO-2"]
+
+
+def test_text_search_and_empty(seeded: JIRA) -> None:
+    assert keys(seeded.search_issues('summary ~ "log*" ORDER BY key')) == ["DEMO-1", "DEMO-3"]
+    assert keys(seeded.search_issues("project = DEMO AND assignee IS EMPTY ORDER BY key")) == [
+        "DEMO-1",
+        "DEMO-2",
+    ]
+    assert keys(seeded.search_issues("assignee = currentUser()")) == []
+
+
+def test_in_and_priority_order(seeded: JIRA) -> None:
+    got = keys(seeded.search_issues("project IN (DEMO, OPS) ORDER BY priority DESC, key ASC"))
+    assert got[0] == "DEMO-1" and set(got) == {"DEMO-1", "DEMO-2", "DEMO-3", "OPS-1"}
+
+
+def test_relative_dates_and_functions(seeded: JIRA) -> None:
+    assert len(seeded.search_issues("created >= -1d AND created <= now()")) == 4
+    assert len(seeded.search_issues("created < startOfDay(-2)")) == 0
+
+
+def test_paging_with_next_page_token(seeded: JIRA) -> None:
+    first = seeded.enhanced_search_issues("project = DEMO ORDER BY key", maxResults=2)
+    assert keys(first) == ["DEMO-1", "DEMO-2"] and first.nextPageToken
+    rest = seeded.enhanced_search_issues(
+        "project = DEMO ORDER BY key", maxResults=2, nextPageToken=first.nextPageToken
+    )
+    assert keys(rest) == ["DEMO-3"]
+
+
+def test_old_search_has_total(cloud: Jira, seeded: JIRA) -> None:
+    page = cloud.get("rest/api/3/search", params={"jql": "project = DEMO", "maxResults": 2, "startAt": 1})
+    assert page["total"] == 3 and len(page["issues"]) == 2 and page["startAt"] == 1
+
+
+def test_enhanced_jql_through_atlassian(cloud: Jira, seeded: JIRA) -> None:
+    result = cloud.enhanced_jql("labels = docs", fields="summary")
+    assert [i["fields"]["summary"] for i in result["issues"]] == ["write docs"]
+
+
+def test_approximate_count(seeded: JIRA) -> None:
+    assert seeded.approximate_issue_count("project = DEMO") == 3
+
+
+def test_invisible_project_is_unknown_value(seeded: JIRA, carol: JIRA) -> None:
+    with pytest.raises(JIRAError) as err:
+        carol.search_issues("project = OPS")
+    assert "The value 'OPS' does not exist for the field 'project'." in err.value.text
+
+
+@pytest.mark.parametrize(
+    ("jql", "message"),
+    [
+        (
+            "project =",
+            "Error in the JQL Query: Expecting either a value, list or function before the end of the query.",
+        ),
+        ("nosuchfield = 1", "Field 'nosuchfield' does not exist or you do not have permission to view it."),
+        ("status = Nope", "The value 'Nope' does not exist for the field 'status'."),
+        ("status ~ open", "The operator '~' is not supported by the 'status' field."),
+        ("created > yesterday", "Date value 'yesterday' for field 'created' is invalid."),
+        ('summary ~ "open', "The quoted string 'open' has not been completed."),
+        ("ORDER BY created", "Unbounded JQL queries are not allowed here."),
+    ],
+)
+def test_bad_jql_is_400(seeded: JIRA, jql: str, message: str) -> None:
+    with pytest.raises(JIRAError) as err:
+        seeded.search_issues(jql)
+    assert err.value.status_code == 400 and message in err.value.text
+
+
+def test_was_and_changed(seeded: JIRA) -> None:
+    issue = seeded.issue("DEMO-2")
+    seeded.transition_issue(issue, "Start Progress")
+    assert keys(seeded.search_issues('status WAS "To Do" AND status = "In Progress"')) == ["DEMO-2"]
+    assert keys(seeded.search_issues('status CHANGED FROM "To Do" TO "In Progress"')) == ["DEMO-2"]

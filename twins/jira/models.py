@@ -1,0 +1,342 @@
+"""Jira Cloud site state: https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/ .
+
+One tenant = one Jira site. Every table is scoped by tenant with a composite primary key, so
+the same fixture ids (project 10000, status 10000...) can live in many tenants. Rich text
+(descriptions, comment bodies) is stored as Atlassian Document Format and converted to wiki
+markup for API v2 on the way out. Wire formatting lives in `service/`, never here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dtu.db import Base, TenantScoped
+
+
+class User(TenantScoped, Base):
+    """An Atlassian account on the site. https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-users/"""
+
+    __tablename__ = "jira_user"
+    __table_args__ = (Index("ix_jira_user_email", "tenant_id", "email"),)
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    display_name: Mapped[str]
+    active: Mapped[bool] = mapped_column(default=True)
+    account_type: Mapped[str] = mapped_column(default="atlassian")
+    time_zone: Mapped[str] = mapped_column(default="UTC")
+    is_admin: Mapped[bool] = mapped_column(default=False)
+
+
+class Token(TenantScoped, Base):
+    """An API token (Basic `email:token`) or an OAuth bearer token, owned by one account."""
+
+    __tablename__ = "jira_token"
+    __table_args__ = (Index("ix_jira_token_token", "token", unique=True),)
+    token: Mapped[str] = mapped_column(String(255), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(64))
+
+
+class Group(TenantScoped, Base):
+    """A user group (`jira-software-users`, `site-admins`...)."""
+
+    __tablename__ = "jira_group"
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+
+
+class GroupMember(TenantScoped, Base):
+    __tablename__ = "jira_group_member"
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class Project(TenantScoped, Base):
+    """A project, its issue types, workflow and who may browse it (a simplified permission
+    scheme: `browse_groups` empty means every user of the site)."""
+
+    __tablename__ = "jira_project"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str]
+    description: Mapped[str] = mapped_column(default="")
+    lead: Mapped[str | None] = mapped_column(String(64))
+    project_type: Mapped[str] = mapped_column(default="software")
+    workflow: Mapped[str] = mapped_column(String(255))
+    issue_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    browse_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    roles: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    assignee_type: Mapped[str] = mapped_column(default="UNASSIGNED")
+
+
+class Component(TenantScoped, Base):
+    __tablename__ = "jira_component"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str]
+    description: Mapped[str] = mapped_column(default="")
+    lead: Mapped[str | None] = mapped_column(String(64))
+
+
+class Version(TenantScoped, Base):
+    __tablename__ = "jira_version"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str]
+    description: Mapped[str] = mapped_column(default="")
+    released: Mapped[bool] = mapped_column(default=False)
+    archived: Mapped[bool] = mapped_column(default=False)
+    release_date: Mapped[str | None] = mapped_column(String(10))
+    start_date: Mapped[str | None] = mapped_column(String(10))
+
+
+class IssueType(TenantScoped, Base):
+    __tablename__ = "jira_issuetype"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str]
+    description: Mapped[str] = mapped_column(default="")
+    subtask: Mapped[bool] = mapped_column(default=False)
+    hierarchy_level: Mapped[int] = mapped_column(default=0)
+
+
+class Status(TenantScoped, Base):
+    __tablename__ = "jira_status"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str]
+    description: Mapped[str] = mapped_column(default="")
+    category_id: Mapped[int] = mapped_column(default=2)
+
+
+class Workflow(TenantScoped, Base):
+    """A workflow: its statuses, initial status and transitions `{id, name, from, to, screen}`
+    (`from` empty = a global transition, available from every status)."""
+
+    __tablename__ = "jira_workflow"
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    description: Mapped[str] = mapped_column(default="")
+    statuses: Mapped[list[str]] = mapped_column(JSON, default=list)
+    initial: Mapped[str] = mapped_column(String(32))
+    transitions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class Field(TenantScoped, Base):
+    """A custom field (`customfield_10030`); system fields are a fixed catalogue in service/fields.py."""
+
+    __tablename__ = "jira_field"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str]
+    kind: Mapped[
+        str
+    ]  # number | select | multiselect | date | datetime | user | labels | string | textarea | sprint | rank
+    description: Mapped[str] = mapped_column(default="")
+    options: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class Issue(TenantScoped, Base):
+    """An issue. `custom` holds custom field values by field id (option ids, account ids,
+    numbers, dates); `written_at` is when search's index last saw it."""
+
+    __tablename__ = "jira_issue"
+    __table_args__ = (
+        Index("ix_jira_issue_key", "tenant_id", "key"),
+        Index("ix_jira_issue_project", "tenant_id", "project_id"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int]
+    project_id: Mapped[str] = mapped_column(String(32))
+    issuetype_id: Mapped[str] = mapped_column(String(32))
+    status_id: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str]
+    description: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    environment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    reporter: Mapped[str | None] = mapped_column(String(64))
+    creator: Mapped[str | None] = mapped_column(String(64))
+    priority_id: Mapped[str | None] = mapped_column(String(32))
+    resolution_id: Mapped[str | None] = mapped_column(String(32))
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    components: Mapped[list[str]] = mapped_column(JSON, default=list)
+    fix_versions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    versions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    duedate: Mapped[str | None] = mapped_column(String(10))
+    parent_id: Mapped[str | None] = mapped_column(String(32))
+    custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    watchers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    voters: Mapped[list[str]] = mapped_column(JSON, default=list)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    rank: Mapped[str] = mapped_column(String(64), default="")
+    created: Mapped[float]
+    updated: Mapped[float]
+    resolutiondate: Mapped[float | None]
+    status_changed: Mapped[float]
+    written_at: Mapped[float] = mapped_column(default=0.0)
+
+
+class ChangeGroup(TenantScoped, Base):
+    """One entry of an issue's changelog: who, when, and the field items that changed."""
+
+    __tablename__ = "jira_changelog"
+    __table_args__ = (Index("ix_jira_changelog_issue", "tenant_id", "issue_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    issue_id: Mapped[str] = mapped_column(String(32))
+    author: Mapped[str | None] = mapped_column(String(64))
+    created: Mapped[float]
+    items: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class Comment(TenantScoped, Base):
+    __tablename__ = "jira_comment"
+    __table_args__ = (Index("ix_jira_comment_issue", "tenant_id", "issue_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    issue_id: Mapped[str] = mapped_column(String(32))
+    author: Mapped[str | None] = mapped_column(String(64))
+    update_author: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    visibility: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created: Mapped[float]
+    updated: Mapped[float]
+
+
+class Worklog(TenantScoped, Base):
+    __tablename__ = "jira_worklog"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    issue_id: Mapped[str] = mapped_column(String(32))
+    author: Mapped[str | None] = mapped_column(String(64))
+    update_author: Mapped[str | None] = mapped_column(String(64))
+    comment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    started: Mapped[float]
+    time_spent_seconds: Mapped[int]
+    created: Mapped[float]
+    updated: Mapped[float]
+
+
+class IssueLinkType(TenantScoped, Base):
+    __tablename__ = "jira_issuelinktype"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str]
+    inward: Mapped[str]
+    outward: Mapped[str]
+
+
+class IssueLink(TenantScoped, Base):
+    __tablename__ = "jira_issuelink"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    type_id: Mapped[str] = mapped_column(String(32))
+    inward_issue_id: Mapped[str] = mapped_column(String(32))
+    outward_issue_id: Mapped[str] = mapped_column(String(32))
+
+
+class RemoteLink(TenantScoped, Base):
+    __tablename__ = "jira_remotelink"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    issue_id: Mapped[str] = mapped_column(String(32))
+    global_id: Mapped[str | None] = mapped_column(String(255))
+    relationship: Mapped[str | None] = mapped_column(String(255))
+    object: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    application: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Attachment(TenantScoped, Base):
+    __tablename__ = "jira_attachment"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    issue_id: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str]
+    author: Mapped[str | None] = mapped_column(String(64))
+    mime_type: Mapped[str]
+    size: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created: Mapped[float]
+
+
+class Webhook(TenantScoped, Base):
+    """An admin webhook (`/rest/webhooks/1.0/webhook`, fixture) or a dynamic one registered
+    through `/rest/api/3/webhook` (expires after 30 days unless refreshed)."""
+
+    __tablename__ = "jira_webhook"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str]  # admin | dynamic
+    name: Mapped[str] = mapped_column(default="")
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    jql_filter: Mapped[str | None] = mapped_column(String(4096))
+    field_ids_filter: Mapped[list[str] | None] = mapped_column(JSON)
+    secret: Mapped[str | None] = mapped_column(String(255))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    expiration: Mapped[float | None]
+    owner: Mapped[str | None] = mapped_column(String(64))
+    created: Mapped[float] = mapped_column(default=0.0)
+
+
+class Board(TenantScoped, Base):
+    """An agile board over one project. https://developer.atlassian.com/cloud/jira/software/rest/api-group-board/"""
+
+    __tablename__ = "jira_board"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name: Mapped[str]
+    type: Mapped[str]  # scrum | kanban
+    project_id: Mapped[str] = mapped_column(String(32))
+
+
+class Sprint(TenantScoped, Base):
+    """A sprint of a scrum board: future -> active -> closed."""
+
+    __tablename__ = "jira_sprint"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    board_id: Mapped[int]
+    name: Mapped[str]
+    state: Mapped[str] = mapped_column(default="future")
+    goal: Mapped[str] = mapped_column(default="")
+    start_date: Mapped[float | None]
+    end_date: Mapped[float | None]
+    complete_date: Mapped[float | None]
+    created: Mapped[float] = mapped_column(default=0.0)
+
+
+TABLES = [
+    m.__table__
+    for m in (
+        User,
+        Token,
+        Group,
+        GroupMember,
+        Project,
+        Component,
+        Version,
+        IssueType,
+        Status,
+        Workflow,
+        Field,
+        Issue,
+        ChangeGroup,
+        Comment,
+        Worklog,
+        IssueLinkType,
+        IssueLink,
+        RemoteLink,
+        Attachment,
+        Webhook,
+        Board,
+        Sprint,
+    )
+]
+
+COLLECTIONS = {
+    "users": User.__table__,
+    "groups": Group.__table__,
+    "projects": Project.__table__,
+    "issuetypes": IssueType.__table__,
+    "statuses": Status.__table__,
+    "workflows": Workflow.__table__,
+    "fields": Field.__table__,
+    "issues": Issue.__table__,
+    "changelog": ChangeGroup.__table__,
+    "comments": Comment.__table__,
+    "worklogs": Worklog.__table__,
+    "links": IssueLink.__table__,
+    "webhooks": Webhook.__table__,
+    "boards": Board.__table__,
+    "sprints": Sprint.__table__,
+}

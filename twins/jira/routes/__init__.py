@@ -1,0 +1,15 @@
+"""The Jira twin's routes: thin wire functions, one per vendor operation (`operation_id`).
+
+The modules' routes are gathered into one flat router (not nested `include_router`s), so
+that `twins.jira._operation_of` can resolve a request's vendor operation from them.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from twins.jira.routes import agile, core, issues, projects, search, webhooks
+
+router = APIRouter()
+for module in (core, projects, issues, search, webhooks, agile):
+    router.routes.extend(module.router.routes)

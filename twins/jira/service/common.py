@@ -1,0 +1,328 @@
+"""Shared pieces of the Jira services: who is calling, wire formats, lookups, permissions.
+
+https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/ . Ids are numeric strings,
+timestamps `2024-01-15T10:30:00.000+0000` (offset without a colon), `self` links absolute
+and naming the twin as the client reached it, users identified by `accountId` only (Cloud's
+GDPR strict mode: no `name`/`key`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, select, update
+
+from dtu.context import TwinContext
+from twins.jira import adf, constants, models
+from twins.jira.errors import FieldErrors, IssueNotFound, NotFound
+
+USER = models.User.__table__
+GROUP = models.Group.__table__
+MEMBER = models.GroupMember.__table__
+PROJECT = models.Project.__table__
+ISSUE = models.Issue.__table__
+STATUS = models.Status.__table__
+ITYPE = models.IssueType.__table__
+WORKFLOW = models.Workflow.__table__
+FIELD = models.Field.__table__
+COMPONENT = models.Component.__table__
+VERSION = models.Version.__table__
+SPRINT = models.Sprint.__table__
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller and the API flavour of the call (`2`, `3`; agile reads as `2`)."""
+
+    tenant: str
+    account_id: str
+    email: str
+    is_admin: bool
+    api: str = "3"
+
+
+def me(ctx: TwinContext) -> Principal:
+    p: Principal = ctx.principal
+    return p
+
+
+def api(ctx: TwinContext) -> str:
+    return me(ctx).api if ctx.principal is not None else "2"
+
+
+def api_base(ctx: TwinContext, version: str | None = None) -> str:
+    return f"{ctx.base_url}/rest/api/{version or api(ctx)}"
+
+
+# -- formats ----------------------------------------------------------------------------------
+
+
+def ts(t: float | None) -> str | None:
+    """Jira's timestamp: millisecond precision, `+0000` offset."""
+    if t is None:
+        return None
+    dt = datetime.fromtimestamp(t, UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
+
+
+def parse_ts(text: str) -> float | None:
+    """Accept Jira's own format and ISO 8601 variants (`Z`, `+00:00`)."""
+    t = text.strip().replace("Z", "+0000")
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"):
+        try:
+            return datetime.strptime(t, fmt).timestamp()
+        except ValueError:
+            continue
+    return None
+
+
+def valid_date(text: Any) -> bool:
+    if not isinstance(text, str):
+        return False
+    try:
+        datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
+
+
+def rich_out(ctx: TwinContext, value: dict[str, Any] | None, version: str | None = None) -> Any:
+    """ADF on v3, wiki markup on v2 (and in webhooks)."""
+    return value if (version or api(ctx)) == "3" else adf.adf_to_wiki(value)
+
+
+def rich_in(ctx: TwinContext, value: Any, field: str, version: str | None = None) -> dict[str, Any] | None:
+    """A rich text input as stored ADF: v3 takes a document, v2 a string (wiki markup)."""
+    if value is None:
+        return None
+    if (version or api(ctx)) == "3":
+        if not adf.validate_adf(value):
+            raise FieldErrors(
+                {field: "Operation value must be an Atlassian Document (see the Atlassian Document Format)"}
+            )
+        return dict(value)
+    if not isinstance(value, str):
+        raise FieldErrors({field: "Operation value must be a string"})
+    return adf.wiki_to_adf(value)
+
+
+def next_id(ctx: TwinContext, kind: str, base: int = 10000) -> str:
+    return str(base + ctx.ids.next(kind) - 1)
+
+
+def reserve_id(ctx: TwinContext, kind: str, value: int | str, base: int = 10000) -> None:
+    """Fixture ids are taken: move the counter past them so minted ids never collide."""
+    try:
+        n = int(value) - base + 1
+    except (TypeError, ValueError):
+        return
+    counter = ctx.runtime.store.core.counter
+    have = ctx.ids.peek(kind)
+    if n > have:
+        if have == 0:
+            ctx.ids.next(kind)
+        ctx.conn.execute(
+            update(counter).where(counter.c.tenant_id == ctx.tenant, counter.c.kind == kind).values(value=n)
+        )
+
+
+# -- users ------------------------------------------------------------------------------------
+
+AVATAR = "https://secure.gravatar.com/avatar/{h}?d=https%3A%2F%2Favatar-management--avatars.us-west-2.prod.public.atl-paas.net%2Finitials%2F{i}-1.png"
+
+
+def user_row(ctx: TwinContext, account_id: str | None) -> Row[Any] | None:
+    if not account_id:
+        return None
+    return ctx.conn.execute(
+        select(USER).where(USER.c.tenant_id == ctx.tenant, USER.c.account_id == account_id)
+    ).first()
+
+
+def user_json(
+    ctx: TwinContext, user: Row[Any] | str | None, version: str | None = None
+) -> dict[str, Any] | None:
+    """A user as Jira Cloud shows one (no `name`/`key`: accountId only)."""
+    row = user_row(ctx, user) if isinstance(user, str) else user
+    if row is None:
+        return None
+    initials = "".join(p[0] for p in row.display_name.split()[:2]).upper() or "U"
+    avatar = AVATAR.format(h=row.account_id[-12:], i=initials)
+    return {
+        "self": f"{api_base(ctx, version)}/user?accountId={row.account_id}",
+        "accountId": row.account_id,
+        "emailAddress": row.email,
+        "avatarUrls": {s: avatar for s in ("48x48", "24x24", "16x16", "32x32")},
+        "displayName": row.display_name,
+        "active": bool(row.active),
+        "timeZone": row.time_zone,
+        "accountType": row.account_type,
+    }
+
+
+def find_user(ctx: TwinContext, ident: str) -> Row[Any] | None:
+    """By accountId, else by email (case-insensitive)."""
+    row = user_row(ctx, ident)
+    if row is None:
+        row = ctx.conn.execute(
+            select(USER).where(USER.c.tenant_id == ctx.tenant).where(USER.c.email == ident.lower())
+        ).first()
+    return row
+
+
+def groups_of(ctx: TwinContext, account_id: str) -> list[str]:
+    rows = ctx.conn.execute(
+        select(GROUP.c.name)
+        .select_from(
+            MEMBER.join(
+                GROUP, (GROUP.c.tenant_id == MEMBER.c.tenant_id) & (GROUP.c.group_id == MEMBER.c.group_id)
+            )
+        )
+        .where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.account_id == account_id)
+    ).all()
+    return sorted(r[0] for r in rows)
+
+
+# -- projects and permissions -----------------------------------------------------------------
+
+
+def can_browse(ctx: TwinContext, project: Row[Any], account_id: str | None = None) -> bool:
+    """The project's browse permission: everyone, or members of its groups (site admins too)."""
+    groups = project.browse_groups or []
+    if not groups:
+        return True
+    who = account_id or me(ctx).account_id
+    return bool(set(groups) & set(groups_of(ctx, who)))
+
+
+def project_row(ctx: TwinContext, id_or_key: str, *, check: bool = True) -> Row[Any]:
+    """A project by id or key, with Jira's 404 when it is missing or not browsable."""
+    ident = str(id_or_key)
+    cond = PROJECT.c.id == ident if ident.isdigit() else PROJECT.c.key == ident.upper()
+    row = ctx.conn.execute(select(PROJECT).where(PROJECT.c.tenant_id == ctx.tenant, cond)).first()
+    if row is None or (check and not can_browse(ctx, row)):
+        what = "id" if ident.isdigit() else "key"
+        raise NotFound(f"No project could be found with {what} '{ident}'.")
+    return row
+
+
+def browsable_projects(ctx: TwinContext) -> list[Row[Any]]:
+    rows = ctx.conn.execute(
+        select(PROJECT).where(PROJECT.c.tenant_id == ctx.tenant).order_by(PROJECT.c.key)
+    ).all()
+    return [r for r in rows if can_browse(ctx, r)]
+
+
+def avatar_urls(kind: str, ident: str) -> dict[str, str]:
+    base = f"https://api.atlassian.com/ex/jira/avatar/{kind}/{ident}"
+    return {
+        s: f"{base}?size={n}"
+        for s, n in (("48x48", "large"), ("24x24", "small"), ("16x16", "xsmall"), ("32x32", "medium"))
+    }
+
+
+def project_short(ctx: TwinContext, row: Row[Any], version: str | None = None) -> dict[str, Any]:
+    return {
+        "self": f"{api_base(ctx, version)}/project/{row.id}",
+        "id": row.id,
+        "key": row.key,
+        "name": row.name,
+        "projectTypeKey": row.project_type,
+        "simplified": False,
+        "avatarUrls": avatar_urls("project", row.id),
+    }
+
+
+# -- catalogues -------------------------------------------------------------------------------
+
+
+def category_json(ctx: TwinContext, cat_id: int, version: str | None = None) -> dict[str, Any]:
+    cat = next(c for c in constants.STATUS_CATEGORIES if c["id"] == cat_id)
+    return {"self": f"{api_base(ctx, version)}/statuscategory/{cat_id}", **cat}
+
+
+def status_row(ctx: TwinContext, status_id: str) -> Row[Any] | None:
+    return ctx.conn.execute(
+        select(STATUS).where(STATUS.c.tenant_id == ctx.tenant, STATUS.c.id == status_id)
+    ).first()
+
+
+def status_json(ctx: TwinContext, row: Row[Any], version: str | None = None) -> dict[str, Any]:
+    return {
+        "self": f"{api_base(ctx, version)}/status/{row.id}",
+        "description": row.description,
+        "iconUrl": f"{ctx.base_url}/images/icons/statuses/generic.png",
+        "name": row.name,
+        "id": row.id,
+        "statusCategory": category_json(ctx, row.category_id, version),
+    }
+
+
+def itype_row(ctx: TwinContext, itype_id: str) -> Row[Any] | None:
+    return ctx.conn.execute(
+        select(ITYPE).where(ITYPE.c.tenant_id == ctx.tenant, ITYPE.c.id == itype_id)
+    ).first()
+
+
+def itype_json(ctx: TwinContext, row: Row[Any], version: str | None = None) -> dict[str, Any]:
+    return {
+        "self": f"{api_base(ctx, version)}/issuetype/{row.id}",
+        "id": row.id,
+        "description": row.description,
+        "iconUrl": f"{ctx.base_url}/rest/api/2/universal_avatar/view/type/issuetype/avatar/{row.id}?size=medium",
+        "name": row.name,
+        "subtask": bool(row.subtask),
+        "avatarId": int(row.id),
+        "hierarchyLevel": row.hierarchy_level,
+    }
+
+
+def priority_json(ctx: TwinContext, pid: str | None, version: str | None = None) -> dict[str, Any] | None:
+    pr = next((p for p in constants.PRIORITIES if p["id"] == pid), None)
+    if pr is None:
+        return None
+    return {
+        "self": f"{api_base(ctx, version)}/priority/{pid}",
+        "iconUrl": f"{ctx.base_url}/images/icons/priorities/{pr['name'].lower()}.svg",
+        "name": pr["name"],
+        "id": pr["id"],
+    }
+
+
+def resolution_json(ctx: TwinContext, rid: str | None, version: str | None = None) -> dict[str, Any] | None:
+    res = next((r for r in constants.RESOLUTIONS if r["id"] == rid), None)
+    if res is None:
+        return None
+    return {
+        "self": f"{api_base(ctx, version)}/resolution/{rid}",
+        "id": rid,
+        "description": res["description"],
+        "name": res["name"],
+    }
+
+
+def workflow_of(ctx: TwinContext, project: Row[Any]) -> Row[Any]:
+    row = ctx.conn.execute(
+        select(WORKFLOW).where(WORKFLOW.c.tenant_id == ctx.tenant, WORKFLOW.c.name == project.workflow)
+    ).first()
+    assert row is not None, f"project {project.key} names a missing workflow"
+    return row
+
+
+# -- issues -----------------------------------------------------------------------------------
+
+
+def issue_row(ctx: TwinContext, id_or_key: str, *, check: bool = True) -> Row[Any]:
+    """An issue by id or key; Jira's 404 when missing or when the caller may not browse it."""
+    ident = str(id_or_key).strip()
+    cond = ISSUE.c.id == ident if ident.isdigit() else ISSUE.c.key == ident.upper()
+    row = ctx.conn.execute(select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, cond)).first()
+    if row is None:
+        raise IssueNotFound()
+    if check:
+        project = project_row(ctx, row.project_id, check=False)
+        if not can_browse(ctx, project):
+            raise IssueNotFound()
+    return row

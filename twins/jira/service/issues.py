@@ -1,0 +1,1162 @@
+"""Issues: create (validated against the create screen), get, edit, delete, assign,
+transitions, comments and the changelog of every change.
+
+https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/ ,
+https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-comments/ .
+Keys are sequential per project (DEMO-1, DEMO-2...) and never reused; ids are numeric
+strings. Every change writes a changelog entry with Jira's item shape (`field`, `fieldtype`,
+`fieldId`, `from`, `fromString`, `to`, `toString`). Divergence: a comment may accompany any
+transition (Jira requires it on the transition screen).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, delete, insert, select, update
+
+from dtu.context import TwinContext
+from twins.jira import adf, constants, models
+from twins.jira.errors import FieldErrors, Forbidden, JiraError, NotFound
+from twins.jira.service import common, fields, projects
+from twins.jira.service.common import COMPONENT, ISSUE, VERSION
+
+CHANGE = models.ChangeGroup.__table__
+COMMENT = models.Comment.__table__
+NOT_ON_SCREEN = "Field '{f}' cannot be set. It is not on the appropriate screen, or unknown."
+
+
+# -- reading values from the wire -------------------------------------------------------------
+
+
+def _ref(value: Any, field: str, keys: tuple[str, ...] = ("id", "name")) -> tuple[str, str]:
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return ("id" if str(value).isdigit() else keys[-1]), str(value)
+    if isinstance(value, dict):
+        for k in keys:
+            if value.get(k) is not None:
+                return k, str(value[k])
+    raise FieldErrors({field: f"Specify a valid value for {field}"})
+
+
+def _user(ctx: TwinContext, value: Any, field: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict) and value.get("accountId") in (None, "-1") and "accountId" in value:
+        return None
+    ident = value.get("accountId") or value.get("id") if isinstance(value, dict) else None
+    if isinstance(value, dict) and ident is None and value.get("name"):
+        raise FieldErrors({field: "'name' is not supported in this context; use 'accountId'."})
+    if not ident or common.user_row(ctx, str(ident)) is None:
+        raise FieldErrors({field: "Specified user does not exist or you do not have required permissions"})
+    return str(ident)
+
+
+def _priority(value: Any) -> str:
+    kind, v = _ref(value, "priority")
+    hit = next((p for p in constants.PRIORITIES if (p["id"] if kind == "id" else p["name"]) == v), None)
+    if hit is None:
+        raise FieldErrors(
+            {
+                "priority": "Specify the Priority (id or name) in the string format"
+                if kind == "id" and not v.isdigit()
+                else f"Priority {kind} '{v}' is not valid"
+            }
+        )
+    return str(hit["id"])
+
+
+def _resolution(value: Any) -> str | None:
+    if value is None:
+        return None
+    kind, v = _ref(value, "resolution")
+    hit = next((r for r in constants.RESOLUTIONS if (r["id"] if kind == "id" else r["name"]) == v), None)
+    if hit is None:
+        raise FieldErrors({"resolution": f"Resolution {kind} '{v}' is not valid"})
+    return str(hit["id"])
+
+
+def _named(ctx: TwinContext, table: Any, project: Row[Any], values: Any, field: str, what: str) -> list[str]:
+    if not isinstance(values, list):
+        raise FieldErrors({field: f"Operation value must be an array of {what}s."})
+    rows = ctx.conn.execute(
+        select(table).where(table.c.tenant_id == ctx.tenant, table.c.project_id == project.id)
+    ).all()
+    out = []
+    for v in values:
+        kind, ident = _ref(v, field)
+        hit = next((r for r in rows if (r.id if kind == "id" else r.name) == ident), None)
+        if hit is None:
+            raise FieldErrors({field: f"{what.capitalize()} {kind} '{ident}' is not valid"})
+        out.append(hit.id)
+    return out
+
+
+def _labels(value: Any, field: str = "labels") -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise FieldErrors({field: "Operation value must be an array of strings."})
+    for label in value:
+        if " " in label:
+            raise FieldErrors({field: f"The label '{label}' contains spaces which is invalid."})
+        if len(label) > 255:
+            raise FieldErrors({field: "The label is longer than 255 characters."})
+    return list(dict.fromkeys(value))
+
+
+def _summary(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise FieldErrors({"summary": "You must specify a summary of the issue."})
+    if "\n" in value or "\r" in value:
+        raise FieldErrors({"summary": "Summary can't contain newline characters."})
+    if len(value) > 255:
+        raise FieldErrors({"summary": "Summary must be less than 255 characters."})
+    return value
+
+
+def _parent(ctx: TwinContext, value: Any) -> Row[Any]:
+    _kind, ident = _ref(value, "parent", ("id", "key"))
+    try:
+        return common.issue_row(ctx, ident)
+    except NotFound:
+        raise FieldErrors({"parent": f"Could not find issue by id or key: {ident}"}) from None
+
+
+def _set_value(
+    ctx: TwinContext,
+    project: Row[Any],
+    itype: Row[Any],
+    key: str,
+    value: Any,
+    values: dict[str, Any],
+    custom: dict[str, Any],
+) -> None:
+    """Validate one field value and put it in `values` (columns) or `custom`."""
+    if key == "summary":
+        values["summary"] = _summary(value)
+    elif key in ("description", "environment"):
+        values[key] = common.rich_in(ctx, value, key)
+    elif key in ("assignee", "reporter"):
+        values[key] = _user(ctx, value, key)
+        if key == "assignee" and values[key] and not common.can_browse(ctx, project, values[key]):
+            raise FieldErrors({"assignee": f"User '{values[key]}' cannot be assigned issues."})
+    elif key == "priority":
+        values["priority_id"] = _priority(value) if value is not None else None
+    elif key == "labels":
+        values["labels"] = _labels(value or [])
+    elif key == "components":
+        values["components"] = _named(ctx, COMPONENT, project, value or [], key, "component")
+    elif key in ("fixVersions", "versions"):
+        values["fix_versions" if key == "fixVersions" else "versions"] = _named(
+            ctx, VERSION, project, value or [], key, "version"
+        )
+    elif key == "duedate":
+        if value is not None and not common.valid_date(value):
+            raise FieldErrors({"duedate": f"Error parsing date string: {value}"})
+        values["duedate"] = value
+    elif key == "parent":
+        parent = _parent(ctx, value)
+        ptype = common.itype_row(ctx, parent.issuetype_id)
+        if itype.subtask and (ptype is None or ptype.subtask):
+            raise FieldErrors({"parent": "Given parent work item does not belong to appropriate hierarchy."})
+        if not itype.subtask and (ptype is None or ptype.hierarchy_level != itype.hierarchy_level + 1):
+            raise FieldErrors({"parent": "Given parent work item does not belong to appropriate hierarchy."})
+        if parent.project_id != project.id and itype.subtask:
+            raise FieldErrors({"parent": "Sub-tasks must be in the same project as their parent."})
+        values["parent_id"] = parent.id
+    elif key.startswith("customfield_"):
+        row = fields.field_by_name_or_id(ctx, key)
+        if row is None or row.kind == "rank":
+            raise FieldErrors({key: NOT_ON_SCREEN.format(f=key)})
+        custom[key] = fields.parse_custom(ctx, row, value)
+    else:
+        raise FieldErrors({key: NOT_ON_SCREEN.format(f=key)})
+
+
+# -- create -----------------------------------------------------------------------------------
+
+
+def _project_of(ctx: TwinContext, value: Any) -> Row[Any]:
+    if value is None:
+        raise FieldErrors({"project": "Specify a valid project ID or key"})
+    _kind, ident = _ref(value, "project", ("id", "key"))
+    try:
+        return common.project_row(ctx, ident)
+    except NotFound:
+        raise FieldErrors({"project": "Specify a valid project ID or key"}) from None
+
+
+def _itype_of(ctx: TwinContext, project: Row[Any], value: Any) -> Row[Any]:
+    if value is None:
+        raise FieldErrors({"issuetype": "Specify an issue type"})
+    kind, ident = _ref(value, "issuetype")
+    for tid in project.issue_types:
+        row = common.itype_row(ctx, tid)
+        if row is not None and (row.id == ident if kind == "id" else row.name.lower() == ident.lower()):
+            return row
+    raise FieldErrors({"issuetype": "The issue type selected is invalid."})
+
+
+def create_issue(
+    ctx: TwinContext, *, fields: dict[str, Any] | None, update: dict[str, Any] | None, notify: bool = True
+) -> dict[str, Any]:
+    """`POST /issue` (201 `{id, key, self}`): project, issue type and summary are required;
+    every other field must be on the create screen and of the right type."""
+    data = dict(fields or {})
+    project = _project_of(ctx, data.pop("project", None))
+    itype = _itype_of(ctx, project, data.pop("issuetype", None))
+    me = common.me(ctx).account_id
+    values: dict[str, Any] = {
+        "reporter": me,
+        "priority_id": constants.DEFAULT_PRIORITY,
+        "labels": [],
+        "components": [],
+        "fix_versions": [],
+        "versions": [],
+    }
+    custom: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    if "summary" not in data:
+        errors["summary"] = "You must specify a summary of the issue."
+    if itype.subtask and "parent" not in data:
+        errors["parent"] = "Given parent work item does not belong to appropriate hierarchy."
+    for key, value in data.items():
+        try:
+            _set_value(ctx, project, itype, key, value, values, custom)
+        except FieldErrors as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise FieldErrors(errors)
+    for key, ops in (update or {}).items():
+        if key == "comment":
+            continue
+        for op in ops if isinstance(ops, list) else []:
+            if isinstance(op, dict) and "set" in op:
+                _set_value(ctx, project, itype, key, op["set"], values, custom)
+            elif isinstance(op, dict) and "add" in op and key == "labels":
+                values["labels"] = list(dict.fromkeys([*values["labels"], *_labels([op["add"]])]))
+    wf = common.workflow_of(ctx, project)
+    now = ctx.now()
+    issue_id = common.next_id(ctx, "issue")
+    number = ctx.ids.next(f"issue-number:{project.id}")
+    key = f"{project.key}-{number}"
+    ctx.conn.execute(
+        insert(ISSUE).values(
+            tenant_id=ctx.tenant,
+            id=issue_id,
+            key=key,
+            number=number,
+            project_id=project.id,
+            issuetype_id=itype.id,
+            status_id=wf.initial,
+            summary=values.get("summary", ""),
+            description=values.get("description"),
+            environment=values.get("environment"),
+            assignee=values.get("assignee"),
+            reporter=values.get("reporter"),
+            creator=me,
+            priority_id=values.get("priority_id"),
+            resolution_id=None,
+            labels=values["labels"],
+            components=values["components"],
+            fix_versions=values["fix_versions"],
+            versions=values["versions"],
+            duedate=values.get("duedate"),
+            parent_id=values.get("parent_id"),
+            custom={k: v for k, v in custom.items() if v is not None},
+            watchers=[me],
+            voters=[],
+            properties={},
+            rank=f"0|i{int(issue_id):05d}:",
+            created=now,
+            updated=now,
+            resolutiondate=None,
+            status_changed=now,
+            written_at=now,
+        )
+    )
+    for op in (update or {}).get("comment", []) or []:
+        if isinstance(op, dict) and isinstance(op.get("add"), dict):
+            add_comment(
+                ctx,
+                issue=issue_id,
+                body=op["add"].get("body"),
+                visibility=op["add"].get("visibility"),
+                notify=False,
+            )
+    if notify:
+        from twins.jira import events
+
+        events.issue_event(ctx, "jira:issue_created", issue_id, event_type="issue_created")
+    return {"id": issue_id, "key": key, "self": f"{common.api_base(ctx)}/issue/{issue_id}"}
+
+
+def bulk_create(ctx: TwinContext, *, updates: list[Any]) -> dict[str, Any]:
+    """`POST /issue/bulk`: each issue alone; failures listed by index (`failedElementNumber`)."""
+    issues, errors = [], []
+    for i, item in enumerate(updates):
+        item = item if isinstance(item, dict) else {}
+        nested = ctx.conn.begin_nested()
+        try:
+            issues.append(create_issue(ctx, fields=item.get("fields"), update=item.get("update")))
+            nested.commit()
+        except JiraError as exc:
+            nested.rollback()
+            errors.append(
+                {
+                    "status": exc.status,
+                    "elementErrors": {"errorMessages": exc.messages, "errors": exc.errors},
+                    "failedElementNumber": i,
+                }
+            )
+    return {"issues": issues, "errors": errors}
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+def _issue_link_short(ctx: TwinContext, row: Row[Any], version: str | None) -> dict[str, Any]:
+    st = common.status_row(ctx, row.status_id)
+    it = common.itype_row(ctx, row.issuetype_id)
+    return {
+        "id": row.id,
+        "key": row.key,
+        "self": f"{common.api_base(ctx, version)}/issue/{row.id}",
+        "fields": {
+            "summary": row.summary,
+            "status": common.status_json(ctx, st, version) if st else None,
+            "priority": common.priority_json(ctx, row.priority_id, version),
+            "issuetype": common.itype_json(ctx, it, version) if it else None,
+        },
+    }
+
+
+def comment_json(
+    ctx: TwinContext, row: Row[Any], issue_id: str, version: str | None = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "self": f"{common.api_base(ctx, version)}/issue/{issue_id}/comment/{row.id}",
+        "id": row.id,
+        "author": common.user_json(ctx, row.author, version),
+        "body": common.rich_out(ctx, row.body, version),
+        "updateAuthor": common.user_json(ctx, row.update_author, version),
+        "created": common.ts(row.created),
+        "updated": common.ts(row.updated),
+        "jsdPublic": True,
+    }
+    if row.visibility:
+        out["visibility"] = row.visibility
+    return out
+
+
+def _comments(ctx: TwinContext, issue_id: str) -> list[Row[Any]]:
+    return list(
+        ctx.conn.execute(
+            select(COMMENT)
+            .where(COMMENT.c.tenant_id == ctx.tenant, COMMENT.c.issue_id == issue_id)
+            .order_by(COMMENT.c.created, COMMENT.c.id)
+        ).all()
+    )
+
+
+def _visible_comment(ctx: TwinContext, row: Row[Any]) -> bool:
+    vis = row.visibility
+    if not vis or vis.get("type") != "group":
+        return True
+    return vis.get("value") in common.groups_of(ctx, common.me(ctx).account_id)
+
+
+def all_fields(ctx: TwinContext, row: Row[Any], version: str | None = None) -> dict[str, Any]:
+    """Every field of the issue, as `fields=*all` shows it."""
+    v = version
+    base = common.api_base(ctx, v)
+    project = common.project_row(ctx, row.project_id, check=False)
+    st = common.status_row(ctx, row.status_id)
+    it = common.itype_row(ctx, row.issuetype_id)
+    comps = ctx.conn.execute(
+        select(COMPONENT).where(COMPONENT.c.tenant_id == ctx.tenant, COMPONENT.c.id.in_(row.components or []))
+    ).all()
+    vers = {
+        r.id: r
+        for r in ctx.conn.execute(
+            select(VERSION).where(
+                VERSION.c.tenant_id == ctx.tenant,
+                VERSION.c.id.in_([*(row.fix_versions or []), *(row.versions or [])]),
+            )
+        ).all()
+    }
+    comments = [c for c in _comments(ctx, row.id) if _visible_comment(ctx, c)]
+    subtasks = ctx.conn.execute(
+        select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.parent_id == row.id).order_by(ISSUE.c.id)
+    ).all()
+    out: dict[str, Any] = {
+        "summary": row.summary,
+        "description": common.rich_out(ctx, row.description, v),
+        "environment": common.rich_out(ctx, row.environment, v),
+        "issuetype": common.itype_json(ctx, it, v) if it else None,
+        "project": common.project_short(ctx, project, v),
+        "status": common.status_json(ctx, st, v) if st else None,
+        "statusCategory": common.category_json(ctx, st.category_id, v) if st else None,
+        "priority": common.priority_json(ctx, row.priority_id, v),
+        "resolution": common.resolution_json(ctx, row.resolution_id, v),
+        "assignee": common.user_json(ctx, row.assignee, v),
+        "reporter": common.user_json(ctx, row.reporter, v),
+        "creator": common.user_json(ctx, row.creator, v),
+        "labels": list(row.labels or []),
+        "components": [
+            {"self": f"{base}/component/{c.id}", "id": c.id, "name": c.name, "description": c.description}
+            for c in comps
+        ],
+        "fixVersions": [projects.version_json(ctx, vers[i]) for i in row.fix_versions or [] if i in vers],
+        "versions": [projects.version_json(ctx, vers[i]) for i in row.versions or [] if i in vers],
+        "duedate": row.duedate,
+        "created": common.ts(row.created),
+        "updated": common.ts(row.updated),
+        "resolutiondate": common.ts(row.resolutiondate),
+        "statuscategorychangedate": common.ts(row.status_changed),
+        "lastViewed": None,
+        "comment": {
+            "comments": [comment_json(ctx, c, row.id, v) for c in comments],
+            "self": f"{base}/issue/{row.id}/comment",
+            "maxResults": len(comments),
+            "total": len(comments),
+            "startAt": 0,
+        },
+        "subtasks": [_issue_link_short(ctx, s, v) for s in subtasks],
+        "issuelinks": [],
+        "attachment": [],
+        "watches": {
+            "self": f"{base}/issue/{row.key}/watchers",
+            "watchCount": len(row.watchers or []),
+            "isWatching": common.me(ctx).account_id in (row.watchers or []) if ctx.principal else False,
+        },
+        "votes": {
+            "self": f"{base}/issue/{row.key}/votes",
+            "votes": len(row.voters or []),
+            "hasVoted": common.me(ctx).account_id in (row.voters or []) if ctx.principal else False,
+        },
+        "worklog": {"startAt": 0, "maxResults": 20, "total": 0, "worklogs": []},
+        "timetracking": {},
+    }
+    if row.parent_id:
+        parent = ctx.conn.execute(
+            select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.id == row.parent_id)
+        ).first()
+        if parent is not None:
+            out["parent"] = _issue_link_short(ctx, parent, v)
+    for frow in fields.custom_rows(ctx):
+        stored = (row.custom or {}).get(frow.id)
+        out[frow.id] = row.rank if frow.kind == "rank" else fields.render_custom(ctx, frow, stored, v)
+    return out
+
+
+NAVIGABLE_EXCLUDED = {"comment", "worklog", "timetracking"}
+
+
+def select_fields(
+    ctx: TwinContext, all_: dict[str, Any], wanted: list[str] | None, default: str = "*all"
+) -> dict[str, Any]:
+    """Jira's `fields` parameter: ids or names, `*all`, `*navigable`, `-field` to drop one."""
+    spec = wanted if wanted else [default]
+    names = {r.name.lower(): r.id for r in fields.custom_rows(ctx)}
+    include: set[str] = set()
+    exclude: set[str] = set()
+    for item in spec:
+        item = item.strip()
+        if item in ("*all", "all"):
+            include |= set(all_)
+        elif item in ("*navigable", "navigable"):
+            include |= set(all_) - NAVIGABLE_EXCLUDED
+        elif item.startswith("-"):
+            exclude.add(names.get(item[1:].lower(), item[1:]))
+        elif item and item not in ("id", "key", "*none"):
+            include.add(names.get(item.lower(), item))
+    return {k: v for k, v in all_.items() if k in include and k not in exclude}
+
+
+def issue_json(
+    ctx: TwinContext,
+    row: Row[Any],
+    *,
+    wanted: list[str] | None = None,
+    expand: list[str] | None = None,
+    version: str | None = None,
+    default_fields: str = "*all",
+) -> dict[str, Any]:
+    expand = expand or []
+    full = all_fields(ctx, row, version)
+    out: dict[str, Any] = {
+        "expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
+        "id": row.id,
+        "self": f"{common.api_base(ctx, version)}/issue/{row.id}",
+        "key": row.key,
+    }
+    chosen = select_fields(ctx, full, wanted, default_fields)
+    if chosen or wanted is None or wanted != ["id"]:
+        out["fields"] = chosen
+    if "renderedFields" in expand:
+        rendered = {k: None for k in chosen}
+        rendered["description"] = adf.adf_to_html(row.description)
+        rendered["created"] = chosen.get("created")
+        out["renderedFields"] = rendered
+    if "names" in expand:
+        catalogue = {f["id"]: f["name"] for f in fields.list_fields(ctx)}
+        out["names"] = {k: catalogue.get(k, k) for k in chosen}
+    if "schema" in expand:
+        catalogue_s = {f["id"]: f.get("schema") for f in fields.list_fields(ctx)}
+        out["schema"] = {k: catalogue_s[k] for k in chosen if catalogue_s.get(k)}
+    if "transitions" in expand:
+        out["transitions"] = transitions(
+            ctx, issue=row.id, expand=["transitions.fields"] if "transitions.fields" in expand else []
+        )["transitions"]
+    if "changelog" in expand:
+        hist = _history(ctx, row.id, version)
+        out["changelog"] = {"startAt": 0, "maxResults": len(hist), "total": len(hist), "histories": hist}
+    if "editmeta" in expand:
+        out["editmeta"] = edit_meta(ctx, issue=row.id)
+    return out
+
+
+def get_issue(
+    ctx: TwinContext, *, issue: str, wanted: list[str] | None, expand: list[str] | None
+) -> dict[str, Any]:
+    """`GET /issue/{idOrKey}`: 404 "Issue does not exist or you do not have permission to see it."."""
+    return issue_json(ctx, common.issue_row(ctx, issue), wanted=wanted, expand=expand)
+
+
+def edit_meta(ctx: TwinContext, *, issue: str) -> dict[str, Any]:
+    row = common.issue_row(ctx, issue)
+    project = common.project_row(ctx, row.project_id, check=False)
+    itype = common.itype_row(ctx, row.issuetype_id)
+    assert itype is not None
+    metas = projects.field_meta(ctx, project, itype)
+    return {
+        "fields": {
+            m["key"]: {k: v for k, v in m.items() if k != "hasDefaultValue"}
+            for m in metas
+            if m["key"] not in ("project", "issuetype")
+        }
+    }
+
+
+# -- changelog --------------------------------------------------------------------------------
+
+
+def _item(
+    field: str, field_id: str, old: Any, old_s: Any, new: Any, new_s: Any, custom: bool = False
+) -> dict[str, Any]:
+    return {
+        "field": field,
+        "fieldtype": "custom" if custom else "jira",
+        "fieldId": field_id,
+        "from": None if old is None else str(old),
+        "fromString": old_s,
+        "to": None if new is None else str(new),
+        "toString": new_s,
+    }
+
+
+def record_change(ctx: TwinContext, issue_id: str, items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not items:
+        return None
+    cid = common.next_id(ctx, "changelog")
+    now = ctx.now()
+    ctx.conn.execute(
+        insert(CHANGE).values(
+            tenant_id=ctx.tenant,
+            id=cid,
+            issue_id=issue_id,
+            author=common.me(ctx).account_id,
+            created=now,
+            items=items,
+        )
+    )
+    return {"id": cid, "items": items}
+
+
+def _history(ctx: TwinContext, issue_id: str, version: str | None = None) -> list[dict[str, Any]]:
+    rows = ctx.conn.execute(
+        select(CHANGE)
+        .where(CHANGE.c.tenant_id == ctx.tenant, CHANGE.c.issue_id == issue_id)
+        .order_by(CHANGE.c.created, CHANGE.c.id)
+    ).all()
+    return [
+        {
+            "id": r.id,
+            "author": common.user_json(ctx, r.author, version),
+            "created": common.ts(r.created),
+            "items": r.items,
+        }
+        for r in rows
+    ]
+
+
+def changelog(ctx: TwinContext, *, issue: str, start_at: int, max_results: int) -> dict[str, Any]:
+    """`GET /issue/{key}/changelog`: a PageBean of change groups, oldest first."""
+    row = common.issue_row(ctx, issue)
+    hist = _history(ctx, row.id)
+    page = hist[start_at : start_at + max_results]
+    return {
+        "self": f"{common.api_base(ctx)}/issue/{row.key}/changelog?maxResults={max_results}&startAt={start_at}",
+        "maxResults": max_results,
+        "startAt": start_at,
+        "total": len(hist),
+        "isLast": start_at + len(page) >= len(hist),
+        "values": page,
+    }
+
+
+def _display(ctx: TwinContext, key: str, value: Any) -> str | None:
+    if value is None or value == []:
+        return None
+    if key in ("assignee", "reporter"):
+        u = common.user_row(ctx, value)
+        return u.display_name if u else value
+    if key == "priority_id":
+        return next((p["name"] for p in constants.PRIORITIES if p["id"] == value), value)
+    if key == "resolution_id":
+        return next((r["name"] for r in constants.RESOLUTIONS if r["id"] == value), value)
+    if key in ("description", "environment"):
+        return adf.adf_to_wiki(value)
+    if key == "labels":
+        return " ".join(value)
+    if key == "parent_id":
+        r = ctx.conn.execute(
+            select(ISSUE.c.key).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.id == value)
+        ).scalar()
+        return r or value
+    return str(value)
+
+
+CHANGE_NAMES = {
+    "summary": ("summary", "summary"),
+    "description": ("description", "description"),
+    "environment": ("environment", "environment"),
+    "assignee": ("assignee", "assignee"),
+    "reporter": ("reporter", "reporter"),
+    "priority_id": ("priority", "priority"),
+    "labels": ("labels", "labels"),
+    "duedate": ("duedate", "duedate"),
+    "resolution_id": ("resolution", "resolution"),
+    "parent_id": ("IssueParentAssociation", "parent"),
+}
+
+
+def _items_for(
+    ctx: TwinContext, row: Row[Any], values: dict[str, Any], custom: dict[str, Any]
+) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for col, new in values.items():
+        old = getattr(row, col)
+        if old == new or (not old and not new):
+            continue
+        if col in ("components", "fix_versions", "versions"):
+            table = COMPONENT if col == "components" else VERSION
+            names = dict(
+                ctx.conn.execute(
+                    select(table.c.id, table.c.name).where(table.c.tenant_id == ctx.tenant)
+                ).all()
+            )
+            label = {"components": "Component", "fix_versions": "Fix Version", "versions": "Version"}[col]
+            fid = {"components": "components", "fix_versions": "fixVersions", "versions": "versions"}[col]
+            for removed in [x for x in old or [] if x not in new]:
+                items.append(_item(label, fid, removed, names.get(removed), None, None))
+            for added in [x for x in new if x not in (old or [])]:
+                items.append(_item(label, fid, None, None, added, names.get(added)))
+            continue
+        name, fid = CHANGE_NAMES.get(col, (col, col))
+        raw = col in ("assignee", "reporter", "priority_id", "resolution_id", "parent_id")
+        items.append(
+            _item(
+                name,
+                fid,
+                old if raw else None,
+                _display(ctx, col, old),
+                new if raw else None,
+                _display(ctx, col, new),
+            )
+        )
+    for fid, new in custom.items():
+        frow = fields.field_by_name_or_id(ctx, fid)
+        old = (row.custom or {}).get(fid)
+        if frow is None or old == new:
+            continue
+        items.append(
+            _item(
+                frow.name,
+                fid,
+                None,
+                fields.display(ctx, frow, old),
+                None,
+                fields.display(ctx, frow, new),
+                custom=True,
+            )
+        )
+    return items
+
+
+def _apply(
+    ctx: TwinContext,
+    row: Row[Any],
+    values: dict[str, Any],
+    custom: dict[str, Any],
+    extra_items: list[dict[str, Any]] | None = None,
+) -> dict[str, Any] | None:
+    """Write the changes, log them; answers the change group (None when nothing changed)."""
+    items = _items_for(ctx, row, values, custom) + (extra_items or [])
+    if not items:
+        return None
+    merged = dict(row.custom or {})
+    for k, v in custom.items():
+        if v is None or v == []:
+            merged.pop(k, None)
+        else:
+            merged[k] = v
+    now = ctx.now()
+    ctx.conn.execute(
+        update(ISSUE)
+        .where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.id == row.id)
+        .values(**values, custom=merged, updated=now, written_at=now)
+    )
+    return record_change(ctx, row.id, items)
+
+
+# -- edit -------------------------------------------------------------------------------------
+
+MULTI = {
+    "labels": "labels",
+    "components": "components",
+    "fixVersions": "fix_versions",
+    "versions": "versions",
+}
+
+
+def edit_issue(
+    ctx: TwinContext,
+    *,
+    issue: str,
+    fields_in: dict[str, Any] | None,
+    update_in: dict[str, Any] | None,
+    notify: bool = True,
+) -> None:
+    """`PUT /issue/{key}` (204): `fields` sets values, `update` applies set/add/remove/edit
+    operations; a field may not appear in both."""
+    row = common.issue_row(ctx, issue)
+    project = common.project_row(ctx, row.project_id, check=False)
+    itype = common.itype_row(ctx, row.issuetype_id)
+    assert itype is not None
+    fields_in = dict(fields_in or {})
+    update_in = dict(update_in or {})
+    both = set(fields_in) & set(update_in)
+    if both:
+        f = sorted(both)[0]
+        raise FieldErrors({f: f"Field '{f}' cannot be set in both 'fields' and 'update'."})
+    values: dict[str, Any] = {}
+    custom: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, value in fields_in.items():
+        if key in ("project", "issuetype"):
+            if key == "issuetype":
+                new = _itype_of(ctx, project, value)
+                if new.id != row.issuetype_id:
+                    values["issuetype_id"] = new.id
+                continue
+            errors[key] = NOT_ON_SCREEN.format(f=key)
+            continue
+        try:
+            _set_value(ctx, project, itype, key, value, values, custom)
+        except FieldErrors as exc:
+            errors.update(exc.errors)
+    comments: list[dict[str, Any]] = []
+    for key, ops in update_in.items():
+        if not isinstance(ops, list):
+            errors[key] = "Operation value must be a list of operations."
+            continue
+        for op in ops:
+            if not isinstance(op, dict) or len(op) != 1:
+                errors[key] = "Each operation must have exactly one verb (set, add, remove, edit)."
+                continue
+            verb, arg = next(iter(op.items()))
+            try:
+                if key == "comment":
+                    if verb != "add" or not isinstance(arg, dict):
+                        raise FieldErrors({"comment": f"The '{verb}' operation is not supported by comment."})
+                    comments.append(arg)
+                elif verb == "set":
+                    _set_value(ctx, project, itype, key, arg, values, custom)
+                elif verb in ("add", "remove") and (key in MULTI or key.startswith("customfield_")):
+                    _multi_op(ctx, project, itype, row, key, verb, arg, values, custom)
+                elif verb == "edit" and key in ("summary", "description"):
+                    _set_value(ctx, project, itype, key, arg, values, custom)
+                else:
+                    raise FieldErrors({key: f"The operation '{verb}' is not supported by the '{key}' field."})
+            except FieldErrors as exc:
+                errors.update(exc.errors)
+    if errors:
+        raise FieldErrors(errors)
+    extra: list[dict[str, Any]] = []
+    if "issuetype_id" in values:
+        old_t, new_t = common.itype_row(ctx, row.issuetype_id), common.itype_row(ctx, values["issuetype_id"])
+        extra.append(
+            _item(
+                "issuetype",
+                "issuetype",
+                row.issuetype_id,
+                old_t.name if old_t else None,
+                values["issuetype_id"],
+                new_t.name if new_t else None,
+            )
+        )
+    change = _apply(ctx, row, {k: v for k, v in values.items() if k != "issuetype_id"}, custom, extra)
+    if "issuetype_id" in values:
+        ctx.conn.execute(
+            update(ISSUE)
+            .where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.id == row.id)
+            .values(issuetype_id=values["issuetype_id"])
+        )
+    for c in comments:
+        add_comment(ctx, issue=row.id, body=c.get("body"), visibility=c.get("visibility"), notify=False)
+    if notify and (change is not None or comments):
+        from twins.jira import events
+
+        events.issue_event(
+            ctx,
+            "jira:issue_updated",
+            row.id,
+            change=change,
+            event_type="issue_commented" if change is None else "issue_generic",
+        )
+
+
+def _multi_op(
+    ctx: TwinContext,
+    project: Row[Any],
+    itype: Row[Any],
+    row: Row[Any],
+    key: str,
+    verb: str,
+    arg: Any,
+    values: dict[str, Any],
+    custom: dict[str, Any],
+) -> None:
+    if key in MULTI:
+        col = MULTI[key]
+        current = list(values.get(col, getattr(row, col)) or [])
+        probe: dict[str, Any] = {}
+        _set_value(ctx, project, itype, key, [arg], probe, {})
+        item = probe[col][0]
+    else:
+        frow = fields.field_by_name_or_id(ctx, key)
+        if frow is None or frow.kind not in ("multiselect", "labels"):
+            raise FieldErrors({key: f"The operation '{verb}' is not supported by the '{key}' field."})
+        current = list(custom.get(key, (row.custom or {}).get(key)) or [])
+        item = fields.parse_custom(ctx, frow, [arg])[0]
+    if verb == "add" and item not in current:
+        current.append(item)
+    elif verb == "remove":
+        current = [x for x in current if x != item]
+    if key in MULTI:
+        values[MULTI[key]] = current
+    else:
+        custom[key] = current
+
+
+def delete_issue(ctx: TwinContext, *, issue: str, delete_subtasks: bool) -> None:
+    """`DELETE /issue/{key}` (204); an issue with subtasks needs `deleteSubtasks=true`."""
+    row = common.issue_row(ctx, issue)
+    subs = (
+        ctx.conn.execute(
+            select(ISSUE.c.id).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.parent_id == row.id)
+        )
+        .scalars()
+        .all()
+    )
+    if subs and not delete_subtasks:
+        raise JiraError(
+            f"The issue '{row.key}' has subtasks.  You must specify the 'deleteSubtasks' parameter to "
+            "delete this issue and all its subtasks."
+        )
+    from twins.jira import events
+
+    for sid in [*subs, row.id]:
+        events.issue_event(ctx, "jira:issue_deleted", sid, event_type="issue_deleted")
+        for table in (
+            COMMENT,
+            CHANGE,
+            models.Worklog.__table__,
+            models.Attachment.__table__,
+            models.RemoteLink.__table__,
+        ):
+            ctx.conn.execute(delete(table).where(table.c.tenant_id == ctx.tenant, table.c.issue_id == sid))
+        link = models.IssueLink.__table__
+        ctx.conn.execute(
+            delete(link).where(
+                link.c.tenant_id == ctx.tenant,
+                (link.c.inward_issue_id == sid) | (link.c.outward_issue_id == sid),
+            )
+        )
+        ctx.conn.execute(delete(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.id == sid))
+
+
+def assign(ctx: TwinContext, *, issue: str, account_id: Any) -> None:
+    """`PUT /issue/{key}/assignee` (204): `accountId` null unassigns; "-1" is the default assignee."""
+    row = common.issue_row(ctx, issue)
+    project = common.project_row(ctx, row.project_id, check=False)
+    if account_id == "-1":
+        account_id = project.lead if project.assignee_type == "PROJECT_LEAD" else None
+    if account_id is not None:
+        if common.user_row(ctx, str(account_id)) is None:
+            raise NotFound(f"User '{account_id}' does not exist.")
+        if not common.can_browse(ctx, project, str(account_id)):
+            raise FieldErrors({"assignee": f"User '{account_id}' cannot be assigned issues."})
+    change = _apply(ctx, row, {"assignee": account_id}, {})
+    if change is not None:
+        from twins.jira import events
+
+        events.issue_event(ctx, "jira:issue_updated", row.id, change=change, event_type="issue_assigned")
+
+
+# -- transitions ------------------------------------------------------------------------------
+
+
+def _available(ctx: TwinContext, row: Row[Any]) -> list[dict[str, Any]]:
+    project = common.project_row(ctx, row.project_id, check=False)
+    wf = common.workflow_of(ctx, project)
+    return [t for t in wf.transitions if not t.get("from") or row.status_id in t["from"]]
+
+
+def transitions(
+    ctx: TwinContext, *, issue: str, transition_id: str | None = None, expand: list[str] | None = None
+) -> dict[str, Any]:
+    """`GET /issue/{key}/transitions`: the workflow edges out of the current status."""
+    row = common.issue_row(ctx, issue)
+    out = []
+    for t in _available(ctx, row):
+        if transition_id and t["id"] != transition_id:
+            continue
+        st = common.status_row(ctx, t["to"])
+        item: dict[str, Any] = {
+            "id": t["id"],
+            "name": t["name"],
+            "to": common.status_json(ctx, st) if st else None,
+            "hasScreen": bool(t.get("screen")),
+            "isGlobal": not t.get("from"),
+            "isInitial": False,
+            "isAvailable": True,
+            "isConditional": False,
+            "isLooped": False,
+        }
+        if expand and "transitions.fields" in expand:
+            item["fields"] = {}
+            for f in t.get("screen") or []:
+                if f == "resolution":
+                    item["fields"]["resolution"] = {
+                        "required": True,
+                        "schema": {"type": "resolution", "system": "resolution"},
+                        "name": "Resolution",
+                        "key": "resolution",
+                        "hasDefaultValue": False,
+                        "operations": ["set"],
+                        "allowedValues": [
+                            common.resolution_json(ctx, r["id"]) for r in constants.RESOLUTIONS
+                        ],
+                    }
+                elif f == "assignee":
+                    item["fields"]["assignee"] = {
+                        "required": False,
+                        "schema": {"type": "user", "system": "assignee"},
+                        "name": "Assignee",
+                        "key": "assignee",
+                        "hasDefaultValue": False,
+                        "operations": ["set"],
+                    }
+        out.append(item)
+    return {"expand": "transitions", "transitions": out}
+
+
+def do_transition(ctx: TwinContext, *, issue: str, data: dict[str, Any]) -> None:
+    """`POST /issue/{key}/transitions` (204): only along an edge out of the current status;
+    entering a done status sets a resolution (the screen's, or Done), leaving one clears it."""
+    row = common.issue_row(ctx, issue)
+    t_in = data.get("transition")
+    tid = str(t_in.get("id")) if isinstance(t_in, dict) and t_in.get("id") is not None else None
+    if tid is None:
+        raise JiraError("Missing 'transition' identifier")
+    edge = next((t for t in _available(ctx, row) if t["id"] == tid), None)
+    if edge is None:
+        raise JiraError(f"Transition id '{tid}' is not valid for this issue.")
+    screen = set(edge.get("screen") or [])
+    fields_in = dict(data.get("fields") or {})
+    errors = {f: NOT_ON_SCREEN.format(f=f) for f in fields_in if f not in screen}
+    if errors:
+        raise FieldErrors(errors)
+    old_status = common.status_row(ctx, row.status_id)
+    new_status = common.status_row(ctx, edge["to"])
+    assert old_status is not None and new_status is not None
+    values: dict[str, Any] = {}
+    if "assignee" in fields_in:
+        values["assignee"] = _user(ctx, fields_in["assignee"], "assignee")
+    resolution = _resolution(fields_in["resolution"]) if fields_in.get("resolution") is not None else None
+    if new_status.category_id == 3:
+        if "resolution" in screen and resolution is None:
+            raise FieldErrors({"resolution": "Resolution is required."})
+        values["resolution_id"] = resolution or row.resolution_id or constants.RESOLUTIONS[0]["id"]
+    elif row.resolution_id is not None:
+        values["resolution_id"] = None
+    now = ctx.now()
+    status_item = _item("status", "status", row.status_id, old_status.name, new_status.id, new_status.name)
+    change = _apply(ctx, row, values, {}, [status_item])
+    extra: dict[str, Any] = {"status_id": new_status.id}
+    if old_status.category_id != new_status.category_id:
+        extra["status_changed"] = now
+    if new_status.category_id == 3 and old_status.category_id != 3:
+        extra["resolutiondate"] = now
+    elif new_status.category_id != 3:
+        extra["resolutiondate"] = None
+    ctx.conn.execute(
+        update(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.id == row.id).values(**extra)
+    )
+    for op in (data.get("update") or {}).get("comment") or []:
+        if isinstance(op, dict) and isinstance(op.get("add"), dict):
+            add_comment(
+                ctx,
+                issue=row.id,
+                body=op["add"].get("body"),
+                visibility=op["add"].get("visibility"),
+                notify=False,
+            )
+    from twins.jira import events
+
+    events.issue_event(ctx, "jira:issue_updated", row.id, change=change, event_type="issue_generic")
+
+
+# -- comments ---------------------------------------------------------------------------------
+
+
+def _visibility(ctx: TwinContext, vis: Any) -> dict[str, Any] | None:
+    if vis is None:
+        return None
+    if not isinstance(vis, dict) or vis.get("type") not in ("group", "role") or not vis.get("value"):
+        raise FieldErrors(
+            {"commentLevel": "You are currently not a member of the project role or group specified."}
+        )
+    if vis["type"] == "group" and vis["value"] not in common.groups_of(ctx, common.me(ctx).account_id):
+        raise FieldErrors({"commentLevel": f"You are currently not a member of the group: {vis['value']}."})
+    return {"type": vis["type"], "value": vis["value"], "identifier": vis.get("identifier", vis["value"])}
+
+
+def add_comment(
+    ctx: TwinContext, *, issue: str, body: Any, visibility: Any, notify: bool = True
+) -> dict[str, Any]:
+    """`POST /issue/{key}/comment` (201): ADF on v3, wiki text on v2; empty bodies refused."""
+    row = common.issue_row(ctx, issue)
+    if body is None or (isinstance(body, str) and not body.strip()):
+        raise FieldErrors({"comment": "Comment body can not be empty!"})
+    stored = common.rich_in(ctx, body, "comment")
+    assert stored is not None
+    if not adf.adf_to_text(stored).strip() and not stored.get("content"):
+        raise FieldErrors({"comment": "Comment body can not be empty!"})
+    vis = _visibility(ctx, visibility)
+    cid = common.next_id(ctx, "comment")
+    now = ctx.now()
+    me = common.me(ctx).account_id
+    ctx.conn.execute(
+        insert(COMMENT).values(
+            tenant_id=ctx.tenant,
+            id=cid,
+            issue_id=row.id,
+            author=me,
+            update_author=me,
+            body=stored,
+            visibility=vis,
+            created=now,
+            updated=now,
+        )
+    )
+    ctx.conn.execute(
+        update(ISSUE)
+        .where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.id == row.id)
+        .values(updated=now, written_at=now)
+    )
+    crow = ctx.conn.execute(
+        select(COMMENT).where(COMMENT.c.tenant_id == ctx.tenant, COMMENT.c.id == cid)
+    ).one()
+    if notify:
+        from twins.jira import events
+
+        events.comment_event(ctx, "comment_created", row.id, crow)
+    return comment_json(ctx, crow, row.id)
+
+
+def _comment(ctx: TwinContext, issue: str, comment_id: str) -> tuple[Row[Any], Row[Any]]:
+    row = common.issue_row(ctx, issue)
+    crow = ctx.conn.execute(
+        select(COMMENT).where(
+            COMMENT.c.tenant_id == ctx.tenant, COMMENT.c.id == comment_id, COMMENT.c.issue_id == row.id
+        )
+    ).first()
+    if crow is None or not _visible_comment(ctx, crow):
+        raise NotFound(f"Can not find a comment for the id: {comment_id}.")
+    return row, crow
+
+
+def list_comments(
+    ctx: TwinContext, *, issue: str, start_at: int, max_results: int, order_by: str | None
+) -> dict[str, Any]:
+    """`GET /issue/{key}/comment`: `{startAt, maxResults, total, comments}` (oldest first)."""
+    row = common.issue_row(ctx, issue)
+    rows = [c for c in _comments(ctx, row.id) if _visible_comment(ctx, c)]
+    if order_by in ("-created", "-updated"):
+        rows.reverse()
+    page = rows[start_at : start_at + max_results]
+    return {
+        "comments": [comment_json(ctx, c, row.id) for c in page],
+        "maxResults": max_results,
+        "total": len(rows),
+        "startAt": start_at,
+    }
+
+
+def get_comment(ctx: TwinContext, *, issue: str, comment_id: str) -> dict[str, Any]:
+    row, crow = _comment(ctx, issue, comment_id)
+    return comment_json(ctx, crow, row.id)
+
+
+def update_comment(
+    ctx: TwinContext, *, issue: str, comment_id: str, body: Any, visibility: Any
+) -> dict[str, Any]:
+    """Authors edit their own comments; admins anyone's."""
+    row, crow = _comment(ctx, issue, comment_id)
+    me = common.me(ctx)
+    if crow.author != me.account_id and not me.is_admin:
+        raise Forbidden("You do not have the permission to edit this comment.")
+    if body is None or (isinstance(body, str) and not body.strip()):
+        raise FieldErrors({"comment": "Comment body can not be empty!"})
+    now = ctx.now()
+    ctx.conn.execute(
+        update(COMMENT)
+        .where(COMMENT.c.tenant_id == ctx.tenant, COMMENT.c.id == crow.id)
+        .values(
+            body=common.rich_in(ctx, body, "comment"),
+            update_author=me.account_id,
+            updated=now,
+            visibility=_visibility(ctx, visibility) if visibility is not None else crow.visibility,
+        )
+    )
+    crow = ctx.conn.execute(
+        select(COMMENT).where(COMMENT.c.tenant_id == ctx.tenant, COMMENT.c.id == crow.id)
+    ).one()
+    from twins.jira import events
+
+    events.comment_event(ctx, "comment_updated", row.id, crow)
+    return comment_json(ctx, crow, row.id)
+
+
+def delete_comment(ctx: TwinContext, *, issue: str, comment_id: str) -> None:
+    row, crow = _comment(ctx, issue, comment_id)
+    me = common.me(ctx)
+    if crow.author != me.account_id and not me.is_admin:
+        raise Forbidden("You do not have the permission to delete this comment.")
+    from twins.jira import events
+
+    events.comment_event(ctx, "comment_deleted", row.id, crow)
+    ctx.conn.execute(delete(COMMENT).where(COMMENT.c.tenant_id == ctx.tenant, COMMENT.c.id == crow.id))

@@ -1,0 +1,481 @@
+"""Projects, components, versions, issue types, statuses, priorities, resolutions and create-meta.
+
+https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-projects/ ,
+https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-createmeta-projectidorkey-issuetypes-get ,
+https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-workflow-statuses/ .
+Projects the caller may not browse are invisible (lists skip them, gets answer 404).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Row, insert, select
+
+from dtu.context import TwinContext
+from dtu.pagination import jira_page
+from twins.jira import constants, models
+from twins.jira.errors import FieldErrors, Forbidden, JiraError, NotFound
+from twins.jira.service import common, fields
+from twins.jira.service.common import COMPONENT, ITYPE, PROJECT, STATUS, VERSION
+
+LINKTYPE = models.IssueLinkType.__table__
+
+
+def _itypes(ctx: TwinContext, project: Row[Any]) -> list[Row[Any]]:
+    rows = {r.id: r for r in ctx.conn.execute(select(ITYPE).where(ITYPE.c.tenant_id == ctx.tenant)).all()}
+    return [rows[i] for i in project.issue_types if i in rows]
+
+
+def component_json(ctx: TwinContext, row: Row[Any], project: Row[Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "self": f"{common.api_base(ctx)}/component/{row.id}",
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "isAssigneeTypeValid": False,
+        "assigneeType": "PROJECT_DEFAULT",
+        "realAssigneeType": "PROJECT_DEFAULT",
+        "projectId": int(row.project_id),
+    }
+    if project is not None:
+        out["project"] = project.key
+    if row.lead:
+        out["lead"] = common.user_json(ctx, row.lead)
+    return out
+
+
+def version_json(ctx: TwinContext, row: Row[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "self": f"{common.api_base(ctx)}/version/{row.id}",
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "archived": bool(row.archived),
+        "released": bool(row.released),
+        "projectId": int(row.project_id),
+    }
+    if row.release_date:
+        out["releaseDate"] = row.release_date
+    if row.start_date:
+        out["startDate"] = row.start_date
+    return out
+
+
+def project_json(ctx: TwinContext, row: Row[Any], *, expand: list[str] | None = None) -> dict[str, Any]:
+    out = common.project_short(ctx, row)
+    out.update(
+        {
+            "expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
+            "description": row.description,
+            "lead": common.user_json(ctx, row.lead),
+            "components": [component_json(ctx, c) for c in _components(ctx, row)],
+            "issueTypes": [common.itype_json(ctx, t) for t in _itypes(ctx, row)],
+            "assigneeType": row.assignee_type,
+            "versions": [version_json(ctx, v) for v in _versions(ctx, row)],
+            "roles": {},
+            "style": "classic",
+            "isPrivate": bool(row.browse_groups),
+            "properties": {},
+        }
+    )
+    return out
+
+
+def _components(ctx: TwinContext, project: Row[Any]) -> list[Row[Any]]:
+    return list(
+        ctx.conn.execute(
+            select(COMPONENT)
+            .where(COMPONENT.c.tenant_id == ctx.tenant, COMPONENT.c.project_id == project.id)
+            .order_by(COMPONENT.c.name)
+        ).all()
+    )
+
+
+def _versions(ctx: TwinContext, project: Row[Any]) -> list[Row[Any]]:
+    return list(
+        ctx.conn.execute(
+            select(VERSION)
+            .where(VERSION.c.tenant_id == ctx.tenant, VERSION.c.project_id == project.id)
+            .order_by(VERSION.c.id)
+        ).all()
+    )
+
+
+def list_projects(ctx: TwinContext) -> list[dict[str, Any]]:
+    """`GET /project`: every browsable project (deprecated in favour of /project/search, still served)."""
+    return [project_json(ctx, p) for p in common.browsable_projects(ctx)]
+
+
+def search_projects(
+    ctx: TwinContext, *, query: str | None, keys: list[str] | None, start_at: int, max_results: int
+) -> dict[str, Any]:
+    """`GET /project/search`: a PageBean with `isLast` and `nextPage`."""
+    rows = common.browsable_projects(ctx)
+    if query:
+        q = query.lower()
+        rows = [r for r in rows if q in r.key.lower() or q in r.name.lower()]
+    if keys:
+        wanted = {k.upper() for k in keys}
+        rows = [r for r in rows if r.key in wanted or r.id in keys]
+    page = [project_json(ctx, r) for r in rows[start_at : start_at + max_results]]
+    out: dict[str, Any] = {
+        "self": f"{common.api_base(ctx)}/project/search?startAt={start_at}&maxResults={max_results}"
+    }
+    out.update(jira_page(page, start_at=start_at, max_results=max_results, total=len(rows)))
+    if not out["isLast"]:
+        out["nextPage"] = (
+            f"{common.api_base(ctx)}/project/search?startAt={start_at + max_results}&maxResults={max_results}"
+        )
+    return out
+
+
+def get_project(ctx: TwinContext, *, id_or_key: str, expand: list[str] | None = None) -> dict[str, Any]:
+    return project_json(ctx, common.project_row(ctx, id_or_key), expand=expand)
+
+
+def create_project(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
+    """`POST /project`: site admins only; key `[A-Z][A-Z0-9]{1,9}` and unique, name unique."""
+    if not common.me(ctx).is_admin:
+        raise Forbidden("You must have global administrator rights in order to create a project.")
+    key, name, lead = data.get("key"), data.get("name"), data.get("leadAccountId")
+    errors: dict[str, str] = {}
+    if not isinstance(key, str) or not key:
+        errors["projectKey"] = "You must specify a unique project key, at least 2 characters long."
+    elif not re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", key):
+        errors["projectKey"] = (
+            "Project keys must start with an uppercase letter, followed by one or more "
+            "uppercase alphanumeric characters."
+        )
+    elif ctx.conn.execute(
+        select(PROJECT).where(PROJECT.c.tenant_id == ctx.tenant, PROJECT.c.key == key)
+    ).first():
+        errors["projectKey"] = f"Project '{key}' uses this project key."
+    if not isinstance(name, str) or not name:
+        errors["projectName"] = "You must specify a valid project name."
+    elif ctx.conn.execute(
+        select(PROJECT).where(PROJECT.c.tenant_id == ctx.tenant, PROJECT.c.name == name)
+    ).first():
+        errors["projectName"] = "A project with that name already exists."
+    if lead is not None and common.user_row(ctx, str(lead)) is None:
+        errors["projectLead"] = "The project lead specified does not exist."
+    ptype = data.get("projectTypeKey", "software")
+    if ptype not in ("software", "business", "service_desk"):
+        errors["projectTypeKey"] = "The project type key is invalid."
+    if errors:
+        raise FieldErrors(errors)
+    pid = common.next_id(ctx, "project")
+    template = data.get("projectTemplateKey") or ""
+    workflow = (
+        "DTU Software Workflow" if "scrum" in template or "kanban" in template else "DTU Simplified Workflow"
+    )
+    itypes = [
+        r.id
+        for r in ctx.conn.execute(
+            select(ITYPE.c.id).where(ITYPE.c.tenant_id == ctx.tenant).order_by(ITYPE.c.id)
+        ).all()
+    ]
+    ctx.conn.execute(
+        insert(PROJECT).values(
+            tenant_id=ctx.tenant,
+            id=pid,
+            key=key,
+            name=name,
+            description=data.get("description") or "",
+            lead=lead or common.me(ctx).account_id,
+            project_type=ptype,
+            workflow=workflow,
+            issue_types=itypes,
+            browse_groups=[],
+            roles={},
+            assignee_type=data.get("assigneeType", "UNASSIGNED"),
+        )
+    )
+    return {"self": f"{common.api_base(ctx)}/project/{pid}", "id": int(pid), "key": key}
+
+
+def project_components(ctx: TwinContext, *, id_or_key: str) -> list[dict[str, Any]]:
+    project = common.project_row(ctx, id_or_key)
+    return [component_json(ctx, c, project) for c in _components(ctx, project)]
+
+
+def create_component(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
+    project = common.project_row(ctx, str(data.get("project") or data.get("projectId") or ""))
+    name = data.get("name")
+    if not name:
+        raise FieldErrors({"name": "The component name must not be empty."})
+    if any(c.name.lower() == str(name).lower() for c in _components(ctx, project)):
+        raise FieldErrors(
+            {"name": "A component with the name " + str(name) + " already exists in this project."}
+        )
+    cid = common.next_id(ctx, "component")
+    ctx.conn.execute(
+        insert(COMPONENT).values(
+            tenant_id=ctx.tenant,
+            id=cid,
+            project_id=project.id,
+            name=name,
+            description=data.get("description") or "",
+            lead=data.get("leadAccountId"),
+        )
+    )
+    row = ctx.conn.execute(
+        select(COMPONENT).where(COMPONENT.c.tenant_id == ctx.tenant, COMPONENT.c.id == cid)
+    ).one()
+    return component_json(ctx, row, project)
+
+
+def project_versions(ctx: TwinContext, *, id_or_key: str) -> list[dict[str, Any]]:
+    project = common.project_row(ctx, id_or_key)
+    return [version_json(ctx, v) for v in _versions(ctx, project)]
+
+
+def create_version(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
+    project = common.project_row(ctx, str(data.get("projectId") or data.get("project") or ""))
+    name = data.get("name")
+    if not name:
+        raise FieldErrors({"name": "You must specify a valid version name"})
+    if any(v.name == name for v in _versions(ctx, project)):
+        raise FieldErrors({"name": "A version with this name already exists in this project."})
+    for key in ("releaseDate", "startDate"):
+        if data.get(key) is not None and not common.valid_date(data[key]):
+            raise FieldErrors({key: "The date format is invalid; use yyyy-MM-dd."})
+    vid = common.next_id(ctx, "version")
+    ctx.conn.execute(
+        insert(VERSION).values(
+            tenant_id=ctx.tenant,
+            id=vid,
+            project_id=project.id,
+            name=name,
+            description=data.get("description") or "",
+            released=bool(data.get("released")),
+            archived=bool(data.get("archived")),
+            release_date=data.get("releaseDate"),
+            start_date=data.get("startDate"),
+        )
+    )
+    row = ctx.conn.execute(
+        select(VERSION).where(VERSION.c.tenant_id == ctx.tenant, VERSION.c.id == vid)
+    ).one()
+    return version_json(ctx, row)
+
+
+# -- catalogues -------------------------------------------------------------------------------
+
+
+def all_issue_types(ctx: TwinContext) -> list[dict[str, Any]]:
+    rows = ctx.conn.execute(select(ITYPE).where(ITYPE.c.tenant_id == ctx.tenant).order_by(ITYPE.c.id)).all()
+    return [common.itype_json(ctx, r) for r in rows]
+
+
+def get_issue_type(ctx: TwinContext, *, itype_id: str) -> dict[str, Any]:
+    row = common.itype_row(ctx, itype_id)
+    if row is None:
+        raise NotFound("The issue type does not exist or you do not have permission to view it.")
+    return common.itype_json(ctx, row)
+
+
+def project_issue_types(ctx: TwinContext, *, project_id: str | None) -> list[dict[str, Any]]:
+    if not project_id:
+        raise JiraError("The projectId parameter is required.")
+    project = common.project_row(ctx, project_id)
+    return [common.itype_json(ctx, t) for t in _itypes(ctx, project)]
+
+
+def all_statuses(ctx: TwinContext) -> list[dict[str, Any]]:
+    rows = ctx.conn.execute(
+        select(STATUS).where(STATUS.c.tenant_id == ctx.tenant).order_by(STATUS.c.id)
+    ).all()
+    return [common.status_json(ctx, r) for r in rows]
+
+
+def get_status(ctx: TwinContext, *, id_or_name: str) -> dict[str, Any]:
+    rows = ctx.conn.execute(select(STATUS).where(STATUS.c.tenant_id == ctx.tenant)).all()
+    row = next((r for r in rows if r.id == id_or_name or r.name.lower() == id_or_name.lower()), None)
+    if row is None:
+        raise NotFound(f"The status with id '{id_or_name}' does not exist")
+    return common.status_json(ctx, row)
+
+
+def status_categories(ctx: TwinContext) -> list[dict[str, Any]]:
+    return [common.category_json(ctx, c["id"]) for c in constants.STATUS_CATEGORIES]
+
+
+def project_statuses(ctx: TwinContext, *, id_or_key: str) -> list[dict[str, Any]]:
+    """`GET /project/{key}/statuses`: per issue type, the statuses of its workflow."""
+    project = common.project_row(ctx, id_or_key)
+    wf = common.workflow_of(ctx, project)
+    statuses = [common.status_row(ctx, s) for s in wf.statuses]
+    out = []
+    for it in _itypes(ctx, project):
+        out.append(
+            {
+                "self": f"{common.api_base(ctx)}/issuetype/{it.id}",
+                "id": it.id,
+                "name": it.name,
+                "subtask": bool(it.subtask),
+                "statuses": [common.status_json(ctx, s) for s in statuses if s],
+            }
+        )
+    return out
+
+
+def priorities(ctx: TwinContext) -> list[dict[str, Any]]:
+    out = []
+    for p in constants.PRIORITIES:
+        item = common.priority_json(ctx, p["id"])
+        assert item is not None
+        out.append({**item, "statusColor": p["statusColor"], "description": p["description"]})
+    return out
+
+
+def resolutions(ctx: TwinContext) -> list[dict[str, Any]]:
+    return [common.resolution_json(ctx, r["id"]) for r in constants.RESOLUTIONS]  # type: ignore[misc]
+
+
+def link_types(ctx: TwinContext) -> dict[str, Any]:
+    rows = ctx.conn.execute(
+        select(LINKTYPE).where(LINKTYPE.c.tenant_id == ctx.tenant).order_by(LINKTYPE.c.id)
+    ).all()
+    return {"issueLinkTypes": [linktype_json(ctx, r) for r in rows]}
+
+
+def linktype_json(ctx: TwinContext, row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "inward": row.inward,
+        "outward": row.outward,
+        "self": f"{common.api_base(ctx)}/issueLinkType/{row.id}",
+    }
+
+
+# -- create-meta ------------------------------------------------------------------------------
+
+
+def field_meta(ctx: TwinContext, project: Row[Any], itype: Row[Any]) -> list[dict[str, Any]]:
+    """The create screen of an issue type: what `create_issue` validates against."""
+    base = common.api_base(ctx)
+    sys = {s[0]: s for s in fields.SYSTEM}
+
+    def meta(
+        fid: str, required: bool, ops: list[str], allowed: list[dict[str, Any]] | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        spec = fields.system_json(sys[fid])
+        out = {
+            "required": required,
+            "schema": spec.get("schema", {"type": "issuelink", "system": fid}),
+            "name": spec["name"],
+            "key": fid,
+            "fieldId": fid,
+            "hasDefaultValue": False,
+            "operations": ops,
+        }
+        if allowed is not None:
+            out["allowedValues"] = allowed
+        out.update(extra)
+        return out
+
+    items = [
+        meta("summary", True, ["set"]),
+        meta("issuetype", True, [], [common.itype_json(ctx, itype)]),
+        meta("project", True, ["set"], [common.project_short(ctx, project)]),
+        meta("description", False, ["set"]),
+        meta("reporter", True, ["set"], autoCompleteUrl=f"{base}/user/search?query="),
+        meta(
+            "assignee",
+            False,
+            ["set"],
+            autoCompleteUrl=f"{base}/user/assignable/search?project={project.key}&query=",
+        ),
+        meta(
+            "priority",
+            False,
+            ["set"],
+            [common.priority_json(ctx, p["id"]) for p in constants.PRIORITIES],
+            hasDefaultValue=True,
+            defaultValue=common.priority_json(ctx, constants.DEFAULT_PRIORITY),
+        ),
+        meta(
+            "labels",
+            False,
+            ["add", "set", "remove"],
+            autoCompleteUrl=f"{ctx.base_url}/rest/api/1.0/labels/suggest?query=",
+        ),
+        meta(
+            "components",
+            False,
+            ["add", "set", "remove"],
+            [component_json(ctx, c) for c in _components(ctx, project)],
+        ),
+        meta(
+            "fixVersions",
+            False,
+            ["set", "add", "remove"],
+            [version_json(ctx, v) for v in _versions(ctx, project)],
+        ),
+        meta(
+            "versions",
+            False,
+            ["set", "add", "remove"],
+            [version_json(ctx, v) for v in _versions(ctx, project)],
+        ),
+        meta("duedate", False, ["set"]),
+        meta("environment", False, ["set"]),
+    ]
+    if itype.subtask or itype.hierarchy_level == 0:
+        items.append(meta("parent", bool(itype.subtask), ["set"]))
+    for row in fields.custom_rows(ctx):
+        if row.kind == "rank":
+            continue
+        item: dict[str, Any] = {
+            "required": False,
+            "schema": fields.custom_schema(row),
+            "name": row.name,
+            "key": row.id,
+            "fieldId": row.id,
+            "hasDefaultValue": False,
+            "operations": ["add", "set", "remove"] if row.kind in ("multiselect", "labels") else ["set"],
+        }
+        allowed = fields.allowed_values(ctx, row)
+        if allowed is not None:
+            item["allowedValues"] = allowed
+        items.append(item)
+    return items
+
+
+def createmeta_issuetypes(
+    ctx: TwinContext, *, id_or_key: str, start_at: int, max_results: int
+) -> dict[str, Any]:
+    """`GET /issue/createmeta/{project}/issuetypes`: a page of the project's issue types."""
+    project = common.project_row(ctx, id_or_key)
+    types = [common.itype_json(ctx, t) for t in _itypes(ctx, project)]
+    page = types[start_at : start_at + max_results]
+    return {
+        "maxResults": max_results,
+        "startAt": start_at,
+        "total": len(types),
+        "issueTypes": page,
+        "values": page,
+    }
+
+
+def createmeta_fields(
+    ctx: TwinContext, *, id_or_key: str, itype_id: str, start_at: int, max_results: int
+) -> dict[str, Any]:
+    """`GET /issue/createmeta/{project}/issuetypes/{id}`: a page of the create screen's fields."""
+    project = common.project_row(ctx, id_or_key)
+    itype = next((t for t in _itypes(ctx, project) if t.id == itype_id), None)
+    if itype is None:
+        raise JiraError("The issue type ID is invalid.")
+    items = field_meta(ctx, project, itype)
+    page = items[start_at : start_at + max_results]
+    return {
+        "maxResults": max_results,
+        "startAt": start_at,
+        "total": len(items),
+        "fields": page,
+        "results": page,
+        "values": page,
+    }

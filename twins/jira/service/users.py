@@ -1,0 +1,248 @@
+"""Server info, the current user, users and groups.
+
+https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-server-info/ ,
+https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-myself/ ,
+https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-users/ ,
+https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-user-search/ ,
+https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-groups/ .
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+
+from dtu.context import TwinContext
+from dtu.pagination import jira_page
+from twins.jira.errors import Forbidden, JiraError, NotFound
+from twins.jira.service import common
+from twins.jira.service.common import GROUP, MEMBER, USER
+
+VERSION = "1001.0.0-SNAPSHOT"
+VERSION_NUMBERS = [1001, 0, 0]
+
+
+def server_info(ctx: TwinContext) -> dict[str, Any]:
+    """Cloud's answer: pycontribs reads `versionNumbers` and switches on `deploymentType`."""
+    return {
+        "baseUrl": ctx.base_url,
+        "displayUrl": ctx.base_url,
+        "version": VERSION,
+        "versionNumbers": VERSION_NUMBERS,
+        "deploymentType": "Cloud",
+        "buildNumber": 100295,
+        "buildDate": "2025-12-01T00:00:00.000+0000",
+        "serverTime": common.ts(ctx.now()),
+        "scmInfo": "57a0ca5b4a0bb0ac5f3fee4764acb1c14e4d7e71",
+        "serverTitle": "DTU Jira",
+        "defaultLocale": {"locale": "en_US"},
+        "serverTimeZone": "Etc/UTC",
+    }
+
+
+def myself(ctx: TwinContext, *, expand: list[str] | None = None) -> dict[str, Any]:
+    me = common.me(ctx)
+    out = common.user_json(ctx, me.account_id)
+    assert out is not None
+    out["locale"] = "en_US"
+    groups = common.groups_of(ctx, me.account_id)
+    out["groups"] = {
+        "size": len(groups),
+        "items": [{"name": g, "self": f"{common.api_base(ctx)}/group?groupname={g}"} for g in groups]
+        if expand and "groups" in expand
+        else [],
+    }
+    out["applicationRoles"] = {"size": 1, "items": []}
+    out["expand"] = "groups,applicationRoles"
+    return out
+
+
+def get_user(ctx: TwinContext, *, account_id: str | None) -> dict[str, Any]:
+    if not account_id:
+        raise JiraError("The accountId query parameter needs to be provided.")
+    out = common.user_json(ctx, account_id)
+    if out is None:
+        raise NotFound(f"Specified user does not exist or you do not have required permissions: {account_id}")
+    out["locale"] = "en_US"
+    return out
+
+
+def _matches(row: Any, query: str) -> bool:
+    q = query.lower().strip()
+    if not q:
+        return True
+    words = row.display_name.lower().split()
+    return (
+        row.email.startswith(q)
+        or row.account_id == query
+        or any(w.startswith(q) for w in words)
+        or row.display_name.lower().startswith(q)
+    )
+
+
+def search_users(
+    ctx: TwinContext, *, query: str | None, account_id: str | None, start_at: int, max_results: int
+) -> list[dict[str, Any]]:
+    """`GET /user/search`: prefix match on display name words and email; a list, not a page."""
+    if query is None and account_id is None:
+        raise JiraError("One of 'query' or 'accountId' parameters must be provided.")
+    rows = ctx.conn.execute(
+        select(USER)
+        .where(USER.c.tenant_id == ctx.tenant, USER.c.active.is_(True))
+        .order_by(USER.c.display_name)
+    ).all()
+    hits = [
+        r
+        for r in rows
+        if (account_id is None or r.account_id == account_id) and (query is None or _matches(r, query))
+    ]
+    return [common.user_json(ctx, r) for r in hits[start_at : start_at + max_results]]  # type: ignore[misc]
+
+
+def assignable_users(
+    ctx: TwinContext,
+    *,
+    project: str | None,
+    issue_key: str | None,
+    query: str | None,
+    start_at: int,
+    max_results: int,
+) -> list[dict[str, Any]]:
+    """Users who may be assigned issues of the project: those who may browse it."""
+    if project:
+        proj = common.project_row(ctx, project)
+    elif issue_key:
+        proj = common.project_row(ctx, common.issue_row(ctx, issue_key).project_id, check=False)
+    else:
+        raise JiraError("The project, issueKey or issueId must be specified.")
+    rows = ctx.conn.execute(
+        select(USER)
+        .where(USER.c.tenant_id == ctx.tenant, USER.c.active.is_(True))
+        .order_by(USER.c.display_name)
+    ).all()
+    hits = [
+        r
+        for r in rows
+        if common.can_browse(ctx, proj, r.account_id) and (query is None or _matches(r, query))
+    ]
+    return [common.user_json(ctx, r) for r in hits[start_at : start_at + max_results]]  # type: ignore[misc]
+
+
+def bulk_users(
+    ctx: TwinContext, *, account_ids: list[str], start_at: int, max_results: int
+) -> dict[str, Any]:
+    if not account_ids:
+        raise JiraError("The accountId query parameter needs to be provided.")
+    found = [common.user_json(ctx, a) for a in account_ids]
+    values = [u for u in found if u is not None]
+    page = values[start_at : start_at + max_results]
+    return {
+        "self": f"{common.api_base(ctx)}/user/bulk",
+        **jira_page(page, start_at=start_at, max_results=max_results, total=len(values)),
+    }
+
+
+def all_users(ctx: TwinContext, *, start_at: int, max_results: int) -> list[dict[str, Any]]:
+    rows = ctx.conn.execute(
+        select(USER).where(USER.c.tenant_id == ctx.tenant).order_by(USER.c.display_name)
+    ).all()
+    return [common.user_json(ctx, r) for r in rows[start_at : start_at + max_results]]  # type: ignore[misc]
+
+
+# -- groups ----------------------------------------------------------------------------------
+
+
+def _group(ctx: TwinContext, name: str | None, group_id: str | None) -> Any:
+    if not name and not group_id:
+        raise JiraError("You must specify a group name or a group id.")
+    cond = GROUP.c.group_id == group_id if group_id else GROUP.c.name == name
+    row = ctx.conn.execute(select(GROUP).where(GROUP.c.tenant_id == ctx.tenant, cond)).first()
+    if row is None:
+        raise NotFound("Specified group does not exist.")
+    return row
+
+
+def group_members(
+    ctx: TwinContext, *, name: str | None, group_id: str | None, start_at: int, max_results: int
+) -> dict[str, Any]:
+    """`GET /group/member`: a PageBean of the group's users."""
+    group = _group(ctx, name, group_id)
+    rows = ctx.conn.execute(
+        select(USER)
+        .select_from(
+            MEMBER.join(
+                USER, (USER.c.tenant_id == MEMBER.c.tenant_id) & (USER.c.account_id == MEMBER.c.account_id)
+            )
+        )
+        .where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.group_id == group.group_id)
+        .order_by(USER.c.display_name)
+    ).all()
+    values = [common.user_json(ctx, r) for r in rows[start_at : start_at + max_results]]
+    return {
+        "self": f"{common.api_base(ctx)}/group/member?groupId={group.group_id}",
+        **jira_page(values, start_at=start_at, max_results=max_results, total=len(rows)),
+    }
+
+
+def _require_admin(ctx: TwinContext) -> None:
+    if not common.me(ctx).is_admin:
+        raise Forbidden("You do not have permission to manage groups.")
+
+
+def create_group(ctx: TwinContext, *, name: str | None) -> dict[str, Any]:
+    _require_admin(ctx)
+    if not name:
+        raise JiraError(errors={"name": "You must specify a group name."})
+    if ctx.conn.execute(select(GROUP).where(GROUP.c.tenant_id == ctx.tenant, GROUP.c.name == name)).first():
+        raise JiraError("A group with this name already exists.")
+    gid = "dtu-" + ctx.ids.hex("group", 32)
+    ctx.conn.execute(insert(GROUP).values(tenant_id=ctx.tenant, group_id=gid, name=name))
+    return {
+        "name": name,
+        "groupId": gid,
+        "self": f"{common.api_base(ctx)}/group?groupId={gid}",
+        "users": {"size": 0, "items": [], "max-results": 50, "start-index": 0, "end-index": 0},
+    }
+
+
+def add_user_to_group(
+    ctx: TwinContext, *, name: str | None, group_id: str | None, account_id: str | None
+) -> dict[str, Any]:
+    _require_admin(ctx)
+    group = _group(ctx, name, group_id)
+    if not account_id or common.user_row(ctx, account_id) is None:
+        raise JiraError("You must specify the accountId of an existing user.")
+    exists = ctx.conn.execute(
+        select(MEMBER).where(
+            MEMBER.c.tenant_id == ctx.tenant,
+            MEMBER.c.group_id == group.group_id,
+            MEMBER.c.account_id == account_id,
+        )
+    ).first()
+    if exists:
+        raise JiraError(f"Cannot add user. User is already a member of '{group.name}'")
+    ctx.conn.execute(
+        insert(MEMBER).values(tenant_id=ctx.tenant, group_id=group.group_id, account_id=account_id)
+    )
+    return {
+        "name": group.name,
+        "groupId": group.group_id,
+        "self": f"{common.api_base(ctx)}/group?groupId={group.group_id}",
+    }
+
+
+def remove_user_from_group(
+    ctx: TwinContext, *, name: str | None, group_id: str | None, account_id: str | None
+) -> None:
+    _require_admin(ctx)
+    group = _group(ctx, name, group_id)
+    res = ctx.conn.execute(
+        delete(MEMBER).where(
+            MEMBER.c.tenant_id == ctx.tenant,
+            MEMBER.c.group_id == group.group_id,
+            MEMBER.c.account_id == (account_id or ""),
+        )
+    )
+    if not res.rowcount:
+        raise JiraError("Cannot remove user from group: the user is not a member.")
