@@ -91,6 +91,10 @@ class ClockRegistry:
             "tenant": tenant if tenant in self._tenants else None,
         }
 
+    def tenants(self) -> list[str]:
+        """Tenants with a clock setting of their own."""
+        return list(self._tenants)
+
     def drop_tenant(self, tenant: str) -> None:
         self._tenants.pop(tenant, None)
 

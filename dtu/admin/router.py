@@ -180,6 +180,7 @@ def restore_snapshot(request: Request, snap_id: str) -> Response:
 
 @router.get("/faults")
 def get_faults(request: Request, tenant: str | None = None) -> Response:
+    _known_tenant(runtime(request), tenant)
     profile = runtime(request).faults.get(tenant)
     return json_response({"tenant": tenant, "profile": profile.model_dump(mode="json", exclude_none=True) if profile else None})
 
@@ -199,6 +200,7 @@ async def put_faults(request: Request, tenant: str | None = None) -> Response:
 
 @router.delete("/faults")
 def delete_faults(request: Request, tenant: str | None = None) -> Response:
+    _known_tenant(runtime(request), tenant)
     runtime(request).set_faults(None, tenant)
     return json_response({"ok": True, "tenant": tenant})
 

@@ -46,6 +46,12 @@ class _Loaded:
     profile: FaultProfile
     loaded_at: float
     state: dict[tuple[str, str | None], _RuleState] = field(default_factory=dict)
+    # Each tenant's own clock reading at load (tenants whose clock was moved before the
+    # profile loaded): `at_s` counts from here on the clock that tenant sees.
+    tenant_loaded_at: dict[str, float] = field(default_factory=dict)
+
+    def start(self, tenant: str | None) -> float:
+        return self.tenant_loaded_at.get(tenant, self.loaded_at) if tenant is not None else self.loaded_at
 
 
 class FaultEngine:
@@ -62,6 +68,8 @@ class FaultEngine:
     def set(self, profile: FaultProfile | None, tenant: str | None = None) -> None:
         loaded = _Loaded(profile, self._clocks.now(tenant)) if profile is not None else None
         if tenant is None:
+            if loaded is not None:
+                loaded.tenant_loaded_at = {t: self._clocks.now(t) for t in self._clocks.tenants()}
             self._global = loaded
         elif loaded is None:
             self._tenants.pop(tenant, None)
@@ -105,7 +113,7 @@ class FaultEngine:
             state = loaded.state.setdefault((rule.id, tenant), _RuleState())
             state.calls += 1
             ordinal = state.calls
-            if not self._in_window(rule, state, ordinal, now, loaded.loaded_at):
+            if not self._in_window(rule, state, ordinal, now, loaded.start(tenant)):
                 continue
             if rule.budget is not None and state.fires >= rule.budget.max_fires:
                 continue
