@@ -1,0 +1,223 @@
+"""How an Okta API request becomes a service call: credentials, scopes, bodies, responses.
+
+Management API calls carry `Authorization: SSWS <api token>` (the okta SDK sends `SSWS<token>`
+with no space, which real Okta accepts too) or `Bearer <access token>` minted by the org
+authorization server with `okta.*` scopes. Routes are thin: they authenticate, parse, and run
+one service function in a unit of work (`await call(request, principal, fn)`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import orjson
+from sqlalchemy import Connection, select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from dtu.context import TwinContext
+from dtu.runtime import TwinRuntime
+from twins.okta import models
+from twins.okta.errors import JSON, Forbidden, InvalidToken, MalformedBody
+
+T = TypeVar("T")
+_API_TOKEN = models.ApiToken.__table__
+_OAUTH_TOKEN = models.OAuthToken.__table__
+_USER = models.User.__table__
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an API token's admin, an OAuth client (with `okta.*` scopes), or nobody
+    (OIDC endpoints authenticate clients themselves)."""
+
+    tenant: str
+    kind: str  # ssws | oauth | anonymous
+    user_id: str | None = None
+    client_id: str | None = None
+    scopes: frozenset[str] | None = None  # None: every scope (API tokens)
+    request_id: str = ""
+    ip: str = "127.0.0.1"
+    user_agent: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def allows(self, scope: str) -> bool:
+        if self.scopes is None:
+            return True
+        if scope in self.scopes:
+            return True
+        # A `manage` scope grants its `read` operations too.
+        return scope.endswith(".read") and scope[:-5] + ".manage" in self.scopes
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def parse_authorization(value: str | None) -> tuple[str, str] | None:
+    """(scheme, credential) from `SSWS x`, `SSWSx`, `Bearer x` or `Bearerx` (the SDK's spelling)."""
+    if not value:
+        return None
+    text = value.strip()
+    for scheme in ("SSWS", "Bearer"):
+        if text[: len(scheme)].lower() == scheme.lower():
+            cred = text[len(scheme) :].strip()
+            return (scheme, cred) if cred else None
+    return None
+
+
+def credential_of_scope(headers: Any) -> str | None:
+    for key, value in headers:
+        if key == b"authorization":
+            parsed = parse_authorization(value.decode("latin-1"))
+            return parsed[1] if parsed else None
+    return None
+
+
+def tenant_of_credential(conn: Connection, credential: str) -> str | None:
+    tenant = conn.execute(select(_API_TOKEN.c.tenant_id).where(_API_TOKEN.c.token == credential)).scalar()
+    if tenant is None:
+        tenant = conn.execute(
+            select(_OAUTH_TOKEN.c.tenant_id).where(_OAUTH_TOKEN.c.digest == digest(credential))
+        ).scalar()
+    return tenant
+
+
+def _lookup(conn: Connection, scheme: str, credential: str, runtime: TwinRuntime) -> Principal:
+    if scheme == "SSWS":
+        row = conn.execute(
+            select(_API_TOKEN.c.tenant_id, _API_TOKEN.c.user_id, _USER.c.status)
+            .select_from(_API_TOKEN)
+            .outerjoin(
+                _USER, (_USER.c.tenant_id == _API_TOKEN.c.tenant_id) & (_USER.c.id == _API_TOKEN.c.user_id)
+            )
+            .where(_API_TOKEN.c.token == credential)
+        ).first()
+        # Okta deactivates the tokens of admins who are deactivated or suspended.
+        if row is None or row.status in ("DEPROVISIONED", "SUSPENDED"):
+            raise InvalidToken()
+        return Principal(tenant=row.tenant_id, kind="ssws", user_id=row.user_id)
+    tok = conn.execute(select(_OAUTH_TOKEN).where(_OAUTH_TOKEN.c.digest == digest(credential))).first()
+    # Only the org authorization server's access tokens are good for the Management API.
+    if (
+        tok is None
+        or tok.kind != "access"
+        or tok.revoked
+        or tok.auth_server != "org"
+        or tok.expires_at <= runtime.clocks.now(tok.tenant_id)
+    ):
+        raise InvalidToken()
+    return Principal(
+        tenant=tok.tenant_id,
+        kind="oauth",
+        user_id=tok.user_id,
+        client_id=tok.client_id,
+        scopes=frozenset(tok.scopes),
+    )
+
+
+async def authenticate(request: Request, scope: str | None = None) -> Principal:
+    """The caller of a Management API operation, checked for `scope`; E0000011 / E0000006."""
+    runtime: TwinRuntime = request.app.state.dtu
+    parsed = parse_authorization(request.headers.get("authorization"))
+    if parsed is None:
+        raise InvalidToken()
+    scheme, credential = parsed
+    if runtime.store.is_sqlite:
+        principal = runtime.store.run_sync(lambda conn: _lookup(conn, scheme, credential, runtime))
+    else:
+        principal = await runtime.store.run(lambda conn: _lookup(conn, scheme, credential, runtime))
+    state = request.scope.setdefault("state", {})
+    state["dtu.tenant"] = principal.tenant
+    if scope is not None and not principal.allows(scope):
+        raise Forbidden(
+            headers={
+                "WWW-Authenticate": f'Bearer realm="IdpMyAccountAPI", error="insufficient_scope", '
+                f'error_description="The access token provided does not '
+                f'contain the required scopes.", resource="{request.url.path}"'
+            }
+        )
+    return _with_request(principal, request)
+
+
+def _with_request(principal: Principal, request: Request) -> Principal:
+    state = request.scope.get("state", {})
+    return Principal(
+        tenant=principal.tenant,
+        kind=principal.kind,
+        user_id=principal.user_id,
+        client_id=principal.client_id,
+        scopes=principal.scopes,
+        request_id=state.get("okta.request_id", ""),
+        ip=request.client.host if request.client else "127.0.0.1",
+        user_agent=request.headers.get("user-agent", ""),
+    )
+
+
+def anonymous(request: Request, tenant: str) -> Principal:
+    request.scope.setdefault("state", {})["dtu.tenant"] = tenant
+    return _with_request(Principal(tenant=tenant, kind="anonymous"), request)
+
+
+def base_url(request: Request) -> str:
+    """The org URL as the client reached it (Okta's links and issuers name it)."""
+    runtime: TwinRuntime = request.app.state.dtu
+    if runtime.settings.public_url:
+        return runtime.settings.public_url.rstrip("/")
+    host = request.headers.get("host") or "127.0.0.1"
+    return f"{request.url.scheme}://{host}"
+
+
+def ctx_extra(principal: Principal | None, request: Request) -> dict[str, Any]:
+    state = request.scope.get("state", {})
+    return {
+        "principal": principal,
+        "base_url": base_url(request),
+        "stale_lag_s": state.get("dtu.stale_lag_s"),
+        "points": state.get("dtu.points", {}),
+        "real_limits": bool(state.get("dtu.real_limits")),
+    }
+
+
+async def call(request: Request, principal: Principal, fn: Callable[[TwinContext], T]) -> T:
+    runtime: TwinRuntime = request.app.state.dtu
+    return await runtime.unit(principal.tenant, fn, **ctx_extra(principal, request))
+
+
+async def json_body(request: Request, *, required: bool = True) -> dict[str, Any]:
+    """The JSON object body; E0000003 when it is not one."""
+    raw = await request.body()
+    if not raw.strip():
+        if required:
+            raise MalformedBody()
+        return {}
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise MalformedBody() from None
+    if not isinstance(data, dict):
+        raise MalformedBody()
+    return data
+
+
+def okta_json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type=JSON, headers=headers)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+def query_bool(request: Request, name: str, default: bool | None = None) -> bool | None:
+    from twins.okta.errors import validation
+
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    low = raw.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    raise validation(name, f"{name}: The value must be true or false.")

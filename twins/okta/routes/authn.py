@@ -1,0 +1,50 @@
+"""Primary authentication (`/api/v1/authn`) and sessions (`/api/v1/sessions`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from twins.okta.dependencies import anonymous, authenticate, call, json_body, no_content, okta_json
+from twins.okta.service import authn
+
+router = APIRouter()
+
+
+@router.post("/api/v1/authn", operation_id="authenticate")
+async def primary_authn(request: Request) -> Response:
+    # The Authn API is public: the org is the one the request reaches. With one twin serving
+    # many orgs, an API token (optional, as for trusted apps) picks the org; none means the default.
+    tenant = "default"
+    if request.headers.get("authorization"):
+        tenant = (await authenticate(request)).tenant
+    body = await json_body(request)
+    return okta_json(
+        await call(request, anonymous(request, tenant), lambda ctx: authn.primary_authn(ctx, body=body))
+    )
+
+
+@router.post("/api/v1/sessions", operation_id="createSession")
+async def create_session(request: Request) -> Response:
+    p = await authenticate(request, "okta.sessions.manage")
+    body = await json_body(request)
+    return okta_json(await call(request, p, lambda ctx: authn.create_session(ctx, body=body)))
+
+
+@router.get("/api/v1/sessions/{sessionId}", operation_id="getSession")
+async def get_session(request: Request, sessionId: str) -> Response:
+    p = await authenticate(request, "okta.sessions.read")
+    return okta_json(await call(request, p, lambda ctx: authn.get_session(ctx, session_id=sessionId)))
+
+
+@router.post("/api/v1/sessions/{sessionId}/lifecycle/refresh", operation_id="refreshSession")
+async def refresh_session(request: Request, sessionId: str) -> Response:
+    p = await authenticate(request, "okta.sessions.manage")
+    return okta_json(await call(request, p, lambda ctx: authn.refresh_session(ctx, session_id=sessionId)))
+
+
+@router.delete("/api/v1/sessions/{sessionId}", operation_id="revokeSession")
+async def revoke_session(request: Request, sessionId: str) -> Response:
+    p = await authenticate(request, "okta.sessions.manage")
+    await call(request, p, lambda ctx: authn.close_session(ctx, session_id=sessionId))
+    return no_content()

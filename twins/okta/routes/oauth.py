@@ -1,0 +1,360 @@
+"""OIDC / OAuth 2.0 endpoints of the org server (`/oauth2/v1/...`) and custom servers
+(`/oauth2/{authorizationServerId}/v1/...`), discovery, and the small login page."""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, unquote, urlencode
+
+from fastapi import APIRouter, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from dtu.context import TwinContext
+from dtu.runtime import TwinRuntime
+from twins.okta.dependencies import anonymous, call, okta_json, parse_authorization
+from twins.okta.errors import OAuthError
+from twins.okta.service import keys, oauth
+
+router = APIRouter()
+T = TypeVar("T")
+DEFAULT_TENANT = "default"
+
+
+async def _tenant(
+    request: Request, lookup: Callable[[Any], str | None], *, missing: OAuthError | None
+) -> str:
+    runtime: TwinRuntime = request.app.state.dtu
+    tenant = await runtime.store.run(lookup)
+    if tenant is None:
+        if missing is not None:
+            raise missing
+        tenant = DEFAULT_TENANT
+    return tenant
+
+
+async def _run(request: Request, tenant: str, fn: Callable[[TwinContext], T]) -> T:
+    return await call(request, anonymous(request, tenant), fn)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = (await request.body()).decode("utf-8", "replace")
+    return dict(parse_qsl(body, keep_blank_values=True))
+
+
+def _client_auth(request: Request, form: dict[str, str]) -> tuple[str | None, str | None]:
+    """client_secret_basic (Authorization: Basic) or client_secret_post (form)."""
+    header = request.headers.get("authorization", "")
+    if header[:6].lower() == "basic ":
+        try:
+            raw = base64.b64decode(header[6:].strip()).decode()
+        except (ValueError, UnicodeDecodeError):
+            raise OAuthError("invalid_client", "Client authentication failed.", status=401) from None
+        cid, _, secret = raw.partition(":")
+        return unquote(cid), unquote(secret)
+    return form.get("client_id"), form.get("client_secret")
+
+
+async def _client_tenant(request: Request, client_id: str | None) -> str:
+    invalid = OAuthError("invalid_client", "Invalid value for 'client_id' parameter.", status=401)
+    if not client_id:
+        raise invalid
+    return await _tenant(request, lambda conn: oauth.tenant_of_client(conn, client_id), missing=invalid)
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-cache, no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+# -- discovery and keys ---------------------------------------------------------------------------
+
+
+async def _discovery(request: Request, as_id: str | None, oauth_doc: bool = False) -> Response:
+    cid = request.query_params.get("client_id")
+    tenant = await _tenant(
+        request, lambda conn: oauth.tenant_of_client(conn, cid) if cid else None, missing=None
+    )
+    return okta_json(
+        await _run(
+            request, tenant, lambda ctx: oauth.discovery(ctx, as_id=as_id, client_id=cid, oauth=oauth_doc)
+        )
+    )
+
+
+@router.get("/.well-known/openid-configuration", operation_id="getWellKnownOpenIDConfiguration")
+async def org_discovery(request: Request) -> Response:
+    return await _discovery(request, None)
+
+
+@router.get(
+    "/oauth2/{authorizationServerId}/.well-known/openid-configuration",
+    operation_id="getWellKnownOpenIDConfigurationCustomAS",
+)
+async def custom_discovery(request: Request, authorizationServerId: str) -> Response:
+    return await _discovery(request, authorizationServerId)
+
+
+@router.get(
+    "/oauth2/{authorizationServerId}/.well-known/oauth-authorization-server",
+    operation_id="getWellKnownOAuthConfigurationCustomAS",
+)
+async def custom_oauth_discovery(request: Request, authorizationServerId: str) -> Response:
+    return await _discovery(request, authorizationServerId, oauth_doc=True)
+
+
+async def _keys(request: Request, as_id: str | None) -> Response:
+    cid = request.query_params.get("client_id")
+    tenant = await _tenant(
+        request, lambda conn: oauth.tenant_of_client(conn, cid) if cid else None, missing=None
+    )
+
+    def work(ctx: TwinContext) -> dict[str, Any]:
+        oauth.server(ctx, as_id)
+        return keys.jwks(ctx)
+
+    response = okta_json(await _run(request, tenant, work))
+    response.headers["Cache-Control"] = "max-age=3832304, must-revalidate"
+    return response
+
+
+@router.get("/oauth2/v1/keys", operation_id="oauthKeys")
+async def org_keys(request: Request) -> Response:
+    return await _keys(request, None)
+
+
+@router.get("/oauth2/{authorizationServerId}/v1/keys", operation_id="oauthKeysCustomAS")
+async def custom_keys(request: Request, authorizationServerId: str) -> Response:
+    return await _keys(request, authorizationServerId)
+
+
+# -- authorize and the login page -----------------------------------------------------------------
+
+_LOGIN = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>DTU Okta - Sign In</title></head>
+<body><main><h1>Sign in to {client}</h1>{error}
+<form id="okta-signin" method="post" action="{action}">
+<input type="hidden" name="authorize_query" value="{query}">
+<label for="username">Username</label><input id="username" name="username" type="text" autocomplete="username">
+<label for="password">Password</label><input id="password" name="password" type="password">
+<button id="okta-signin-submit" type="submit">Sign In</button>
+</form></main></body></html>"""
+
+
+def _login_page(
+    request: Request, as_id: str | None, client: str, query: str, error: str | None = None, status: int = 200
+) -> Response:
+    action = f"/oauth2/{as_id}/v1/authorize/login" if as_id else "/oauth2/v1/authorize/login"
+    page = _LOGIN.format(
+        client=html.escape(client),
+        action=action,
+        query=html.escape(query, quote=True),
+        error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
+    )
+    return _no_store(HTMLResponse(page, status_code=status))
+
+
+async def _authorize(request: Request, as_id: str | None, params: dict[str, str]) -> Response:
+    tenant = await _client_tenant(request, params.get("client_id"))
+    sid = request.cookies.get("sid")
+    result = await _run(
+        request, tenant, lambda ctx: oauth.authorize(ctx, as_id=as_id, params=params, sid=sid)
+    )
+    if "redirect" in result:
+        return _no_store(RedirectResponse(result["redirect"], status_code=302))
+    return _login_page(request, as_id, result["login"]["client"], urlencode(params))
+
+
+@router.get("/oauth2/v1/authorize", operation_id="authorize")
+async def org_authorize(request: Request) -> Response:
+    return await _authorize(request, None, dict(request.query_params))
+
+
+@router.post("/oauth2/v1/authorize", operation_id="authorizeWithPost")
+async def org_authorize_post(request: Request) -> Response:
+    return await _authorize(request, None, await _form(request))
+
+
+@router.get("/oauth2/{authorizationServerId}/v1/authorize", operation_id="authorizeCustomAS")
+async def custom_authorize(request: Request, authorizationServerId: str) -> Response:
+    return await _authorize(request, authorizationServerId, dict(request.query_params))
+
+
+@router.post("/oauth2/{authorizationServerId}/v1/authorize", operation_id="authorizeCustomASWithPost")
+async def custom_authorize_post(request: Request, authorizationServerId: str) -> Response:
+    return await _authorize(request, authorizationServerId, await _form(request))
+
+
+async def _login(request: Request, as_id: str | None) -> Response:
+    form = await _form(request)
+    query = form.get("authorize_query", "")
+    params = dict(parse_qsl(query))
+    tenant = await _client_tenant(request, params.get("client_id"))
+    username, password = form.get("username", ""), form.get("password", "")
+    sid, error = await _run(
+        request, tenant, lambda ctx: oauth.login(ctx, username=username, password=password)
+    )
+    if sid is None:
+        return _login_page(
+            request, as_id, params.get("client_id", ""), query, error or "Unable to sign in", 401
+        )
+    base = f"/oauth2/{as_id}/v1/authorize" if as_id else "/oauth2/v1/authorize"
+    response = RedirectResponse(f"{base}?{query}", status_code=302)
+    response.set_cookie("sid", sid, httponly=True, path="/", samesite="lax")
+    return _no_store(response)
+
+
+@router.post("/oauth2/v1/authorize/login", operation_id="primary-authenticate", include_in_schema=False)
+async def org_login(request: Request) -> Response:
+    return await _login(request, None)
+
+
+@router.post(
+    "/oauth2/{authorizationServerId}/v1/authorize/login",
+    operation_id="primary-authenticate-custom-as",
+    include_in_schema=False,
+)
+async def custom_login(request: Request, authorizationServerId: str) -> Response:
+    return await _login(request, authorizationServerId)
+
+
+# -- token, introspect, revoke, userinfo, logout --------------------------------------------------
+
+
+async def _token(request: Request, as_id: str | None) -> Response:
+    form = await _form(request)
+    cid, secret = _client_auth(request, form)
+    tenant = await _client_tenant(request, cid)
+    result = await _run(
+        request,
+        tenant,
+        lambda ctx: oauth.token(ctx, as_id=as_id, form=form, client_id=cid, client_secret=secret),
+    )
+    return _no_store(okta_json(result))
+
+
+@router.post("/oauth2/v1/token", operation_id="token")
+async def org_token(request: Request) -> Response:
+    return await _token(request, None)
+
+
+@router.post("/oauth2/{authorizationServerId}/v1/token", operation_id="tokenCustomAS")
+async def custom_token(request: Request, authorizationServerId: str) -> Response:
+    return await _token(request, authorizationServerId)
+
+
+async def _introspect(request: Request, as_id: str | None) -> Response:
+    form = await _form(request)
+    cid, secret = _client_auth(request, form)
+    tenant = await _client_tenant(request, cid)
+    return okta_json(
+        await _run(
+            request,
+            tenant,
+            lambda ctx: oauth.introspect(
+                ctx, as_id=as_id, token=form.get("token"), client_id=cid, client_secret=secret
+            ),
+        )
+    )
+
+
+@router.post("/oauth2/v1/introspect", operation_id="introspect")
+async def org_introspect(request: Request) -> Response:
+    return await _introspect(request, None)
+
+
+@router.post("/oauth2/{authorizationServerId}/v1/introspect", operation_id="introspectCustomAS")
+async def custom_introspect(request: Request, authorizationServerId: str) -> Response:
+    return await _introspect(request, authorizationServerId)
+
+
+async def _revoke(request: Request, as_id: str | None) -> Response:
+    form = await _form(request)
+    cid, secret = _client_auth(request, form)
+    tenant = await _client_tenant(request, cid)
+    await _run(
+        request,
+        tenant,
+        lambda ctx: oauth.revoke(
+            ctx, as_id=as_id, token=form.get("token"), client_id=cid, client_secret=secret
+        ),
+    )
+    return Response(status_code=200)
+
+
+@router.post("/oauth2/v1/revoke", operation_id="revoke")
+async def org_revoke(request: Request) -> Response:
+    return await _revoke(request, None)
+
+
+@router.post("/oauth2/{authorizationServerId}/v1/revoke", operation_id="revokeCustomAS")
+async def custom_revoke(request: Request, authorizationServerId: str) -> Response:
+    return await _revoke(request, authorizationServerId)
+
+
+async def _userinfo(request: Request, as_id: str | None) -> Response:
+    parsed = parse_authorization(request.headers.get("authorization"))
+    token = parsed[1] if parsed and parsed[0] == "Bearer" else None
+    invalid = OAuthError("invalid_token", "The access token is invalid.", status=401)
+    if token is None:
+        raise invalid
+    tenant = await _tenant(request, lambda conn: oauth.tenant_of_token(conn, token), missing=invalid)
+    return okta_json(await _run(request, tenant, lambda ctx: oauth.userinfo(ctx, as_id=as_id, token=token)))
+
+
+@router.get("/oauth2/v1/userinfo", operation_id="userinfo")
+async def org_userinfo(request: Request) -> Response:
+    return await _userinfo(request, None)
+
+
+@router.get("/oauth2/{authorizationServerId}/v1/userinfo", operation_id="userinfoCustomAS")
+async def custom_userinfo(request: Request, authorizationServerId: str) -> Response:
+    return await _userinfo(request, authorizationServerId)
+
+
+async def _logout(request: Request, as_id: str | None) -> Response:
+    qp = dict(request.query_params)
+    hint = qp.get("id_token_hint")
+    cid = qp.get("client_id")
+    if hint and not cid:
+        import jwt
+
+        try:
+            cid = jwt.decode(hint, options={"verify_signature": False}).get("aud")
+        except jwt.PyJWTError:
+            raise OAuthError("invalid_request", "The 'id_token_hint' parameter is invalid.") from None
+    tenant = await _tenant(
+        request, lambda conn: oauth.tenant_of_client(conn, cid) if cid else None, missing=None
+    )
+    sid = request.cookies.get("sid")
+    target = await _run(
+        request,
+        tenant,
+        lambda ctx: oauth.logout(
+            ctx,
+            as_id=as_id,
+            id_token_hint=hint,
+            post_logout_redirect_uri=qp.get("post_logout_redirect_uri"),
+            state=qp.get("state"),
+            sid=sid,
+        ),
+    )
+    response: Response = RedirectResponse(target, status_code=302) if target else Response(status_code=200)
+    response.delete_cookie("sid", path="/")
+    return response
+
+
+@router.get("/oauth2/v1/logout", operation_id="logout")
+async def org_logout(request: Request) -> Response:
+    return await _logout(request, None)
+
+
+@router.get("/oauth2/{authorizationServerId}/v1/logout", operation_id="logoutCustomAS")
+async def custom_logout(request: Request, authorizationServerId: str) -> Response:
+    return await _logout(request, authorizationServerId)
+
+
+__all__ = ["Awaitable", "router"]

@@ -1,0 +1,296 @@
+"""Primary authentication (`/api/v1/authn`) and sessions (`/api/v1/sessions`).
+
+https://developer.okta.com/docs/reference/api/authn/ : a right password answers SUCCESS with a
+one-time `sessionToken` (5 minutes); a wrong one is 401 E0000004 and counts toward the password
+policy's lockout (10 attempts by default), after which the user is LOCKED_OUT; users whose
+password expired get PASSWORD_EXPIRED with a `stateToken`.
+https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Session/ : a session
+is made from a session token, read, refreshed and closed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from dtu.context import TwinContext
+from twins.okta import constants, models
+from twins.okta.errors import AuthenticationFailed, InvalidSession, not_found, validation
+from twins.okta.service import syslog
+from twins.okta.service.common import BASE62, href, iso, password_hash
+
+_USER = models.User.__table__
+_ORG = models.Org.__table__
+_TX = models.Transaction.__table__
+_SESSION = models.Session.__table__
+
+
+def _user_by_login(ctx: TwinContext, username: str) -> Any:
+    row = ctx.conn.execute(
+        select(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.login_lower == username.lower())
+    ).first()
+    if row is None and "@" not in username:
+        rows = ctx.conn.execute(
+            select(_USER).where(
+                _USER.c.tenant_id == ctx.tenant, _USER.c.login_lower.like(username.lower() + "@%")
+            )
+        ).all()
+        row = rows[0] if len(rows) == 1 else None
+    return row
+
+
+def check_credentials(ctx: TwinContext, username: str, password: str) -> tuple[str, Any]:
+    """(status, user row): SUCCESS, LOCKED_OUT, PASSWORD_EXPIRED, or raise E0000004. Wrong
+    passwords count toward lockout."""
+    user = _user_by_login(ctx, username)
+    if (
+        user is None
+        or user.status in ("STAGED", "PROVISIONED", "SUSPENDED", "DEPROVISIONED", "RECOVERY")
+        or not user.password_hash
+    ):
+        syslog.emit(
+            ctx,
+            "user.session.start",
+            targets=[],
+            display="User login to Okta",
+            result="FAILURE",
+            reason="VERIFICATION_ERROR",
+            actor=syslog.ref("unknown", "User", username, "unknown"),
+        )
+        raise AuthenticationFailed()
+    if user.status == "LOCKED_OUT":
+        return "LOCKED_OUT", user
+    if password_hash(ctx.tenant, password) != user.password_hash:
+        limit = (
+            ctx.conn.execute(select(_ORG.c.lockout_attempts).where(_ORG.c.tenant_id == ctx.tenant)).scalar()
+            or constants.LOCKOUT_MAX_ATTEMPTS
+        )
+        failed = user.failed_logins + 1
+        values: dict[str, Any] = {"failed_logins": failed}
+        if failed >= limit:
+            values.update(status="LOCKED_OUT", status_changed=ctx.now(), last_updated=ctx.now())
+        ctx.conn.execute(
+            update(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == user.id).values(**values)
+        )
+        syslog.emit(
+            ctx,
+            "user.session.start",
+            targets=[],
+            display="User login to Okta",
+            result="FAILURE",
+            reason="INVALID_CREDENTIALS",
+            actor=syslog.user_ref(user),
+        )
+        if failed >= limit:
+            syslog.emit(
+                ctx,
+                "user.account.lock",
+                targets=[syslog.user_ref(user)],
+                display="Max sign in attempts exceeded",
+                actor=syslog.user_ref(user),
+            )
+        raise AuthenticationFailed()
+    ctx.conn.execute(
+        update(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == user.id).values(failed_logins=0)
+    )
+    if user.status == "PASSWORD_EXPIRED":
+        return "PASSWORD_EXPIRED", user
+    return "SUCCESS", user
+
+
+def _embedded_user(user: Any) -> dict[str, Any]:
+    p = user.profile or {}
+    return {
+        "id": user.id,
+        "passwordChanged": iso(user.password_changed),
+        "profile": {
+            "login": p.get("login"),
+            "firstName": p.get("firstName"),
+            "lastName": p.get("lastName"),
+            "locale": p.get("locale", "en"),
+            "timeZone": p.get("timezone", "America/Los_Angeles"),
+        },
+    }
+
+
+def _one_time(
+    ctx: TwinContext, kind: str, user_id: str, ttl: float, data: dict[str, Any] | None = None
+) -> str:
+    token = ctx.ids.token(f"tx-{kind}", length=31 if kind == "session" else 40, alphabet=BASE62)
+    ctx.conn.execute(
+        _TX.insert().values(
+            tenant_id=ctx.tenant,
+            token=token,
+            kind=kind,
+            user_id=user_id,
+            expires_at=ctx.now() + ttl,
+            used=False,
+            data=data or {},
+        )
+    )
+    return token
+
+
+def primary_authn(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/v1/authn."""
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not username:
+        raise validation("username", "username: The field cannot be left blank")
+    if not isinstance(password, str):
+        raise validation("password", "password: The field cannot be left blank")
+    status, user = check_credentials(ctx, username, password)
+    now = ctx.now()
+    out: dict[str, Any] = {"status": status, "_embedded": {"user": _embedded_user(user)}}
+    if status == "SUCCESS":
+        out["expiresAt"] = iso(now + constants.SESSION_TOKEN_TTL_S)
+        out["sessionToken"] = _one_time(ctx, "session", user.id, constants.SESSION_TOKEN_TTL_S)
+        syslog.emit(
+            ctx, "user.session.start", targets=[], display="User login to Okta", actor=syslog.user_ref(user)
+        )
+    elif status == "PASSWORD_EXPIRED":
+        out["expiresAt"] = iso(now + constants.STATE_TOKEN_TTL_S)
+        out["stateToken"] = _one_time(ctx, "state", user.id, constants.STATE_TOKEN_TTL_S)
+        out["_links"] = {
+            "next": {
+                "name": "changePassword",
+                "href": f"{ctx.base_url}/api/v1/authn/credentials/change_password",
+                "hints": {"allow": ["POST"]},
+            }
+        }
+    else:
+        out = {
+            "status": "LOCKED_OUT",
+            "_links": {
+                "next": {
+                    "name": "unlock",
+                    "href": f"{ctx.base_url}/api/v1/authn/recovery/unlock",
+                    "hints": {"allow": ["POST"]},
+                }
+            },
+        }
+    return out
+
+
+def redeem_session_token(ctx: TwinContext, token: str) -> Any:
+    """A session token is good once, for 5 minutes."""
+    row = ctx.conn.execute(
+        select(_TX).where(_TX.c.tenant_id == ctx.tenant, _TX.c.token == token, _TX.c.kind == "session")
+    ).first()
+    if row is None or row.used or row.expires_at <= ctx.now():
+        raise validation("sessionToken", "sessionToken: The session token is invalid")
+    ctx.conn.execute(update(_TX).where(_TX.c.tenant_id == ctx.tenant, _TX.c.token == token).values(used=True))
+    return row
+
+
+def open_session(ctx: TwinContext, user_id: str) -> str:
+    sid = "102" + ctx.ids.token("session", length=22, alphabet=BASE62)
+    now = ctx.now()
+    ctx.conn.execute(
+        _SESSION.insert().values(
+            tenant_id=ctx.tenant,
+            id=sid,
+            user_id=user_id,
+            created=now,
+            expires_at=now + constants.SESSION_TTL_S,
+            last_password_verification=now,
+            last_factor_verification=None,
+            amr=["pwd"],
+            status="ACTIVE",
+        )
+    )
+    ctx.conn.execute(
+        update(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == user_id).values(last_login=now)
+    )
+    return sid
+
+
+def render_session(ctx: TwinContext, row: Any) -> dict[str, Any]:
+    login = (
+        ctx.conn.execute(
+            select(_USER.c.profile).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == row.user_id)
+        ).scalar()
+        or {}
+    )
+    return {
+        "id": row.id,
+        "userId": row.user_id,
+        "login": login.get("login"),
+        "createdAt": iso(row.created),
+        "expiresAt": iso(row.expires_at),
+        "status": row.status,
+        "lastPasswordVerification": iso(row.last_password_verification),
+        "lastFactorVerification": iso(row.last_factor_verification),
+        "amr": list(row.amr or []),
+        "idp": {
+            "id": ctx.conn.execute(select(_ORG.c.id).where(_ORG.c.tenant_id == ctx.tenant)).scalar(),
+            "type": "OKTA",
+        },
+        "mfaActive": False,
+        "_links": {
+            "self": href(ctx, f"/api/v1/sessions/{row.id}", hints={"allow": ["GET", "DELETE"]}),
+            "refresh": href(ctx, f"/api/v1/sessions/{row.id}/lifecycle/refresh", hints={"allow": ["POST"]}),
+            "user": href(ctx, f"/api/v1/users/{row.user_id}", hints={"allow": ["GET"]}),
+        },
+    }
+
+
+def find_session(ctx: TwinContext, session_id: str, *, active: bool = True) -> Any:
+    row = ctx.conn.execute(
+        select(_SESSION).where(_SESSION.c.tenant_id == ctx.tenant, _SESSION.c.id == session_id)
+    ).first()
+    if row is None:
+        raise not_found(session_id, "Session")
+    if active and (row.status != "ACTIVE" or row.expires_at <= ctx.now()):
+        raise not_found(session_id, "Session")
+    return row
+
+
+def create_session(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/v1/sessions {sessionToken}."""
+    token = body.get("sessionToken")
+    if not isinstance(token, str) or not token:
+        raise validation("sessionToken", "sessionToken: The field cannot be left blank")
+    tx = redeem_session_token(ctx, token)
+    sid = open_session(ctx, tx.user_id)
+    return render_session(ctx, find_session(ctx, sid))
+
+
+def get_session(ctx: TwinContext, *, session_id: str) -> dict[str, Any]:
+    return render_session(ctx, find_session(ctx, session_id))
+
+
+def refresh_session(ctx: TwinContext, *, session_id: str) -> dict[str, Any]:
+    row = find_session(ctx, session_id)
+    ctx.conn.execute(
+        update(_SESSION)
+        .where(_SESSION.c.tenant_id == ctx.tenant, _SESSION.c.id == row.id)
+        .values(expires_at=ctx.now() + constants.SESSION_TTL_S)
+    )
+    return render_session(ctx, find_session(ctx, session_id))
+
+
+def close_session(ctx: TwinContext, *, session_id: str) -> None:
+    row = find_session(ctx, session_id)
+    ctx.conn.execute(
+        update(_SESSION)
+        .where(_SESSION.c.tenant_id == ctx.tenant, _SESSION.c.id == row.id)
+        .values(status="CLOSED")
+    )
+
+
+def browser_session(ctx: TwinContext, sid: str | None) -> Any | None:
+    """The session behind a `sid` cookie, if it is still good."""
+    if not sid:
+        return None
+    try:
+        row = find_session(ctx, sid)
+    except Exception:
+        return None
+    status = ctx.conn.execute(
+        select(_USER.c.status).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == row.user_id)
+    ).scalar()
+    return row if status in ("ACTIVE", "PASSWORD_EXPIRED") else None
+
+
+__all__ = ["InvalidSession", "browser_session", "check_credentials", "primary_authn"]

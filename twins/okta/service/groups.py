@@ -1,0 +1,611 @@
+"""Groups, memberships and group rules.
+
+https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/ and
+https://developer.okta.com/docs/api/openapi/okta-management/management/tag/GroupRule/ .
+The built-in `Everyone` group holds every user and cannot be edited. Group rules assign users
+whose profile matches an Okta Expression Language condition; active rules are evaluated when
+they are activated and whenever a user is created or updated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from dtu.context import TwinContext
+from twins.okta import models
+from twins.okta.errors import Forbidden, OktaError, not_found, validation
+from twins.okta.service import query, syslog
+from twins.okta.service.common import decode_after, encode_after, href, iso, okta_id
+
+_GROUP = models.Group.__table__
+_MEMBER = models.GroupMember.__table__
+_RULE = models.GroupRule.__table__
+_USER = models.User.__table__
+_APP_GROUP = models.AppGroup.__table__
+
+
+def render(ctx: TwinContext, row: Any) -> dict[str, Any]:
+    base = f"/api/v1/groups/{row.id}"
+    return {
+        "id": row.id,
+        "created": iso(row.created),
+        "lastUpdated": iso(row.last_updated),
+        "lastMembershipUpdated": iso(row.last_membership_updated),
+        "objectClass": ["okta:user_group"],
+        "type": row.type,
+        "profile": dict(row.profile or {}),
+        "_links": {
+            "logo": [
+                {
+                    "name": "medium",
+                    "href": f"{ctx.base_url}/img/logos/groups/okta-medium.png",
+                    "type": "image/png",
+                },
+                {
+                    "name": "large",
+                    "href": f"{ctx.base_url}/img/logos/groups/okta-large.png",
+                    "type": "image/png",
+                },
+            ],
+            "users": href(ctx, base + "/users"),
+            "apps": href(ctx, base + "/apps"),
+        },
+    }
+
+
+def find(ctx: TwinContext, group_id: str) -> Any:
+    row = ctx.conn.execute(
+        select(_GROUP).where(_GROUP.c.tenant_id == ctx.tenant, _GROUP.c.id == group_id)
+    ).first()
+    if row is None:
+        raise not_found(group_id, "UserGroup")
+    return row
+
+
+def _group_ref(row: Any) -> dict[str, Any]:
+    return syslog.ref(row.id, "UserGroup", (row.profile or {}).get("name"), (row.profile or {}).get("name"))
+
+
+def _check_profile(ctx: TwinContext, profile: Any, exclude: str | None = None) -> dict[str, Any]:
+    if not isinstance(profile, dict):
+        raise validation("profile", "profile: The field cannot be left blank")
+    name = profile.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise validation("name", "name: The field cannot be left blank")
+    if len(name) > 255:
+        raise validation("name", "name: The field is too long")
+    desc = profile.get("description")
+    if desc is not None and not isinstance(desc, str):
+        raise validation("description", "description: The field must be a string")
+    for row in ctx.conn.execute(
+        select(_GROUP.c.id, _GROUP.c.profile).where(_GROUP.c.tenant_id == ctx.tenant)
+    ):
+        if row.id != exclude and (row.profile or {}).get("name", "").lower() == name.lower():
+            raise validation(
+                "name", "name: An object with this field already exists in the current organization"
+            )
+    return {k: v for k, v in profile.items() if v is not None}
+
+
+def create_group(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/v1/groups: an OKTA_GROUP; the name is unique in the org (E0000001)."""
+    profile = _check_profile(ctx, body.get("profile"))
+    now = ctx.now()
+    gid = okta_id(ctx, "00g")
+    ctx.conn.execute(
+        _GROUP.insert().values(
+            tenant_id=ctx.tenant,
+            id=gid,
+            type="OKTA_GROUP",
+            profile=profile,
+            created=now,
+            last_updated=now,
+            last_membership_updated=now,
+            seq=ctx.ids.next("group-seq"),
+            written_at=now,
+        )
+    )
+    row = find(ctx, gid)
+    syslog.emit(ctx, "group.lifecycle.create", targets=[_group_ref(row)], display="Create okta group")
+    return render(ctx, row)
+
+
+def get_group(ctx: TwinContext, *, group_id: str) -> dict[str, Any]:
+    return render(ctx, find(ctx, group_id))
+
+
+def replace_group(ctx: TwinContext, *, group_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """PUT /api/v1/groups/{id}: replaces the profile (OKTA_GROUP only; E0000006 for Everyone)."""
+    row = find(ctx, group_id)
+    if row.type != "OKTA_GROUP":
+        raise Forbidden()
+    profile = _check_profile(ctx, body.get("profile"), exclude=row.id)
+    now = ctx.now()
+    ctx.conn.execute(
+        update(_GROUP)
+        .where(_GROUP.c.tenant_id == ctx.tenant, _GROUP.c.id == row.id)
+        .values(profile=profile, last_updated=now, written_at=now)
+    )
+    row = find(ctx, group_id)
+    syslog.emit(ctx, "group.profile.update", targets=[_group_ref(row)], display="Update group profile")
+    return render(ctx, row)
+
+
+def delete_group(ctx: TwinContext, *, group_id: str) -> None:
+    """DELETE /api/v1/groups/{id}: memberships and app assignments go with it; Everyone cannot go."""
+    row = find(ctx, group_id)
+    if row.type != "OKTA_GROUP":
+        raise Forbidden()
+    t = ctx.tenant
+    ctx.conn.execute(delete(_MEMBER).where(_MEMBER.c.tenant_id == t, _MEMBER.c.group_id == row.id))
+    ctx.conn.execute(delete(_APP_GROUP).where(_APP_GROUP.c.tenant_id == t, _APP_GROUP.c.group_id == row.id))
+    ctx.conn.execute(delete(_GROUP).where(_GROUP.c.tenant_id == t, _GROUP.c.id == row.id))
+    syslog.emit(ctx, "group.lifecycle.delete", targets=[_group_ref(row)], display="Delete okta group")
+
+
+def list_groups(
+    ctx: TwinContext,
+    *,
+    q: str | None,
+    filter_: str | None,
+    search: str | None,
+    limit: int,
+    after: str | None,
+    sort_by: str | None = None,
+    sort_order: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """GET /api/v1/groups: `q` (name prefix), `filter`, `search`, `limit`/`after`."""
+    matcher: Callable[[dict[str, Any]], bool] | None = None
+    if search:
+        node = query.parse(search, query.GROUP_SEARCH)
+        matcher = lambda rec: query.matches(node, query.getter(rec))  # noqa: E731
+    elif filter_:
+        node = query.parse(filter_, query.GROUP_FILTER)
+        matcher = lambda rec: query.matches(node, query.getter(rec))  # noqa: E731
+    elif q:
+        needle = q.lower()
+        matcher = lambda rec: str(rec["profile"].get("name", "")).lower().startswith(needle)  # noqa: E731
+    filters = {"q": q, "filter": filter_, "search": search, "sortBy": sort_by, "sortOrder": sort_order}
+    key = decode_after(after, filters)
+    stmt = select(_GROUP).where(_GROUP.c.tenant_id == ctx.tenant)
+    vb = ctx.visible_before()
+    if vb is not None:
+        stmt = stmt.where(_GROUP.c.written_at <= vb)
+    if key is not None:
+        stmt = stmt.where(_GROUP.c.seq > int(key[0]))
+    items: list[tuple[int, dict[str, Any]]] = []
+    for row in ctx.conn.execute(stmt.order_by(_GROUP.c.seq)):
+        rec = render(ctx, row)
+        if matcher is None or matcher(rec):
+            items.append((row.seq, rec))
+        if len(items) > limit:
+            break
+    page = items[:limit]
+    return [r for _, r in page], encode_after([page[-1][0]], filters) if len(items) > limit else None
+
+
+# -- membership -----------------------------------------------------------------------------------
+
+
+def _user(ctx: TwinContext, user_id: str) -> Any:
+    row = ctx.conn.execute(
+        select(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == user_id)
+    ).first()
+    if row is None:
+        raise not_found(user_id, "User")
+    return row
+
+
+def _touch(ctx: TwinContext, group_id: str) -> None:
+    now = ctx.now()
+    ctx.conn.execute(
+        update(_GROUP)
+        .where(_GROUP.c.tenant_id == ctx.tenant, _GROUP.c.id == group_id)
+        .values(last_membership_updated=now, written_at=now)
+    )
+
+
+def add_member(
+    ctx: TwinContext, *, group_id: str, user_id: str, rule_id: str | None = None, check_type: bool = True
+) -> None:
+    """PUT /api/v1/groups/{groupId}/users/{userId}: idempotent; Everyone is managed by Okta (E0000006)."""
+    group = find(ctx, group_id)
+    user = _user(ctx, user_id)
+    if check_type and group.type != "OKTA_GROUP":
+        raise Forbidden()
+    exists = ctx.conn.execute(
+        select(_MEMBER.c.user_id).where(
+            _MEMBER.c.tenant_id == ctx.tenant, _MEMBER.c.group_id == group_id, _MEMBER.c.user_id == user_id
+        )
+    ).first()
+    if exists is not None:
+        return
+    ctx.conn.execute(
+        _MEMBER.insert().values(
+            tenant_id=ctx.tenant,
+            group_id=group_id,
+            user_id=user_id,
+            seq=ctx.ids.next("member-seq"),
+            rule_id=rule_id,
+        )
+    )
+    _touch(ctx, group_id)
+    syslog.emit(
+        ctx,
+        "group.user_membership.add",
+        targets=[syslog.user_ref(user), _group_ref(group)],
+        display="Add user to group membership",
+    )
+
+
+def remove_member(ctx: TwinContext, *, group_id: str, user_id: str) -> None:
+    """DELETE /api/v1/groups/{groupId}/users/{userId}."""
+    group = find(ctx, group_id)
+    user = _user(ctx, user_id)
+    if group.type != "OKTA_GROUP":
+        raise Forbidden()
+    result = ctx.conn.execute(
+        delete(_MEMBER).where(
+            _MEMBER.c.tenant_id == ctx.tenant, _MEMBER.c.group_id == group_id, _MEMBER.c.user_id == user_id
+        )
+    )
+    if result.rowcount:
+        _touch(ctx, group_id)
+        syslog.emit(
+            ctx,
+            "group.user_membership.remove",
+            targets=[syslog.user_ref(user), _group_ref(group)],
+            display="Remove user from group membership",
+        )
+
+
+def list_members(
+    ctx: TwinContext, *, group_id: str, limit: int, after: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """GET /api/v1/groups/{groupId}/users: in the order they were added."""
+    from twins.okta.service import users
+
+    find(ctx, group_id)
+    filters = {"group": group_id}
+    key = decode_after(after, filters)
+    stmt = (
+        select(_USER, _MEMBER.c.seq.label("mseq"))
+        .select_from(_MEMBER)
+        .join(_USER, (_USER.c.tenant_id == _MEMBER.c.tenant_id) & (_USER.c.id == _MEMBER.c.user_id))
+        .where(_MEMBER.c.tenant_id == ctx.tenant, _MEMBER.c.group_id == group_id)
+    )
+    if key is not None:
+        stmt = stmt.where(_MEMBER.c.seq > int(key[0]))
+    rows = ctx.conn.execute(stmt.order_by(_MEMBER.c.seq).limit(limit + 1)).all()
+    page = rows[:limit]
+    nxt = encode_after([page[-1].mseq], filters) if len(rows) > limit else None
+    return [users.render(ctx, r) for r in page], nxt
+
+
+def list_user_groups(ctx: TwinContext, *, user_id: str) -> list[dict[str, Any]]:
+    """GET /api/v1/users/{id}/groups."""
+    from twins.okta.service import users
+
+    user = users.find(ctx, user_id)
+    rows = ctx.conn.execute(
+        select(_GROUP)
+        .select_from(_MEMBER)
+        .join(_GROUP, (_GROUP.c.tenant_id == _MEMBER.c.tenant_id) & (_GROUP.c.id == _MEMBER.c.group_id))
+        .where(_MEMBER.c.tenant_id == ctx.tenant, _MEMBER.c.user_id == user.id)
+        .order_by(_GROUP.c.seq)
+    ).all()
+    return [render(ctx, r) for r in rows]
+
+
+def user_group_ids(ctx: TwinContext, user_id: str) -> list[str]:
+    return [
+        r[0]
+        for r in ctx.conn.execute(
+            select(_MEMBER.c.group_id).where(_MEMBER.c.tenant_id == ctx.tenant, _MEMBER.c.user_id == user_id)
+        )
+    ]
+
+
+def join_everyone(ctx: TwinContext, user_id: str) -> None:
+    for gid in ctx.conn.execute(
+        select(_GROUP.c.id).where(_GROUP.c.tenant_id == ctx.tenant, _GROUP.c.type == "BUILT_IN")
+    ).scalars():
+        add_member(ctx, group_id=gid, user_id=user_id, check_type=False)
+
+
+# -- group rules ----------------------------------------------------------------------------------
+
+_EL_TOKEN = re.compile(
+    r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')|(?P<op>==|!=|&&|\|\||!|\(|\)|,|>=|<=|>|<)'
+    r"|(?P<num>-?\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][\w.]*))"
+)
+
+
+class ExpressionError(ValueError):
+    pass
+
+
+def _el_tokens(text: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    text = text.strip()
+    while pos < len(text):
+        m = _EL_TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            raise ExpressionError(text)
+        pos = m.end()
+        assert m.lastgroup is not None
+        out.append((m.lastgroup, m.group(m.lastgroup)))
+    return out
+
+
+class _EL:
+    """A small Okta Expression Language evaluator: `user.attr`, string/number/boolean literals,
+    `== != > < >= <=`, `&& || !`, parentheses, `String.stringContains/startsWith/endsWith`,
+    `isMemberOfAnyGroup(...)`, `isMemberOfGroup(...)`."""
+
+    def __init__(self, text: str, user: dict[str, Any], groups: list[str]) -> None:
+        self.toks = _el_tokens(text)
+        self.i = 0
+        self.user = user
+        self.groups = groups
+
+    def peek(self) -> str | None:
+        return self.toks[self.i][1] if self.i < len(self.toks) else None
+
+    def take(self) -> tuple[str, str]:
+        if self.i >= len(self.toks):
+            raise ExpressionError("unexpected end")
+        self.i += 1
+        return self.toks[self.i - 1]
+
+    def run(self) -> Any:
+        value = self.or_()
+        if self.i != len(self.toks):
+            raise ExpressionError("trailing input")
+        return value
+
+    def or_(self) -> Any:
+        v = self.and_()
+        while self.peek() == "||":
+            self.i += 1
+            r = self.and_()
+            v = bool(v) or bool(r)
+        return v
+
+    def and_(self) -> Any:
+        v = self.cmp()
+        while self.peek() == "&&":
+            self.i += 1
+            r = self.cmp()
+            v = bool(v) and bool(r)
+        return v
+
+    def cmp(self) -> Any:
+        v = self.unary()
+        op = self.peek()
+        if op in ("==", "!=", ">", "<", ">=", "<="):
+            self.i += 1
+            r = self.unary()
+            if op == "==":
+                return v == r
+            if op == "!=":
+                return v != r
+            try:
+                return {">": v > r, "<": v < r, ">=": v >= r, "<=": v <= r}[op]
+            except TypeError:
+                return False
+        return v
+
+    def unary(self) -> Any:
+        if self.peek() == "!":
+            self.i += 1
+            return not self.unary()
+        return self.atom()
+
+    def atom(self) -> Any:
+        kind, text = self.take()
+        if text == "(" and kind == "op":
+            v = self.or_()
+            if self.take()[1] != ")":
+                raise ExpressionError("missing )")
+            return v
+        if kind == "str":
+            return re.sub(r"\\(.)", r"\1", text[1:-1])
+        if kind == "num":
+            return float(text) if "." in text else int(text)
+        if kind != "name":
+            raise ExpressionError(text)
+        if text in ("true", "false"):
+            return text == "true"
+        if text == "null":
+            return None
+        if self.peek() == "(":
+            self.i += 1
+            args: list[Any] = []
+            if self.peek() != ")":
+                args.append(self.or_())
+                while self.peek() == ",":
+                    self.i += 1
+                    args.append(self.or_())
+            if self.take()[1] != ")":
+                raise ExpressionError("missing )")
+            return self.call(text, args)
+        if text.startswith("user."):
+            return self.user.get(text[5:])
+        raise ExpressionError(text)
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        if name in ("String.stringContains", "String.startsWith", "String.endsWith") and len(args) == 2:
+            a, b = (str(x) if x is not None else None for x in args)
+            if a is None or b is None:
+                return False
+            return (
+                b in a
+                if name.endswith("Contains")
+                else a.startswith(b)
+                if "starts" in name
+                else a.endswith(b)
+            )
+        if name in ("isMemberOfAnyGroup", "isMemberOfGroup"):
+            return any(str(a) in self.groups for a in args)
+        raise ExpressionError(name)
+
+
+def check_expression(expression: str) -> None:
+    try:
+        _EL(expression, {}, []).run()
+    except ExpressionError:
+        raise validation("conditions.expression.value", "Invalid condition expression.") from None
+
+
+def _rule_matches(rule: Any, user: Any, groups: list[str]) -> bool:
+    try:
+        return bool(_EL(rule.expression, dict(user.profile or {}), groups).run())
+    except ExpressionError:
+        return False
+
+
+def render_rule(row: Any) -> dict[str, Any]:
+    return {
+        "type": "group_rule",
+        "id": row.id,
+        "status": row.status,
+        "name": row.name,
+        "created": iso(row.created),
+        "lastUpdated": iso(row.last_updated),
+        "conditions": {
+            "people": {"users": {"exclude": list(row.exclude_users or [])}, "groups": {"exclude": []}},
+            "expression": {"value": row.expression, "type": "urn:okta:expression:1.0"},
+        },
+        "actions": {"assignUserToGroups": {"groupIds": list(row.group_ids or [])}},
+    }
+
+
+def _rule_fields(ctx: TwinContext, body: dict[str, Any]) -> dict[str, Any]:
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise validation("name", "name: The field cannot be left blank")
+    expression = (((body.get("conditions") or {}).get("expression")) or {}).get("value")
+    if not isinstance(expression, str) or not expression.strip():
+        raise validation(
+            "conditions.expression.value", "conditions.expression.value: The field cannot be left blank"
+        )
+    check_expression(expression)
+    group_ids = (((body.get("actions") or {}).get("assignUserToGroups")) or {}).get("groupIds")
+    if not isinstance(group_ids, list) or not group_ids:
+        raise validation("actions.assignUserToGroups.groupIds", "groupIds: The field cannot be left blank")
+    for gid in group_ids:
+        if find(ctx, str(gid)).type != "OKTA_GROUP":
+            raise validation("groupIds", "groupIds: Rules can only assign users to OKTA_GROUP groups.")
+    exclude = ((((body.get("conditions") or {}).get("people") or {}).get("users") or {}).get("exclude")) or []
+    return {
+        "name": name,
+        "expression": expression,
+        "group_ids": [str(g) for g in group_ids],
+        "exclude_users": [str(u) for u in exclude],
+    }
+
+
+def find_rule(ctx: TwinContext, rule_id: str) -> Any:
+    row = ctx.conn.execute(
+        select(_RULE).where(_RULE.c.tenant_id == ctx.tenant, _RULE.c.id == rule_id)
+    ).first()
+    if row is None:
+        raise not_found(rule_id, "GroupRule")
+    return row
+
+
+def create_rule(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/v1/groups/rules: created INACTIVE (activate to evaluate)."""
+    fields = _rule_fields(ctx, body)
+    now = ctx.now()
+    rid = okta_id(ctx, "0pr")
+    ctx.conn.execute(
+        _RULE.insert().values(
+            tenant_id=ctx.tenant,
+            id=rid,
+            status="INACTIVE",
+            created=now,
+            last_updated=now,
+            seq=ctx.ids.next("rule-seq"),
+            **fields,
+        )
+    )
+    return render_rule(find_rule(ctx, rid))
+
+
+def replace_rule(ctx: TwinContext, *, rule_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """PUT /api/v1/groups/rules/{id}: only INACTIVE rules can change (E0000001 otherwise)."""
+    row = find_rule(ctx, rule_id)
+    if row.status == "ACTIVE":
+        raise validation("status", "Cannot update rule in ACTIVE status. Deactivate the rule first.")
+    fields = _rule_fields(ctx, body)
+    ctx.conn.execute(
+        update(_RULE)
+        .where(_RULE.c.tenant_id == ctx.tenant, _RULE.c.id == row.id)
+        .values(last_updated=ctx.now(), **fields)
+    )
+    return render_rule(find_rule(ctx, rule_id))
+
+
+def list_rules(ctx: TwinContext, *, search: str | None) -> list[dict[str, Any]]:
+    rows = ctx.conn.execute(select(_RULE).where(_RULE.c.tenant_id == ctx.tenant).order_by(_RULE.c.seq)).all()
+    return [render_rule(r) for r in rows if not search or search.lower() in r.name.lower()]
+
+
+def get_rule(ctx: TwinContext, *, rule_id: str) -> dict[str, Any]:
+    return render_rule(find_rule(ctx, rule_id))
+
+
+def set_rule_status(ctx: TwinContext, *, rule_id: str, active: bool) -> None:
+    """Activating evaluates the rule for every user at once."""
+    row = find_rule(ctx, rule_id)
+    ctx.conn.execute(
+        update(_RULE)
+        .where(_RULE.c.tenant_id == ctx.tenant, _RULE.c.id == row.id)
+        .values(status="ACTIVE" if active else "INACTIVE", last_updated=ctx.now())
+    )
+    if active:
+        for uid in (
+            ctx.conn.execute(select(_USER.c.id).where(_USER.c.tenant_id == ctx.tenant)).scalars().all()
+        ):
+            apply_rules(ctx, uid)
+
+
+def delete_rule(ctx: TwinContext, *, rule_id: str, remove_users: bool) -> None:
+    """DELETE /api/v1/groups/rules/{id}: ACTIVE rules cannot be deleted (E0000001)."""
+    row = find_rule(ctx, rule_id)
+    if row.status == "ACTIVE":
+        raise OktaError("Api validation failed: status", causes=["Cannot delete rule in ACTIVE status."])
+    if remove_users:
+        ctx.conn.execute(
+            delete(_MEMBER).where(_MEMBER.c.tenant_id == ctx.tenant, _MEMBER.c.rule_id == row.id)
+        )
+    ctx.conn.execute(delete(_RULE).where(_RULE.c.tenant_id == ctx.tenant, _RULE.c.id == row.id))
+
+
+def apply_rules(ctx: TwinContext, user_id: str) -> None:
+    """Evaluate the active group rules for one user (on create, update and rule activation)."""
+    rules = ctx.conn.execute(
+        select(_RULE).where(_RULE.c.tenant_id == ctx.tenant, _RULE.c.status == "ACTIVE").order_by(_RULE.c.seq)
+    ).all()
+    if not rules:
+        return
+    user = _user(ctx, user_id)
+    if user.status == "DEPROVISIONED":
+        return
+    groups = user_group_ids(ctx, user_id)
+    for rule in rules:
+        if user_id in (rule.exclude_users or []) or not _rule_matches(rule, user, groups):
+            continue
+        for gid in rule.group_ids or []:
+            if gid not in groups:
+                try:
+                    add_member(ctx, group_id=gid, user_id=user_id, rule_id=rule.id)
+                except OktaError:
+                    continue
+                groups.append(gid)
