@@ -7,8 +7,6 @@ https://developer.atlassian.com/cloud/jira/software/rest/intro/ .
 from __future__ import annotations
 
 from fastapi.routing import APIRoute
-from starlette.routing import Match
-from starlette.types import Scope
 
 from dtu.errors import RequestFacts
 from dtu.ratelimit import Limit
@@ -26,16 +24,6 @@ def _real_limit(facts: RequestFacts) -> Limit | None:
 
 
 OPERATIONS = frozenset(r.operation_id for r in router.routes if isinstance(r, APIRoute) and r.operation_id)
-_ROUTES = [r for r in router.routes if isinstance(r, APIRoute)]
-
-
-def _operation_of(scope: Scope) -> str | None:
-    """The vendor operation id of the route a request matches (fault rules match on it)."""
-    for route in _ROUTES:
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return route.operation_id
-    return None
 
 
 TWIN = TwinSpec(
@@ -51,11 +39,12 @@ TWIN = TwinSpec(
     tenant_of_credential=tenant_of_credential,
     operations=OPERATIONS,
     collections=models.COLLECTIONS,
-    operation_of=_operation_of,
     fault_points=FAULT_POINTS,
     deliveries=frozenset({"webhooks"}),
     real_limit=_real_limit,
     universe=seed.universe_fixture,
+    # one 10 MB attachment plus its multipart envelope reaches the service, which answers Jira's 413
+    max_body_bytes=constants.ATTACHMENT_MAX_BYTES + 1024 * 1024,
     description="A behavioral clone of Jira Cloud REST v3/v2 and Agile 1.0 "
     "(https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/).",
 )

@@ -83,7 +83,7 @@ def _principal(ctx: TwinContext, email: str | None, token: str, version: str) ->
     ).first()
     if row is None or not row.active or (email is not None and row.email != email.strip().lower()):
         raise NotAuthenticated()
-    return Principal(ctx.tenant, row.account_id, row.email, bool(row.is_admin), version)
+    return Principal(ctx.tenant, row.account_id, row.email, bool(row.is_admin), version, oauth=email is None)
 
 
 async def run(

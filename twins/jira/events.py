@@ -63,7 +63,8 @@ def _deliver(ctx: TwinContext, hook: Row[Any], body: dict[str, Any], event: str)
     payload = dict(body)
     if hook.kind == "dynamic":
         payload["matchedWebhookIds"] = [hook.id]
-    raw = orjson.dumps(payload)
+    # An admin webhook with `excludeBody` gets the POST alone (the URL may carry ${issue.key}...).
+    raw = b"" if hook.exclude_body else orjson.dumps(payload)
     ident = ctx.ids.next("webhook-delivery")
     ctx.deliver(
         Delivery(
@@ -150,4 +151,44 @@ def comment_event(ctx: TwinContext, event: str, issue_id: str, comment: Row[Any]
         },
     }
     for hook in hooks:
+        _deliver(ctx, hook, body, event)
+
+
+def worklog_event(ctx: TwinContext, event: str, issue_id: str, worklog: dict[str, Any]) -> None:
+    """`worklog_created|updated|deleted`: the worklog alone (it names its `issueId`)."""
+    hooks = _matching(ctx, event, issue_id)
+    body = {"timestamp": int(ctx.now() * 1000), "webhookEvent": event, "worklog": worklog}
+    for hook in hooks:
+        _deliver(ctx, hook, body, event)
+
+
+def property_event(ctx: TwinContext, event: str, issue_id: str, prop: dict[str, Any]) -> None:
+    """`issue_property_set|deleted`: the property (key and value) and the issue's id and key."""
+    hooks = _matching(ctx, event, issue_id)
+    if not hooks:
+        return
+    issue = _issue_payload(ctx, issue_id)
+    if issue is None:
+        return
+    body = {
+        "timestamp": int(ctx.now() * 1000),
+        "webhookEvent": event,
+        "issue": {"id": issue["id"], "key": issue["key"], "self": issue["self"]},
+        "property": prop,
+    }
+    for hook in hooks:
+        _deliver(ctx, hook, body, event)
+
+
+def link_event(ctx: TwinContext, event: str, link: dict[str, Any]) -> None:
+    """`issuelink_created|deleted` for admin webhooks (no JQL filtering: links are not issues)."""
+    body = {"timestamp": int(ctx.now() * 1000), "webhookEvent": event, "issueLink": link}
+    for hook in _subscribers(ctx, event):
+        _deliver(ctx, hook, body, event)
+
+
+def attachment_event(ctx: TwinContext, event: str, attachment: dict[str, Any]) -> None:
+    """`attachment_created|deleted` for admin webhooks."""
+    body = {"timestamp": int(ctx.now() * 1000), "webhookEvent": event, "attachment": attachment}
+    for hook in _subscribers(ctx, event):
         _deliver(ctx, hook, body, event)

@@ -267,7 +267,10 @@ class Webhook(TenantScoped, Base):
     enabled: Mapped[bool] = mapped_column(default=True)
     expiration: Mapped[float | None]
     owner: Mapped[str | None] = mapped_column(String(64))
+    exclude_body: Mapped[bool] = mapped_column(default=False)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
     created: Mapped[float] = mapped_column(default=0.0)
+    updated: Mapped[float] = mapped_column(default=0.0)
 
 
 class Board(TenantScoped, Base):

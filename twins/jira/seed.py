@@ -469,7 +469,9 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
                 "enabled": w.get("enabled", True),
                 "expiration": None,
                 "owner": None,
+                "exclude_body": bool(w.get("excludeBody")),
                 "created": ctx.now(),
+                "updated": ctx.now(),
             },
         )
         common.reserve_id(ctx, "webhook", wid, base=1)

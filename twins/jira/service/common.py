@@ -41,6 +41,8 @@ class Principal:
     email: str
     is_admin: bool
     api: str = "3"
+    oauth: bool = False
+    """Bearer (OAuth 2.0 app) rather than Basic email:token: only apps may use dynamic webhooks."""
 
 
 def me(ctx: TwinContext) -> Principal:
@@ -312,6 +314,11 @@ def workflow_of(ctx: TwinContext, project: Row[Any]) -> Row[Any]:
 
 
 # -- issues -----------------------------------------------------------------------------------
+
+
+def rank_body(rank: str) -> str:
+    """The ordered part of a stored LexoRank-like rank `0|<body>:`."""
+    return rank.partition("|")[2].rstrip(":") if "|" in rank else rank
 
 
 def issue_row(ctx: TwinContext, id_or_key: str, *, check: bool = True) -> Row[Any]:

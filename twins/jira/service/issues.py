@@ -18,7 +18,7 @@ from sqlalchemy import Row, delete, insert, select, update
 from dtu.context import TwinContext
 from twins.jira import adf, constants, models
 from twins.jira.errors import FieldErrors, Forbidden, JiraError, NotFound
-from twins.jira.service import common, fields, projects
+from twins.jira.service import common, fields, projects, worklogs
 from twins.jira.service.common import COMPONENT, ISSUE, VERSION
 
 CHANGE = models.ChangeGroup.__table__
@@ -330,6 +330,11 @@ def _issue_link_short(ctx: TwinContext, row: Row[Any], version: str | None) -> d
     }
 
 
+def issue_short(ctx: TwinContext, row: Row[Any], version: str | None = None) -> dict[str, Any]:
+    """An issue as links, subtasks and parents show it: key, summary, status, priority, type."""
+    return _issue_link_short(ctx, row, version)
+
+
 def comment_json(
     ctx: TwinContext, row: Row[Any], issue_id: str, version: str | None = None
 ) -> dict[str, Any]:
@@ -388,6 +393,10 @@ def all_fields(ctx: TwinContext, row: Row[Any], version: str | None = None) -> d
     subtasks = ctx.conn.execute(
         select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.parent_id == row.id).order_by(ISSUE.c.id)
     ).all()
+    from twins.jira.service import parts
+
+    logs = worklogs.rows_of(ctx, row.id)
+    spent = sum(w.time_spent_seconds for w in logs)
     out: dict[str, Any] = {
         "summary": row.summary,
         "description": common.rich_out(ctx, row.description, v),
@@ -422,8 +431,8 @@ def all_fields(ctx: TwinContext, row: Row[Any], version: str | None = None) -> d
             "startAt": 0,
         },
         "subtasks": [_issue_link_short(ctx, s, v) for s in subtasks],
-        "issuelinks": [],
-        "attachment": [],
+        "issuelinks": parts.links_of(ctx, row.id),
+        "attachment": parts.attachments_of(ctx, row.id),
         "watches": {
             "self": f"{base}/issue/{row.key}/watchers",
             "watchCount": len(row.watchers or []),
@@ -434,8 +443,16 @@ def all_fields(ctx: TwinContext, row: Row[Any], version: str | None = None) -> d
             "votes": len(row.voters or []),
             "hasVoted": common.me(ctx).account_id in (row.voters or []) if ctx.principal else False,
         },
-        "worklog": {"startAt": 0, "maxResults": 20, "total": 0, "worklogs": []},
-        "timetracking": {},
+        "worklog": {
+            "startAt": 0,
+            "maxResults": 20,
+            "total": len(logs),
+            "worklogs": [worklogs.worklog_json(ctx, w, v) for w in logs[:20]],
+        },
+        "timetracking": {"timeSpent": worklogs.format_duration(spent), "timeSpentSeconds": spent}
+        if logs
+        else {},
+        "timespent": spent or None,
     }
     if row.parent_id:
         parent = ctx.conn.execute(
@@ -449,7 +466,7 @@ def all_fields(ctx: TwinContext, row: Row[Any], version: str | None = None) -> d
     return out
 
 
-NAVIGABLE_EXCLUDED = {"comment", "worklog", "timetracking"}
+NAVIGABLE_EXCLUDED = {"comment", "worklog", "timetracking"}  # not on the navigator
 
 
 def select_fields(
@@ -647,7 +664,7 @@ def _items_for(
     items: list[dict[str, Any]] = []
     for col, new in values.items():
         old = getattr(row, col)
-        if old == new or (not old and not new):
+        if col == "rank" or old == new or (not old and not new):
             continue
         if col in ("components", "fix_versions", "versions"):
             table = COMPONENT if col == "components" else VERSION
@@ -718,6 +735,17 @@ def _apply(
         .values(**values, custom=merged, updated=now, written_at=now)
     )
     return record_change(ctx, row.id, items)
+
+
+def apply_change(
+    ctx: TwinContext,
+    row: Row[Any],
+    values: dict[str, Any],
+    custom: dict[str, Any],
+    extra_items: list[dict[str, Any]] | None = None,
+) -> dict[str, Any] | None:
+    """Write changes to an issue and log them (agile moves, ranking): the change group or None."""
+    return _apply(ctx, row, values, custom, extra_items)
 
 
 # -- edit -------------------------------------------------------------------------------------

@@ -362,7 +362,7 @@ def build_views(ctx: TwinContext, catalog: SiteCatalog) -> list[dict[str, Any]]:
             "updated": r.updated,
             "duedate": _date_ts(r.duedate),
             "resolutiondate": r.resolutiondate,
-            "rank": r.rank,
+            "rank": common.rank_body(r.rank),
             "_creator": r.creator,
             "sprint": list((r.custom or {}).get("customfield_10020") or []),
             "_changes": changes.get(r.id, {}),
@@ -407,6 +407,11 @@ def matches(ctx: TwinContext, text: str, issue_id: str) -> bool:
     except jql.JqlError:
         return False
     return any(compiled.match(v) for v in build_views(ctx, catalog) if str(v["id"]) == issue_id)
+
+
+def rows_of(ctx: TwinContext, ids: list[str]) -> list[Row[Any]]:
+    """The issue rows of `ids`, in that order."""
+    return _rows(ctx, ids)
 
 
 def _rows(ctx: TwinContext, ids: list[str]) -> list[Row[Any]]:

@@ -1,0 +1,308 @@
+"""Properties of search and workflows, checked with Hypothesis against tiny reference models,
+plus bad input that must get Jira's own errors (never a 500).
+
+Each Hypothesis example works in the same tenant but tags its issues' summaries with a word of
+its own and bounds every query by that word, so examples never see each other's issues.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jira import JIRA, JIRAError
+
+from dtu.testing.plugin import Tenant
+
+PROPS = settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+TYPES = ["Task", "Bug", "Story"]
+PRIORITIES = ["Highest", "High", "Medium", "Low", "Lowest"]  # weight 5..1
+WEIGHT = {p: 5 - i for i, p in enumerate(PRIORITIES)}
+LABELS = ["red", "green", "blue"]
+WORDS = ["kilo", "lima", "papa", "zulu"]
+_example = itertools.count(1)
+
+
+@dataclass
+class Spec:
+    itype: str
+    priority: str
+    labels: list[str]
+    word: str
+
+
+issue_specs = st.lists(
+    st.builds(
+        Spec,
+        st.sampled_from(TYPES),
+        st.sampled_from(PRIORITIES),
+        st.lists(st.sampled_from(LABELS), unique=True, max_size=2),
+        st.sampled_from(WORDS),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+# -- a small JQL grammar, each clause paired with its reference meaning ------------------------
+
+Clause = tuple[str, Any]  # (jql text, predicate over Spec)
+
+
+def _in(values: list[str]) -> str:
+    return "(" + ", ".join(values) + ")"
+
+
+@st.composite
+def clause(draw: st.DrawFn) -> Clause:
+    kind = draw(st.sampled_from(["type", "priority", "labels", "text", "empty"]))
+    if kind == "type":
+        op = draw(st.sampled_from(["=", "!=", "IN", "NOT IN"]))
+        if op in ("IN", "NOT IN"):
+            vals = draw(st.lists(st.sampled_from(TYPES), min_size=1, max_size=2, unique=True))
+            inside = op == "IN"
+            return f"issuetype {op} {_in(vals)}", lambda s, v=vals, i=inside: (s.itype in v) == i
+        val = draw(st.sampled_from(TYPES))
+        return f"issuetype {op} {val}", lambda s, v=val, o=op: (s.itype == v) == (o == "=")
+    if kind == "priority":
+        op = draw(st.sampled_from(["=", "!=", ">", ">=", "<", "<="]))
+        val = draw(st.sampled_from(PRIORITIES))
+        cmp = {
+            "=": lambda a, b: a == b,
+            "!=": lambda a, b: a != b,
+            ">": lambda a, b: a > b,
+            ">=": lambda a, b: a >= b,
+            "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b,
+        }[op]
+        return f"priority {op} {val}", lambda s, v=val, c=cmp: c(WEIGHT[s.priority], WEIGHT[v])
+    if kind == "labels":
+        op = draw(st.sampled_from(["=", "!=", "IN", "NOT IN"]))
+        vals = draw(st.lists(st.sampled_from(LABELS), min_size=1, max_size=2, unique=True))
+        # Jira: `!=` and `NOT IN` never match an issue whose field is empty.
+        if op == "=":
+            return f"labels = {vals[0]}", lambda s, v=vals[0]: v in s.labels
+        if op == "!=":
+            return f"labels != {vals[0]}", lambda s, v=vals[0]: bool(s.labels) and v not in s.labels
+        if op == "IN":
+            return f"labels IN {_in(vals)}", lambda s, v=vals: bool(set(v) & set(s.labels))
+        return f"labels NOT IN {_in(vals)}", lambda s, v=vals: bool(s.labels) and not set(v) & set(s.labels)
+    if kind == "text":
+        word = draw(st.sampled_from(WORDS))
+        return f"summary ~ {word}", lambda s, w=word: s.word == w
+    negate = draw(st.booleans())
+    return (f"labels IS {'NOT ' if negate else ''}EMPTY", lambda s, n=negate: bool(s.labels) == n)
+
+
+def combine(children: st.SearchStrategy[Clause]) -> st.SearchStrategy[Clause]:
+    def both(pair: tuple[Clause, Clause], op: str) -> Clause:
+        (lt, lf), (rt, rf) = pair
+        if op == "AND":
+            return f"({lt} AND {rt})", lambda s: lf(s) and rf(s)
+        return f"({lt} OR {rt})", lambda s: lf(s) or rf(s)
+
+    return st.one_of(
+        st.tuples(children, children).map(lambda p: both(p, "AND")),
+        st.tuples(children, children).map(lambda p: both(p, "OR")),
+        children.map(lambda c: (f"NOT ({c[0]})", lambda s, f=c[1]: not f(s))),
+    )
+
+
+queries = st.recursive(clause(), combine, max_leaves=4)
+
+
+def _seed(jira: JIRA, specs: list[Spec]) -> tuple[str, list[str]]:
+    tag = f"ex{next(_example)}"
+    keys = []
+    for s in specs:
+        issue = jira.create_issue(
+            project="DEMO",
+            summary=f"{s.word} issue {tag}",
+            issuetype={"name": s.itype},
+            priority={"name": s.priority},
+            labels=s.labels,
+        )
+        keys.append(issue.key)
+    return tag, keys
+
+
+def _number(key: str) -> int:
+    return int(key.rsplit("-", 1)[1])
+
+
+# -- properties -------------------------------------------------------------------------------
+
+
+@PROPS
+@given(specs=issue_specs, query=queries)
+def test_random_jql_agrees_with_reference(jira: JIRA, specs: list[Spec], query: Clause) -> None:
+    tag, keys = _seed(jira, specs)
+    text, predicate = query
+    # Reference: filter, then ORDER BY priority DESC, key ASC.
+    expected = sorted(
+        (k for k, s in zip(keys, specs, strict=True) if predicate(s)),
+        key=lambda k: (-WEIGHT[specs[keys.index(k)].priority], _number(k)),
+    )
+    jql = f"summary ~ {tag} AND {text} ORDER BY priority DESC, key ASC"
+    got = [i.key for i in jira.search_issues(jql, maxResults=100, fields="summary")]
+    assert got == expected, jql
+
+
+@PROPS
+@given(specs=issue_specs, page_size=st.integers(min_value=1, max_value=4), desc=st.booleans())
+def test_paged_search_returns_each_match_once_in_order(
+    jira: JIRA, jira_tenant: Tenant, specs: list[Spec], page_size: int, desc: bool
+) -> None:
+    tag, keys = _seed(jira, specs)
+    direction = "DESC" if desc else "ASC"
+    jql = f"summary ~ {tag} ORDER BY priority {direction}, key ASC"
+    sign = -1 if desc else 1
+    expected = sorted(keys, key=lambda k: (sign * WEIGHT[specs[keys.index(k)].priority], _number(k)))
+    auth = (jira_tenant.email, jira_tenant.api_token)
+    # /search/jql: nextPageToken until isLast
+    seen: list[str] = []
+    params: dict[str, Any] = {"jql": jql, "maxResults": page_size, "fields": "summary"}
+    for _ in range(20):
+        page = httpx.get(f"{jira_tenant.url}/rest/api/3/search/jql", params=params, auth=auth).json()
+        assert len(page["issues"]) <= page_size
+        seen += [i["key"] for i in page["issues"]]
+        if page["isLast"]:
+            assert "nextPageToken" not in page
+            break
+        params["nextPageToken"] = page["nextPageToken"]
+    assert seen == expected
+    # /search: startAt offsets, `total` constant across pages
+    offset_seen: list[str] = []
+    for start in range(0, len(keys), page_size):
+        page = httpx.get(
+            f"{jira_tenant.url}/rest/api/2/search",
+            params={"jql": jql, "startAt": start, "maxResults": page_size},
+            auth=auth,
+        ).json()
+        assert page["total"] == len(keys) and page["startAt"] == start
+        offset_seen += [i["key"] for i in page["issues"]]
+    assert offset_seen == expected
+
+
+# The default DEMO workflow, as a reference model: transition id -> (from statuses, to status)
+WORKFLOW = {
+    "21": ({"To Do"}, "In Progress"),
+    "11": ({"In Progress"}, "To Do"),
+    "31": ({"In Progress"}, "Done"),
+    "41": ({"Done"}, "To Do"),
+}
+
+
+@PROPS
+@given(steps=st.lists(st.sampled_from([*WORKFLOW, "99"]), min_size=1, max_size=8))
+def test_transitions_only_along_workflow_edges(jira: JIRA, steps: list[str]) -> None:
+    issue = jira.create_issue(project="DEMO", summary="walk", issuetype={"name": "Task"})
+    status = "To Do"
+    for tid in steps:
+        offered = {t["id"] for t in jira.transitions(issue.key)}
+        assert offered == {k for k, (src, _to) in WORKFLOW.items() if status in src}
+        allowed = tid in WORKFLOW and status in WORKFLOW[tid][0]
+        if allowed:
+            jira.transition_issue(issue.key, tid)
+            status = WORKFLOW[tid][1]
+        else:
+            with pytest.raises(JIRAError) as err:
+                jira.transition_issue(issue.key, tid)
+            assert err.value.status_code == 400
+            assert f"Transition id '{tid}' is not valid for this issue." in err.value.text
+        fields = jira.issue(issue.key, fields="status,resolution").fields
+        assert fields.status.name == status
+        assert (fields.resolution is not None) == (status == "Done")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.sampled_from(list("ab =!~<>()\"',*-_ANDORNTIS0123456789")), max_size=30))
+def test_arbitrary_jql_is_200_or_jira_400(jira_tenant: Tenant, text: str) -> None:
+    resp = httpx.post(
+        f"{jira_tenant.url}/rest/api/3/search",
+        json={"jql": text, "maxResults": 1},
+        auth=(jira_tenant.email, jira_tenant.api_token),
+    )
+    assert resp.status_code in (200, 400), (text, resp.text)
+    if resp.status_code == 400:
+        body = resp.json()
+        assert body["errorMessages"] and body["errors"] == {}
+
+
+# -- bad input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"customfield_10016": "five"}, "customfield_10016", "Operation value must be a number."),
+        ({"labels": "not-a-list"}, "labels", "Operation value must be an array of strings."),
+        ({"labels": ["has space"]}, "labels", "The label 'has space' contains spaces which is invalid."),
+        ({"duedate": "31/12/2025"}, "duedate", "Error parsing date string: 31/12/2025"),
+        ({"priority": {"name": "Urgent"}}, "priority", "Priority name 'Urgent' is not valid"),
+        (
+            {"nosuchfield": 1},
+            "nosuchfield",
+            "cannot be set. It is not on the appropriate screen, or unknown.",
+        ),
+        ({"assignee": {"accountId": "nobody"}}, "assignee", "Specified user does not exist"),
+    ],
+)
+def test_bad_field_values_are_field_errors(
+    jira: JIRA, fields: dict[str, Any], field: str, message: str
+) -> None:
+    with pytest.raises(JIRAError) as err:
+        jira.create_issue(project="DEMO", summary="bad", issuetype={"name": "Task"}, **fields)
+    assert err.value.status_code == 400
+    assert message in err.value.response.json()["errors"][field]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"[1, 2]", b'"text"'],
+)
+def test_unreadable_bodies_are_400(jira_tenant: Tenant, body: bytes) -> None:
+    resp = httpx.post(
+        f"{jira_tenant.url}/rest/api/2/issue",
+        content=body,
+        headers={"Content-Type": "application/json"},
+        auth=(jira_tenant.email, jira_tenant.api_token),
+    )
+    assert resp.status_code == 400 and resp.json()["errorMessages"]
+
+
+def test_transition_without_id_and_unknown_issue(jira: JIRA, jira_tenant: Tenant) -> None:
+    key = jira.create_issue(project="DEMO", summary="t", issuetype={"name": "Task"}).key
+    auth = (jira_tenant.email, jira_tenant.api_token)
+    resp = httpx.post(f"{jira_tenant.url}/rest/api/2/issue/{key}/transitions", json={}, auth=auth)
+    assert resp.status_code == 400 and resp.json()["errorMessages"] == ["Missing 'transition' identifier"]
+    resp = httpx.post(
+        f"{jira_tenant.url}/rest/api/2/issue/DEMO-999/transitions",
+        json={"transition": {"id": "21"}},
+        auth=auth,
+    )
+    assert resp.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/rest/api/2/search", {"jql": "project = DEMO", "startAt": "x"}),
+        ("/rest/api/2/search", {"jql": "project = DEMO", "startAt": "-1"}),
+        ("/rest/api/2/search/jql", {"jql": "project = DEMO", "nextPageToken": "garbage"}),
+        ("/rest/agile/1.0/board/abc", {}),
+        ("/rest/agile/1.0/board", {"type": "weird"}),
+        ("/rest/agile/1.0/board/1/sprint", {"state": "someday"}),
+    ],
+)
+def test_bad_parameters_are_400(jira_tenant: Tenant, path: str, params: dict[str, str]) -> None:
+    resp = httpx.get(jira_tenant.url + path, params=params, auth=(jira_tenant.email, jira_tenant.api_token))
+    assert resp.status_code == 400 and resp.json()["errorMessages"]

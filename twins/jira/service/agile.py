@@ -1,0 +1,691 @@
+"""Jira Software (Agile 1.0): boards, sprints, backlog, epics and ranking.
+
+https://developer.atlassian.com/cloud/jira/software/rest/intro/ . A board shows one project
+(its filter is `project = KEY ORDER BY Rank ASC`); a scrum board's backlog is every issue of
+the board not done and not in an open (active or future) sprint. Sprints go future ->
+active (needs start and end dates) -> closed (sets completeDate); a closed sprint cannot be
+changed, and issues keep closed sprints in their Sprint field history. Issues are ordered by
+a LexoRank-like string (`0|<body>:`): ranking before/after an issue mints a body strictly
+between its neighbours, so nothing else moves. Divergences: boards cannot be created or
+deleted (there are no saved filters); quick filters, estimation and reports are not served.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Row, delete, insert, select, update
+
+from dtu.context import TwinContext
+from twins.jira import models
+from twins.jira.errors import JiraError, NotFound
+from twins.jira.service import common, issues, search
+
+BOARD = models.Board.__table__
+SPRINT = common.SPRINT
+ISSUE = common.ISSUE
+SPRINT_FIELD = "customfield_10020"
+RANK_FIELD_ID = 10019
+MAX_ISSUES_PER_CALL = 50
+MAX_PAGE = 50  # agile pages hold at most 50 items
+BOARD_NOT_FOUND = "Board does not exist or you do not have permission to see it."
+SPRINT_NOT_FOUND = "Sprint does not exist or you do not have permission to see it."
+ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def agile_base(ctx: TwinContext) -> str:
+    return f"{ctx.base_url}/rest/agile/1.0"
+
+
+def page(values: list[Any], start_at: int, max_results: int) -> dict[str, Any]:
+    chunk = values[start_at : start_at + max_results]
+    return {
+        "maxResults": max_results,
+        "startAt": start_at,
+        "total": len(values),
+        "isLast": start_at + len(chunk) >= len(values),
+        "values": chunk,
+    }
+
+
+# -- ranks ------------------------------------------------------------------------------------
+
+
+def between(low: str, high: str | None) -> str:
+    """A string strictly between `low` and `high` (None = no upper bound), never ending in '0'."""
+    out = []
+    i = 0
+    upper = high
+    while True:
+        a = ALPHABET.index(low[i]) if i < len(low) else 0
+        b = ALPHABET.index(upper[i]) if upper is not None and i < len(upper) else len(ALPHABET)
+        if b - a > 1:
+            out.append(ALPHABET[(a + b) // 2])
+            return "".join(out)
+        out.append(ALPHABET[a])
+        if a < b:
+            upper = None
+        i += 1
+
+
+# -- boards -----------------------------------------------------------------------------------
+
+
+def _board(ctx: TwinContext, board_id: int) -> tuple[Row[Any], Row[Any]]:
+    row = ctx.conn.execute(
+        select(BOARD).where(BOARD.c.tenant_id == ctx.tenant, BOARD.c.id == board_id)
+    ).first()
+    if row is None:
+        raise NotFound(BOARD_NOT_FOUND)
+    project = common.project_row(ctx, row.project_id, check=False)
+    if not common.can_browse(ctx, project):
+        raise NotFound(BOARD_NOT_FOUND)
+    return row, project
+
+
+def _location(ctx: TwinContext, project: Row[Any]) -> dict[str, Any]:
+    return {
+        "projectId": int(project.id),
+        "displayName": f"{project.name} ({project.key})",
+        "projectName": project.name,
+        "projectKey": project.key,
+        "projectTypeKey": project.project_type,
+        "avatarURI": f"{ctx.base_url}/rest/api/2/universal_avatar/view/type/project/avatar/{project.id}?size=small",
+        "name": f"{project.name} ({project.key})",
+    }
+
+
+def board_json(ctx: TwinContext, row: Row[Any], project: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "self": f"{agile_base(ctx)}/board/{row.id}",
+        "name": row.name,
+        "type": row.type,
+        "location": _location(ctx, project),
+        "isPrivate": False,
+    }
+
+
+def list_boards(
+    ctx: TwinContext,
+    *,
+    start_at: int,
+    max_results: int,
+    type_: str | None,
+    name: str | None,
+    project: str | None,
+) -> dict[str, Any]:
+    """`GET /board`: boards of browsable projects, filtered by type, name (contains) and project."""
+    wanted = None
+    if project:
+        try:
+            wanted = common.project_row(ctx, project).id
+        except NotFound:
+            raise JiraError(f"No project could be found with key or id '{project}'.") from None
+    types = {t.strip() for t in type_.split(",")} if type_ else None
+    if types and not types <= {"scrum", "kanban", "simple"}:
+        raise JiraError("type: Board type must be one of: scrum, kanban, simple.")
+    out = []
+    for row in ctx.conn.execute(
+        select(BOARD).where(BOARD.c.tenant_id == ctx.tenant).order_by(BOARD.c.id)
+    ).all():
+        proj = common.project_row(ctx, row.project_id, check=False)
+        if not common.can_browse(ctx, proj) or (wanted and proj.id != wanted):
+            continue
+        if (types and row.type not in types) or (name and name.lower() not in row.name.lower()):
+            continue
+        out.append(board_json(ctx, row, proj))
+    return page(out, start_at, max_results)
+
+
+def get_board(ctx: TwinContext, *, board_id: int) -> dict[str, Any]:
+    row, project = _board(ctx, board_id)
+    return board_json(ctx, row, project)
+
+
+def board_configuration(ctx: TwinContext, *, board_id: int) -> dict[str, Any]:
+    """`GET /board/{id}/configuration`: columns by status category of the project's workflow."""
+    row, project = _board(ctx, board_id)
+    wf = common.workflow_of(ctx, project)
+    columns = []
+    for cat, title in ((2, "To Do"), (4, "In Progress"), (3, "Done")):
+        statuses = []
+        for sid in wf.statuses:
+            st = common.status_row(ctx, sid)
+            if st is not None and st.category_id == cat:
+                statuses.append({"id": st.id, "self": f"{common.api_base(ctx, '2')}/status/{st.id}"})
+        columns.append({"name": title, "statuses": statuses})
+    out: dict[str, Any] = {
+        "id": row.id,
+        "name": row.name,
+        "type": row.type,
+        "self": f"{agile_base(ctx)}/board/{row.id}/configuration",
+        "location": {
+            "type": "project",
+            "key": project.key,
+            "id": project.id,
+            "self": f"{common.api_base(ctx, '2')}/project/{project.id}",
+            "name": project.name,
+        },
+        "filter": {
+            "id": str(10000 + row.id - 1),
+            "self": f"{common.api_base(ctx, '2')}/filter/{10000 + row.id - 1}",
+        },
+        "columnConfig": {"columns": columns, "constraintType": "none"},
+        "ranking": {"rankCustomFieldId": RANK_FIELD_ID},
+    }
+    if row.type == "scrum":
+        out["estimation"] = {
+            "type": "field",
+            "field": {"fieldId": "customfield_10016", "displayName": "Story point estimate"},
+        }
+    else:
+        out["subQuery"] = {"query": "resolution = EMPTY OR resolution changed after -2w"}
+    return out
+
+
+# -- issue lists ------------------------------------------------------------------------------
+
+
+def _sprint_rows(ctx: TwinContext, ids: list[int]) -> list[Row[Any]]:
+    if not ids:
+        return []
+    return list(
+        ctx.conn.execute(
+            select(SPRINT).where(SPRINT.c.tenant_id == ctx.tenant, SPRINT.c.id.in_(ids)).order_by(SPRINT.c.id)
+        ).all()
+    )
+
+
+def sprint_json(ctx: TwinContext, row: Row[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": row.id,
+        "self": f"{agile_base(ctx)}/sprint/{row.id}",
+        "state": row.state,
+        "name": row.name,
+    }
+    for key, value in (
+        ("startDate", row.start_date),
+        ("endDate", row.end_date),
+        ("completeDate", row.complete_date),
+    ):
+        if value is not None:
+            out[key] = common.ts(value)
+    out["createdDate"] = common.ts(row.created)
+    out["originBoardId"] = row.board_id
+    out["goal"] = row.goal
+    return out
+
+
+def _agile_issue(ctx: TwinContext, row: Row[Any], wanted: list[str] | None) -> dict[str, Any]:
+    out = issues.issue_json(ctx, row, wanted=wanted, version="2", default_fields="*navigable")
+    sprints = _sprint_rows(ctx, list((row.custom or {}).get(SPRINT_FIELD) or []))
+    fields_out = out.setdefault("fields", {})
+    if wanted is None or "sprint" in wanted:
+        current = next((s for s in sprints if s.state != "closed"), None)
+        fields_out["sprint"] = sprint_json(ctx, current) if current else None
+        fields_out["closedSprints"] = [sprint_json(ctx, s) for s in sprints if s.state == "closed"]
+        fields_out["flagged"] = False
+    out["self"] = f"{agile_base(ctx)}/issue/{row.id}"
+    return out
+
+
+def issue_page(
+    ctx: TwinContext,
+    base_jql: str,
+    *,
+    jql_text: str | None,
+    start_at: int,
+    max_results: int,
+    wanted: list[str] | None,
+    keep: Any = None,
+) -> dict[str, Any]:
+    """Issues of `base_jql` AND the caller's JQL, ordered by rank (as boards show them)."""
+    where, order = _split_order(jql_text or "")
+    text = f"({base_jql})" + (f" AND ({where})" if where else "")
+    ids = search.run_jql(ctx, f"{text} ORDER BY {order or 'Rank ASC'}")
+    rows = search.rows_of(ctx, ids)
+    if keep is not None:
+        rows = [r for r in rows if keep(r)]
+    chunk = rows[start_at : start_at + max_results]
+    return {
+        "expand": "schema,names",
+        "startAt": start_at,
+        "maxResults": max_results,
+        "total": len(rows),
+        "issues": [_agile_issue(ctx, r, wanted) for r in chunk],
+    }
+
+
+def _split_order(text: str) -> tuple[str, str]:
+    """(filter, ORDER BY fields) of a board's extra JQL."""
+    parts = re.split(r"\border\s+by\b", text, maxsplit=1, flags=re.IGNORECASE)
+    return parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
+
+
+def _open_sprint_ids(ctx: TwinContext) -> set[int]:
+    return set(
+        ctx.conn.execute(
+            select(SPRINT.c.id).where(SPRINT.c.tenant_id == ctx.tenant, SPRINT.c.state != "closed")
+        ).scalars()
+    )
+
+
+def board_issues(
+    ctx: TwinContext,
+    *,
+    board_id: int,
+    jql_text: str | None,
+    start_at: int,
+    max_results: int,
+    wanted: list[str] | None,
+) -> dict[str, Any]:
+    """`GET /board/{id}/issue`: every issue on the board, ranked."""
+    _row, project = _board(ctx, board_id)
+    return issue_page(
+        ctx,
+        f"project = {project.key}",
+        jql_text=jql_text,
+        start_at=start_at,
+        max_results=max_results,
+        wanted=wanted,
+    )
+
+
+def backlog(
+    ctx: TwinContext,
+    *,
+    board_id: int,
+    jql_text: str | None,
+    start_at: int,
+    max_results: int,
+    wanted: list[str] | None,
+) -> dict[str, Any]:
+    """`GET /board/{id}/backlog`: not done, not in an open sprint (kanban boards have no backlog)."""
+    row, project = _board(ctx, board_id)
+    if row.type != "scrum":
+        raise JiraError("The board does not support backlog: it is not a scrum board.")
+    open_ids = _open_sprint_ids(ctx)
+    return issue_page(
+        ctx,
+        f"project = {project.key} AND statusCategory != Done",
+        jql_text=jql_text,
+        start_at=start_at,
+        max_results=max_results,
+        wanted=wanted,
+        keep=lambda r: not (set((r.custom or {}).get(SPRINT_FIELD) or []) & open_ids),
+    )
+
+
+def sprint_issues(
+    ctx: TwinContext,
+    *,
+    sprint_id: int,
+    board_id: int | None,
+    jql_text: str | None,
+    start_at: int,
+    max_results: int,
+    wanted: list[str] | None,
+) -> dict[str, Any]:
+    """`GET /sprint/{id}/issue` (and `/board/{b}/sprint/{id}/issue`): issues in the sprint, ranked."""
+    if board_id is not None:
+        _board(ctx, board_id)
+    sprint = _sprint(ctx, sprint_id)
+    return issue_page(
+        ctx,
+        f"sprint = {sprint.id}",
+        jql_text=jql_text,
+        start_at=start_at,
+        max_results=max_results,
+        wanted=wanted,
+    )
+
+
+def _epic(ctx: TwinContext, epic: str) -> Row[Any]:
+    try:
+        row = common.issue_row(ctx, epic)
+    except NotFound:
+        raise NotFound("The requested epic does not exist or you do not have permission to see it.") from None
+    itype = common.itype_row(ctx, row.issuetype_id)
+    if itype is None or itype.hierarchy_level != 1:
+        raise JiraError(f"Issue {row.key} is not an epic.")
+    return row
+
+
+def epic_json(ctx: TwinContext, row: Row[Any]) -> dict[str, Any]:
+    st = common.status_row(ctx, row.status_id)
+    return {
+        "id": int(row.id),
+        "key": row.key,
+        "self": f"{agile_base(ctx)}/epic/{row.id}",
+        "name": row.summary,
+        "summary": row.summary,
+        "color": {"key": "color_4"},
+        "done": bool(st is not None and st.category_id == 3),
+    }
+
+
+def get_epic(ctx: TwinContext, *, epic: str) -> dict[str, Any]:
+    return epic_json(ctx, _epic(ctx, epic))
+
+
+def board_epics(
+    ctx: TwinContext, *, board_id: int, start_at: int, max_results: int, done: bool | None
+) -> dict[str, Any]:
+    _row, project = _board(ctx, board_id)
+    ids = search.run_jql(ctx, f"project = {project.key} AND issuetype = Epic ORDER BY Rank ASC")
+    out = [epic_json(ctx, r) for r in search.rows_of(ctx, ids)]
+    if done is not None:
+        out = [e for e in out if e["done"] is done]
+    return page(out, start_at, max_results)
+
+
+def epic_issues(
+    ctx: TwinContext,
+    *,
+    epic: str,
+    jql_text: str | None,
+    start_at: int,
+    max_results: int,
+    wanted: list[str] | None,
+) -> dict[str, Any]:
+    """`GET /epic/{key}/issue`: the epic's children (team-managed `parent`)."""
+    row = _epic(ctx, epic)
+    return issue_page(
+        ctx,
+        f"parent = {row.key}",
+        jql_text=jql_text,
+        start_at=start_at,
+        max_results=max_results,
+        wanted=wanted,
+    )
+
+
+def _issue_list(ctx: TwinContext, value: Any) -> list[Row[Any]]:
+    if not isinstance(value, list) or not value:
+        raise JiraError(errors={"issues": "The list of issues must not be empty."})
+    if len(value) > MAX_ISSUES_PER_CALL:
+        raise JiraError(f"At most {MAX_ISSUES_PER_CALL} issues can be moved in one request.")
+    rows = []
+    for ident in value:
+        try:
+            rows.append(common.issue_row(ctx, str(ident)))
+        except NotFound:
+            raise JiraError(
+                f"Issue '{ident}' does not exist or you do not have permission to see it."
+            ) from None
+    return rows
+
+
+def move_to_epic(ctx: TwinContext, *, epic: str | None, issue_ids: Any) -> None:
+    """`POST /epic/{key}/issue` sets the children's parent; `/epic/none/issue` clears it."""
+    target = _epic(ctx, epic) if epic is not None else None
+    for row in _issue_list(ctx, issue_ids):
+        itype = common.itype_row(ctx, row.issuetype_id)
+        if itype is not None and (itype.subtask or itype.hierarchy_level >= 1):
+            raise JiraError(f"Issue {row.key} cannot be moved to an epic: only standard issues can.")
+        if target is not None and row.project_id != target.project_id:
+            raise JiraError(f"Issue {row.key} is not in the epic's project.")
+        new_parent = target.id if target is not None else None
+        if row.parent_id != new_parent:
+            change = issues.apply_change(ctx, row, {"parent_id": new_parent}, {})
+            if change is not None:
+                from twins.jira import events
+
+                events.issue_event(
+                    ctx, "jira:issue_updated", row.id, change=change, event_type="issue_generic"
+                )
+
+
+# -- sprints ----------------------------------------------------------------------------------
+
+
+def _sprint(ctx: TwinContext, sprint_id: int) -> Row[Any]:
+    row = ctx.conn.execute(
+        select(SPRINT).where(SPRINT.c.tenant_id == ctx.tenant, SPRINT.c.id == sprint_id)
+    ).first()
+    if row is None:
+        raise NotFound(SPRINT_NOT_FOUND)
+    _board(ctx, row.board_id)
+    return row
+
+
+def get_sprint(ctx: TwinContext, *, sprint_id: int) -> dict[str, Any]:
+    return sprint_json(ctx, _sprint(ctx, sprint_id))
+
+
+def board_sprints(
+    ctx: TwinContext, *, board_id: int, start_at: int, max_results: int, state: str | None
+) -> dict[str, Any]:
+    """`GET /board/{id}/sprint`: closed, then active, then future, each by sequence."""
+    row, _project = _board(ctx, board_id)
+    if row.type != "scrum":
+        raise JiraError("The board does not support sprints")
+    states = {s.strip() for s in state.split(",")} if state else None
+    if states and not states <= {"future", "active", "closed"}:
+        raise JiraError("state: The sprint state must be one of: future, active, closed.")
+    order = {"closed": 0, "active": 1, "future": 2}
+    rows = ctx.conn.execute(
+        select(SPRINT).where(SPRINT.c.tenant_id == ctx.tenant, SPRINT.c.board_id == row.id)
+    ).all()
+    rows = sorted(
+        (r for r in rows if states is None or r.state in states), key=lambda r: (order[r.state], r.id)
+    )
+    return page([sprint_json(ctx, r) for r in rows], start_at, max_results)
+
+
+def _date(value: Any, field: str) -> float | None:
+    if value is None:
+        return None
+    parsed = common.parse_ts(str(value)) if isinstance(value, str) else None
+    if parsed is None:
+        raise JiraError(errors={field: f"Could not parse the {field}: '{value}'."})
+    return parsed
+
+
+def create_sprint(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
+    """`POST /sprint` (201): a future sprint of a scrum board."""
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise JiraError(errors={"name": "Sprint name cannot be empty."})
+    if len(name) > 30:
+        raise JiraError(errors={"name": "Sprint name must not exceed 30 characters."})
+    board_id = data.get("originBoardId")
+    if isinstance(board_id, bool) or not isinstance(board_id, int | str) or not str(board_id).isdigit():
+        raise JiraError(errors={"originBoardId": "originBoardId is required."})
+    board, _project = _board(ctx, int(board_id))
+    if board.type != "scrum":
+        raise JiraError("The board does not support sprints")
+    start, end = _date(data.get("startDate"), "startDate"), _date(data.get("endDate"), "endDate")
+    if start is not None and end is not None and end < start:
+        raise JiraError(errors={"endDate": "The sprint end date must be after its start date."})
+    sid = int(common.next_id(ctx, "sprint", base=1))
+    ctx.conn.execute(
+        insert(SPRINT).values(
+            tenant_id=ctx.tenant,
+            id=sid,
+            board_id=board.id,
+            name=name,
+            state="future",
+            goal=str(data.get("goal") or ""),
+            start_date=start,
+            end_date=end,
+            complete_date=None,
+            created=ctx.now(),
+        )
+    )
+    return get_sprint(ctx, sprint_id=sid)
+
+
+def update_sprint(ctx: TwinContext, *, sprint_id: int, data: dict[str, Any], partial: bool) -> dict[str, Any]:
+    """`PUT` (full) / `POST` (partial) `/sprint/{id}`: rename, dates, goal, and the state machine
+    future -> active -> closed."""
+    row = _sprint(ctx, sprint_id)
+    if row.state == "closed":
+        raise JiraError("A closed sprint cannot be updated.")
+    if (
+        "completeDate" in data
+        and data["completeDate"] is not None
+        and not (row.state == "active" and data.get("state") == "closed")
+    ):
+        raise JiraError(errors={"completeDate": "The complete date cannot be updated manually."})
+    values: dict[str, Any] = {}
+
+    def pick(key: str) -> Any:
+        return data.get(key) if key in data or not partial else getattr(row, key)
+
+    if "name" in data or not partial:
+        name = data.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise JiraError(errors={"name": "Sprint name cannot be empty."})
+        values["name"] = name
+    if "goal" in data or not partial:
+        values["goal"] = str(data.get("goal") or "")
+    if "startDate" in data or not partial:
+        values["start_date"] = _date(pick("startDate"), "startDate")
+    if "endDate" in data or not partial:
+        values["end_date"] = _date(pick("endDate"), "endDate")
+    start = values.get("start_date", row.start_date)
+    end = values.get("end_date", row.end_date)
+    state = data.get("state", row.state) if "state" in data or partial else data.get("state") or row.state
+    if state not in ("future", "active", "closed"):
+        raise JiraError(errors={"state": f"Unknown sprint state '{state}'."})
+    if state != row.state:
+        if (row.state, state) == ("future", "active"):
+            if start is None or end is None:
+                raise JiraError("The sprint cannot be started: it needs a start date and an end date.")
+        elif (row.state, state) == ("active", "closed"):
+            values["complete_date"] = ctx.now()
+        else:
+            raise JiraError(f"The sprint state cannot change from '{row.state}' to '{state}'.")
+        values["state"] = state
+    if start is not None and end is not None and end < start:
+        raise JiraError(errors={"endDate": "The sprint end date must be after its start date."})
+    if values:
+        ctx.conn.execute(
+            update(SPRINT).where(SPRINT.c.tenant_id == ctx.tenant, SPRINT.c.id == row.id).values(**values)
+        )
+    return get_sprint(ctx, sprint_id=sprint_id)
+
+
+def delete_sprint(ctx: TwinContext, *, sprint_id: int) -> None:
+    """`DELETE /sprint/{id}` (204): its issues go back to the backlog."""
+    row = _sprint(ctx, sprint_id)
+    if row.state == "closed":
+        raise JiraError("A closed sprint cannot be deleted.")
+    for issue in _in_sprint(ctx, row.id):
+        _set_sprints(ctx, issue, [s for s in (issue.custom or {}).get(SPRINT_FIELD) or [] if s != row.id])
+    ctx.conn.execute(delete(SPRINT).where(SPRINT.c.tenant_id == ctx.tenant, SPRINT.c.id == row.id))
+
+
+def _in_sprint(ctx: TwinContext, sprint_id: int) -> list[Row[Any]]:
+    rows = ctx.conn.execute(select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant)).all()
+    return [r for r in rows if sprint_id in ((r.custom or {}).get(SPRINT_FIELD) or [])]
+
+
+def _set_sprints(ctx: TwinContext, row: Row[Any], sprint_ids: list[int]) -> None:
+    change = issues.apply_change(ctx, row, {}, {SPRINT_FIELD: sprint_ids or None})
+    if change is not None:
+        from twins.jira import events
+
+        events.issue_event(ctx, "jira:issue_updated", row.id, change=change, event_type="issue_generic")
+
+
+def move_to_sprint(ctx: TwinContext, *, sprint_id: int, data: dict[str, Any]) -> None:
+    """`POST /sprint/{id}/issue` (204): into an open sprint, out of any other open one."""
+    sprint = _sprint(ctx, sprint_id)
+    if sprint.state == "closed":
+        raise JiraError("Issues cannot be moved to a closed sprint.")
+    rows = _issue_list(ctx, data.get("issues"))
+    closed = {
+        s.id
+        for s in ctx.conn.execute(
+            select(SPRINT).where(SPRINT.c.tenant_id == ctx.tenant, SPRINT.c.state == "closed")
+        ).all()
+    }
+    for row in rows:
+        itype = common.itype_row(ctx, row.issuetype_id)
+        if itype is not None and itype.subtask:
+            raise JiraError(f"Issue {row.key} is a sub-task: sub-tasks move with their parent.")
+        kept = [s for s in (row.custom or {}).get(SPRINT_FIELD) or [] if s in closed]
+        _set_sprints(ctx, row, [*kept, sprint.id])
+    _rank_rows(ctx, rows, data)
+
+
+def move_to_backlog(ctx: TwinContext, *, board_id: int | None, data: dict[str, Any]) -> None:
+    """`POST /backlog/issue` (204): out of every open sprint."""
+    if board_id is not None:
+        _board(ctx, board_id)
+    closed = {
+        s.id
+        for s in ctx.conn.execute(
+            select(SPRINT).where(SPRINT.c.tenant_id == ctx.tenant, SPRINT.c.state == "closed")
+        ).all()
+    }
+    rows = _issue_list(ctx, data.get("issues"))
+    for row in rows:
+        _set_sprints(ctx, row, [s for s in (row.custom or {}).get(SPRINT_FIELD) or [] if s in closed])
+    _rank_rows(ctx, rows, data)
+
+
+# -- ranking ----------------------------------------------------------------------------------
+
+
+def _rank_rows(ctx: TwinContext, rows: list[Row[Any]], data: dict[str, Any]) -> None:
+    before, after = data.get("rankBeforeIssue"), data.get("rankAfterIssue")
+    if before is None and after is None:
+        return
+    if before is not None and after is not None:
+        raise JiraError("Only one of 'rankBeforeIssue' and 'rankAfterIssue' can be given.")
+    field_id = data.get("rankCustomFieldId")
+    if field_id is not None and str(field_id) != str(RANK_FIELD_ID):
+        raise JiraError(f"The rank custom field {field_id} does not exist.")
+    try:
+        target = common.issue_row(ctx, str(before if before is not None else after))
+    except NotFound:
+        raise JiraError(f"Issue '{before if before is not None else after}' does not exist.") from None
+    moving = {r.id for r in rows}
+    if target.id in moving:
+        raise JiraError("An issue cannot be ranked relative to itself.")
+    ordered = sorted(
+        (
+            r
+            for r in ctx.conn.execute(select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant)).all()
+            if r.id not in moving
+        ),
+        key=lambda r: common.rank_body(r.rank),
+    )
+    pos = next(i for i, r in enumerate(ordered) if r.id == target.id)
+    if before is not None:
+        low = common.rank_body(ordered[pos - 1].rank) if pos > 0 else ""
+        high: str | None = common.rank_body(target.rank)
+    else:
+        low = common.rank_body(target.rank)
+        high = common.rank_body(ordered[pos + 1].rank) if pos + 1 < len(ordered) else None
+    for row in rows:
+        new = between(low, high)
+        old = common.rank_body(row.rank)
+        item = {
+            "field": "Rank",
+            "fieldtype": "custom",
+            "fieldId": "customfield_10019",
+            "from": "",
+            "fromString": "",
+            "to": "",
+            "toString": "Ranked higher" if new < old else "Ranked lower",
+        }
+        change = issues.apply_change(ctx, row, {"rank": f"0|{new}:"}, {}, [item])
+        if change is not None:
+            from twins.jira import events
+
+            events.issue_event(ctx, "jira:issue_updated", row.id, change=change, event_type="issue_generic")
+        low = new
+
+
+def rank_issues(ctx: TwinContext, *, data: dict[str, Any]) -> None:
+    """`PUT /issue/rank` (204): the issues, in the given order, just before or after another."""
+    rows = _issue_list(ctx, data.get("issues"))
+    if data.get("rankBeforeIssue") is None and data.get("rankAfterIssue") is None:
+        raise JiraError("One of 'rankBeforeIssue' or 'rankAfterIssue' is required.")
+    _rank_rows(ctx, rows, data)
