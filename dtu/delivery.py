@@ -60,6 +60,7 @@ class Delivery:
     retry_headers: RetryHeaders | None = None
     timeout_s: float = 3.0
     meta: dict[str, Any] = field(default_factory=dict)
+    method: str = "POST"  # GET for handshakes that carry no body (Okta's event hook verification)
     # engine-managed
     id: str = ""
     created_at: float = 0.0
@@ -140,7 +141,7 @@ class DeliveryEngine:
         now = self._clocks.now(delivery.tenant)
         delivery.id = f"dlv-{next(self._seq)}"
         delivery.created_at = delivery.next_at = now
-        decision = self._faults.decide(operation=delivery.meta.get("type"), method="POST",
+        decision = self._faults.decide(operation=delivery.meta.get("type"), method=delivery.method,
                                        path=httpx.URL(delivery.target).path, tenant=delivery.tenant,
                                        delivery=delivery.kind) if self._faults.active else None
         copies = 1
@@ -161,7 +162,7 @@ class DeliveryEngine:
             for _ in range(copies - 1):
                 twin = Delivery(**{k: getattr(delivery, k) for k in (
                     "tenant", "kind", "target", "body", "content_type", "sign", "retry_after_s",
-                    "retry_headers", "timeout_s", "meta")})
+                    "retry_headers", "timeout_s", "meta", "method")})
                 twin.id = f"dlv-{next(self._seq)}"
                 twin.created_at = twin.next_at = delivery.next_at
                 twin.fault = delivery.fault
@@ -263,7 +264,8 @@ class DeliveryEngine:
         body_text: str | None = None
         resp_headers: dict[str, str] | None = None
         try:
-            resp = await self._client.post(d.target, content=d.body, headers=headers, timeout=d.timeout_s)
+            resp = await self._client.request(d.method, d.target, content=d.body or None, headers=headers,
+                                              timeout=d.timeout_s)
             status = resp.status_code
             body_text = resp.text[:65536]
             resp_headers = {k.lower(): v for k, v in resp.headers.items()}

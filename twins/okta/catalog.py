@@ -19,6 +19,12 @@ CLASSIC: dict[str, dict[str, Any]] = {
         "source": "developer.okta.com/docs/reference/api/authn",
         "scopes": [],
     },
+    "verifyAuthnFactor": {
+        "method": "POST",
+        "path": "/api/v1/authn/factors/{factorId}/verify",
+        "source": "developer.okta.com/docs/reference/api/authn/#verify-factor",
+        "scopes": [],
+    },
     "createSession": {
         "method": "POST",
         "path": "/api/v1/sessions",

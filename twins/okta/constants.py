@@ -41,6 +41,9 @@ LOGS_MAX_LIMIT = 1000
 LOGS_DEFAULT_WINDOW_S = 7 * 24 * 3600  # `since` defaults to 7 days ago
 APPS_DEFAULT_LIMIT = 20
 APPS_MAX_LIMIT = 200
+# https://developer.okta.com/docs/api/openapi/okta-management/management/tag/ApplicationUsers/#tag/ApplicationUsers/operation/listApplicationUsers
+APP_USERS_DEFAULT_LIMIT = 50
+APP_USERS_MAX_LIMIT = 500
 
 # The default password policy: https://help.okta.com/en-us/content/topics/security/policies/configure-password-policies.htm
 LOCKOUT_MAX_ATTEMPTS = 10

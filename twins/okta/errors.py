@@ -190,6 +190,13 @@ AppDeleteForbidden = _error(
     "Delete application forbidden.",
     "Apps must be INACTIVE before they can be deleted.",
 )
+InvalidPasscode = _error(
+    "InvalidPasscode",
+    "E0000068",
+    403,
+    "Invalid Passcode/Answer",
+    "A factor's passcode (TOTP) is wrong, expired or already used.",
+)
 ExpireNeedsPassword = _error(
     "ExpireNeedsPassword",
     "E0000124",

@@ -198,6 +198,22 @@ class Session(TenantScoped, Base):
     status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
 
 
+class Factor(TenantScoped, Base):
+    """An enrolled MFA factor (TOTP: `token:software:totp`, OKTA or GOOGLE), with its shared secret."""
+
+    __tablename__ = "okta_factor"
+    __table_args__ = (Index("ix_okta_factor_user", "tenant_id", "user_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    factor_type: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32), default="PENDING_ACTIVATION")
+    secret: Mapped[str] = mapped_column(String(64))
+    last_counter: Mapped[int] = mapped_column(default=-1)
+    created: Mapped[float]
+    last_updated: Mapped[float]
+
+
 class Transaction(TenantScoped, Base):
     """A one-time credential: an authn `stateToken`, a `sessionToken`, or an authorization `code`."""
 
@@ -266,6 +282,7 @@ TABLES = [
         LogEvent,
         EventHook,
         Session,
+        Factor,
         Transaction,
         AuthServer,
         SigningKey,
@@ -284,6 +301,7 @@ COLLECTIONS = {
     "logs": LogEvent.__table__,
     "event_hooks": EventHook.__table__,
     "sessions": Session.__table__,
+    "factors": Factor.__table__,
     "schema": SchemaProperty.__table__,
     "auth_servers": AuthServer.__table__,
     "signing_keys": SigningKey.__table__,

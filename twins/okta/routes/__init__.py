@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
-from twins.okta.routes import authn, groups, logs, oauth, users
+from twins.okta.routes import apps, authn, event_hooks, factors, groups, logs, oauth, users
 
-routers = [users.router, groups.router, logs.router, authn.router, oauth.router]
+routers = [
+    apps.router,
+    event_hooks.router,
+    factors.router,
+    users.router,
+    groups.router,
+    logs.router,
+    authn.router,
+    oauth.router,
+]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from dtu.runtime import TwinRuntime
 from twins.okta.dependencies import anonymous, authenticate, call, json_body, no_content, okta_json
+from twins.okta.errors import InvalidToken
 from twins.okta.service import authn
 
 router = APIRouter()
@@ -21,6 +23,28 @@ async def primary_authn(request: Request) -> Response:
     body = await json_body(request)
     return okta_json(
         await call(request, anonymous(request, tenant), lambda ctx: authn.primary_authn(ctx, body=body))
+    )
+
+
+@router.post("/api/v1/authn/factors/{factorId}/verify", operation_id="verifyAuthnFactor")
+async def verify_authn_factor(request: Request, factorId: str) -> Response:
+    # The org is the one that issued the state token.
+    body = await json_body(request)
+    token = body.get("stateToken")
+    runtime: TwinRuntime = request.app.state.dtu
+    tenant = (
+        await runtime.store.run(lambda conn: authn.tenant_of_state_token(conn, token))
+        if isinstance(token, str) and token
+        else None
+    )
+    if tenant is None:
+        raise InvalidToken()
+    return okta_json(
+        await call(
+            request,
+            anonymous(request, tenant),
+            lambda ctx: authn.verify_factor(ctx, factor_id=factorId, body=body),
+        )
     )
 
 

@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 
 from dtu.context import TwinContext
 from twins.okta import constants, models
-from twins.okta.errors import AuthenticationFailed, InvalidSession, not_found, validation
-from twins.okta.service import syslog
+from twins.okta.errors import AuthenticationFailed, InvalidSession, InvalidToken, not_found, validation
+from twins.okta.service import factors, syslog
 from twins.okta.service.common import BASE62, href, iso, password_hash
 
 _USER = models.User.__table__
@@ -142,6 +142,9 @@ def primary_authn(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
     status, user = check_credentials(ctx, username, password)
     now = ctx.now()
     out: dict[str, Any] = {"status": status, "_embedded": {"user": _embedded_user(user)}}
+    mfa = factors.active_factors(ctx, user.id) if status == "SUCCESS" else []
+    if mfa:
+        return _mfa_required(ctx, user, mfa)
     if status == "SUCCESS":
         out["expiresAt"] = iso(now + constants.SESSION_TOKEN_TTL_S)
         out["sessionToken"] = _one_time(ctx, "session", user.id, constants.SESSION_TOKEN_TTL_S)
@@ -172,6 +175,111 @@ def primary_authn(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _mfa_required(ctx: TwinContext, user: Any, mfa: list[Any]) -> dict[str, Any]:
+    """MFA_REQUIRED: the password was right, an enrolled factor must be verified next."""
+    now = ctx.now()
+    state = _one_time(ctx, "state", user.id, constants.STATE_TOKEN_TTL_S, {"step": "mfa"})
+    login = (user.profile or {}).get("login")
+    return {
+        "stateToken": state,
+        "expiresAt": iso(now + constants.STATE_TOKEN_TTL_S),
+        "status": "MFA_REQUIRED",
+        "_embedded": {
+            "user": _embedded_user(user),
+            "factors": [
+                {
+                    "id": f.id,
+                    "factorType": f.factor_type,
+                    "provider": f.provider,
+                    "vendorName": f.provider,
+                    "profile": {"credentialId": login},
+                    "_links": {
+                        "verify": {
+                            "href": f"{ctx.base_url}/api/v1/authn/factors/{f.id}/verify",
+                            "hints": {"allow": ["POST"]},
+                        }
+                    },
+                }
+                for f in mfa
+            ],
+            "policy": {
+                "allowRememberDevice": False,
+                "rememberDeviceLifetimeInMinutes": 0,
+                "rememberDeviceByDefault": False,
+                "factorsPolicyInfo": {},
+            },
+        },
+        "_links": {
+            "cancel": {"href": f"{ctx.base_url}/api/v1/authn/cancel", "hints": {"allow": ["POST"]}},
+        },
+    }
+
+
+def tenant_of_state_token(conn: Any, token: str) -> str | None:
+    return conn.execute(select(_TX.c.tenant_id).where(_TX.c.token == token, _TX.c.kind == "state")).scalar()
+
+
+def _state(ctx: TwinContext, token: Any) -> Any:
+    """A live MFA state token (E0000011 otherwise, as the Authn API answers)."""
+    row = (
+        ctx.conn.execute(
+            select(_TX).where(_TX.c.tenant_id == ctx.tenant, _TX.c.token == token, _TX.c.kind == "state")
+        ).first()
+        if isinstance(token, str) and token
+        else None
+    )
+    if row is None or row.used or row.expires_at <= ctx.now() or (row.data or {}).get("step") != "mfa":
+        raise InvalidToken()
+    return row
+
+
+def verify_factor(ctx: TwinContext, *, factor_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/v1/authn/factors/{factorId}/verify {stateToken, passCode}: SUCCESS with a
+    sessionToken, or 403 E0000068 for a wrong passcode (the state token stays good)."""
+    tx = _state(ctx, body.get("stateToken"))
+    factor = factors.find(ctx, tx.user_id, factor_id)
+    if factor.status != "ACTIVE":
+        raise not_found(factor_id, "UserFactor")
+    user = ctx.conn.execute(
+        select(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == tx.user_id)
+    ).first()
+    try:
+        factors.check_passcode(ctx, factor, body.get("passCode"))
+    except Exception:
+        syslog.emit(
+            ctx,
+            "user.authentication.auth_via_mfa",
+            targets=[syslog.user_ref(user)],
+            display="Authentication of user via MFA",
+            result="FAILURE",
+            reason="INVALID_CREDENTIALS",
+            actor=syslog.user_ref(user),
+        )
+        raise
+    ctx.conn.execute(
+        update(_TX).where(_TX.c.tenant_id == ctx.tenant, _TX.c.token == tx.token).values(used=True)
+    )
+    now = ctx.now()
+    syslog.emit(
+        ctx,
+        "user.authentication.auth_via_mfa",
+        targets=[syslog.user_ref(user)],
+        display="Authentication of user via MFA",
+        actor=syslog.user_ref(user),
+    )
+    syslog.emit(
+        ctx, "user.session.start", targets=[], display="User login to Okta", actor=syslog.user_ref(user)
+    )
+    return {
+        "expiresAt": iso(now + constants.SESSION_TOKEN_TTL_S),
+        "status": "SUCCESS",
+        "sessionToken": _one_time(
+            ctx, "session", user.id, constants.SESSION_TOKEN_TTL_S, {"amr": ["pwd", "otp", "mfa"]}
+        ),
+        "_embedded": {"user": _embedded_user(user)},
+    }
+
+
 def redeem_session_token(ctx: TwinContext, token: str) -> Any:
     """A session token is good once, for 5 minutes."""
     row = ctx.conn.execute(
@@ -183,7 +291,7 @@ def redeem_session_token(ctx: TwinContext, token: str) -> Any:
     return row
 
 
-def open_session(ctx: TwinContext, user_id: str) -> str:
+def open_session(ctx: TwinContext, user_id: str, amr: list[str] | None = None) -> str:
     sid = "102" + ctx.ids.token("session", length=22, alphabet=BASE62)
     now = ctx.now()
     ctx.conn.execute(
@@ -194,8 +302,8 @@ def open_session(ctx: TwinContext, user_id: str) -> str:
             created=now,
             expires_at=now + constants.SESSION_TTL_S,
             last_password_verification=now,
-            last_factor_verification=None,
-            amr=["pwd"],
+            last_factor_verification=now if amr and "mfa" in amr else None,
+            amr=list(amr or ["pwd"]),
             status="ACTIVE",
         )
     )
@@ -226,7 +334,7 @@ def render_session(ctx: TwinContext, row: Any) -> dict[str, Any]:
             "id": ctx.conn.execute(select(_ORG.c.id).where(_ORG.c.tenant_id == ctx.tenant)).scalar(),
             "type": "OKTA",
         },
-        "mfaActive": False,
+        "mfaActive": "mfa" in (row.amr or []),
         "_links": {
             "self": href(ctx, f"/api/v1/sessions/{row.id}", hints={"allow": ["GET", "DELETE"]}),
             "refresh": href(ctx, f"/api/v1/sessions/{row.id}/lifecycle/refresh", hints={"allow": ["POST"]}),
@@ -252,7 +360,7 @@ def create_session(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(token, str) or not token:
         raise validation("sessionToken", "sessionToken: The field cannot be left blank")
     tx = redeem_session_token(ctx, token)
-    sid = open_session(ctx, tx.user_id)
+    sid = open_session(ctx, tx.user_id, (tx.data or {}).get("amr"))
     return render_session(ctx, find_session(ctx, sid))
 
 

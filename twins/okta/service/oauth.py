@@ -23,7 +23,7 @@ from sqlalchemy import Connection, select, update
 from dtu.context import TwinContext
 from twins.okta import constants, models
 from twins.okta.errors import OAuthError, not_found
-from twins.okta.service import authn, groups, keys, syslog
+from twins.okta.service import apps, authn, groups, keys, syslog
 from twins.okta.service.common import BASE62, iso
 
 _APP = models.App.__table__
@@ -291,6 +291,18 @@ def authorize(
                 "login_required", "The client specified not to prompt, but the user is not logged in."
             )
         return {"login": {"client": app.label}}
+    if not apps.is_assigned(ctx, app.id, session.user_id):
+        # https://support.okta.com/help/s/article/The-user-is-not-assigned-to-this-application
+        syslog.emit(
+            ctx,
+            "app.oauth2.authorize.code",
+            targets=[syslog.ref(app.id, "AppInstance", app.label, app.label)],
+            display="OIDC authorization code request",
+            result="FAILURE",
+            reason="User is not assigned to the client application.",
+            actor=_user_actor(ctx, session.user_id),
+        )
+        return fail("access_denied", "User is not assigned to the client application.")
     code = ctx.ids.token("auth-code", length=43, alphabet=BASE62 + "-_")
     ctx.conn.execute(
         _TX.insert().values(
@@ -587,6 +599,8 @@ def token(
         raise OAuthError("invalid_grant", "The credentials provided were invalid.") from None
     if status != "SUCCESS":
         raise OAuthError("invalid_grant", "The credentials provided were invalid.")
+    if not apps.is_assigned(ctx, app.id, user.id):
+        raise OAuthError("access_denied", "User is not assigned to the client application.")
     return _issue(
         ctx,
         srv=srv,
