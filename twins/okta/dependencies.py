@@ -49,7 +49,10 @@ class Principal:
             return True
         if scope in self.scopes:
             return True
-        # A `manage` scope grants its `read` operations too.
+        # A `manage` scope grants its `read` operations too (`okta.users.manage.self` covers
+        # `okta.users.read.self`).
+        if scope.endswith(".read.self"):
+            return scope[: -len(".read.self")] + ".manage.self" in self.scopes
         return scope.endswith(".read") and scope[:-5] + ".manage" in self.scopes
 
 
@@ -119,8 +122,9 @@ def _lookup(conn: Connection, scheme: str, credential: str, runtime: TwinRuntime
     )
 
 
-async def authenticate(request: Request, scope: str | None = None) -> Principal:
-    """The caller of a Management API operation, checked for `scope`; E0000011 / E0000006."""
+async def authenticate(request: Request, scope: str | None = None, *alternatives: str) -> Principal:
+    """The caller of a Management API operation, checked for `scope` (or any of `alternatives`,
+    e.g. `okta.users.read.self` for `/users/me`); E0000011 / E0000006."""
     runtime: TwinRuntime = request.app.state.dtu
     parsed = parse_authorization(request.headers.get("authorization"))
     if parsed is None:
@@ -132,7 +136,7 @@ async def authenticate(request: Request, scope: str | None = None) -> Principal:
         principal = await runtime.store.run(lambda conn: _lookup(conn, scheme, credential, runtime))
     state = request.scope.setdefault("state", {})
     state["dtu.tenant"] = principal.tenant
-    if scope is not None and not principal.allows(scope):
+    if scope is not None and not any(principal.allows(s) for s in (scope, *alternatives)):
         raise Forbidden(
             headers={
                 "WWW-Authenticate": f'Bearer realm="IdpMyAccountAPI", error="insufficient_scope", '

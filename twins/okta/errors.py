@@ -197,6 +197,13 @@ InvalidPasscode = _error(
     "Invalid Passcode/Answer",
     "A factor's passcode (TOTP) is wrong, expired or already used.",
 )
+PasswordPolicyFailed = _error(
+    "PasswordPolicyFailed",
+    "E0000080",
+    403,
+    "The password does not meet the complexity requirements of the current password policy.",
+    "Authn change_password with a new password the password policy refuses.",
+)
 ExpireNeedsPassword = _error(
     "ExpireNeedsPassword",
     "E0000124",

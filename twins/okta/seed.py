@@ -83,6 +83,7 @@ def default_fixture() -> dict[str, Any]:
                 "redirect_uris": ["http://localhost:8765/callback"],
                 "post_logout_redirect_uris": ["http://localhost:8765/"],
                 "grant_types": ["authorization_code", "refresh_token"],
+                "scopes": ["okta.users.read.self", "okta.users.manage.self"],
                 "assign": "everyone",
             },
             {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -26,10 +28,8 @@ async def primary_authn(request: Request) -> Response:
     )
 
 
-@router.post("/api/v1/authn/factors/{factorId}/verify", operation_id="verifyAuthnFactor")
-async def verify_authn_factor(request: Request, factorId: str) -> Response:
-    # The org is the one that issued the state token.
-    body = await json_body(request)
+async def _state_tenant(request: Request, body: dict[str, Any]) -> str:
+    """The org that issued the body's state token (E0000011 for none or an unknown one)."""
     token = body.get("stateToken")
     runtime: TwinRuntime = request.app.state.dtu
     tenant = (
@@ -39,11 +39,38 @@ async def verify_authn_factor(request: Request, factorId: str) -> Response:
     )
     if tenant is None:
         raise InvalidToken()
+    return tenant
+
+
+@router.post("/api/v1/authn/factors/{factorId}/verify", operation_id="verifyAuthnFactor")
+async def verify_authn_factor(request: Request, factorId: str) -> Response:
+    body = await json_body(request)
+    tenant = await _state_tenant(request, body)
     return okta_json(
         await call(
             request,
             anonymous(request, tenant),
             lambda ctx: authn.verify_factor(ctx, factor_id=factorId, body=body),
+        )
+    )
+
+
+@router.post("/api/v1/authn/cancel", operation_id="cancelTransaction")
+async def cancel_transaction(request: Request) -> Response:
+    body = await json_body(request)
+    tenant = await _state_tenant(request, body)
+    return okta_json(
+        await call(request, anonymous(request, tenant), lambda ctx: authn.cancel(ctx, body=body))
+    )
+
+
+@router.post("/api/v1/authn/credentials/change_password", operation_id="changePasswordAuthn")
+async def change_expired_password(request: Request) -> Response:
+    body = await json_body(request)
+    tenant = await _state_tenant(request, body)
+    return okta_json(
+        await call(
+            request, anonymous(request, tenant), lambda ctx: authn.change_expired_password(ctx, body=body)
         )
     )
 

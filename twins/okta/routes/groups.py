@@ -40,6 +40,7 @@ async def list_groups(request: Request) -> Response:
             after=qp.get("after"),
             sort_by=qp.get("sortBy"),
             sort_order=qp.get("sortOrder"),
+            expand=qp.get("expand"),
         ),
     )
     return paged(request, items, nxt)

@@ -144,6 +144,40 @@ _LOGIN = """<!DOCTYPE html>
 </form></main></body></html>"""
 
 
+_MFA = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>DTU Okta - Verify</title></head>
+<body><main><h1>Verify it's you with a security method</h1>
+<p>Enter a code from your authenticator app.</p>{error}
+<form id="okta-mfa-verify" method="post" action="{action}">
+<input type="hidden" name="authorize_query" value="{query}">
+<input type="hidden" name="stateToken" value="{state}">
+<label for="passCode">Enter Code</label><input id="passCode" name="passCode" type="text" inputmode="numeric" autocomplete="one-time-code">
+<button id="okta-mfa-verify-submit" type="submit">Verify</button>
+</form></main></body></html>"""
+
+
+def _mfa_page(
+    as_id: str | None, query: str, state: str, error: str | None = None, status: int = 200
+) -> Response:
+    """The hosted sign-in's second step: a TOTP passcode for the state token's user."""
+    action = f"/oauth2/{as_id}/v1/authorize/verify" if as_id else "/oauth2/v1/authorize/verify"
+    page = _MFA.format(
+        action=action,
+        query=html.escape(query, quote=True),
+        state=html.escape(state, quote=True),
+        error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
+    )
+    return _no_store(HTMLResponse(page, status_code=status))
+
+
+def _signed_in(as_id: str | None, query: str, sid: str) -> Response:
+    """Back to /authorize with the new `sid` cookie: it now answers with the code."""
+    base = f"/oauth2/{as_id}/v1/authorize" if as_id else "/oauth2/v1/authorize"
+    response = RedirectResponse(f"{base}?{query}", status_code=302)
+    response.set_cookie("sid", sid, httponly=True, path="/", samesite="lax")
+    return _no_store(response)
+
+
 def _login_page(
     request: Request, as_id: str | None, client: str, query: str, error: str | None = None, status: int = 200
 ) -> Response:
@@ -194,17 +228,42 @@ async def _login(request: Request, as_id: str | None) -> Response:
     params = dict(parse_qsl(query))
     tenant = await _client_tenant(request, params.get("client_id"))
     username, password = form.get("username", ""), form.get("password", "")
-    sid, error = await _run(
-        request, tenant, lambda ctx: oauth.login(ctx, username=username, password=password)
+    result = await _run(request, tenant, lambda ctx: oauth.login(ctx, username=username, password=password))
+    if "mfa" in result:
+        return _mfa_page(as_id, query, result["mfa"])
+    if "sid" not in result:
+        return _login_page(request, as_id, params.get("client_id", ""), query, result.get("error"), 401)
+    return _signed_in(as_id, query, result["sid"])
+
+
+async def _verify(request: Request, as_id: str | None) -> Response:
+    form = await _form(request)
+    query = form.get("authorize_query", "")
+    params = dict(parse_qsl(query))
+    tenant = await _client_tenant(request, params.get("client_id"))
+    state, passcode = form.get("stateToken", ""), form.get("passCode", "")
+    result = await _run(
+        request, tenant, lambda ctx: oauth.login_mfa(ctx, state_token=state, passcode=passcode)
     )
-    if sid is None:
-        return _login_page(
-            request, as_id, params.get("client_id", ""), query, error or "Unable to sign in", 401
-        )
-    base = f"/oauth2/{as_id}/v1/authorize" if as_id else "/oauth2/v1/authorize"
-    response = RedirectResponse(f"{base}?{query}", status_code=302)
-    response.set_cookie("sid", sid, httponly=True, path="/", samesite="lax")
-    return _no_store(response)
+    if "sid" in result:
+        return _signed_in(as_id, query, result["sid"])
+    if "expired" in result:
+        return _login_page(request, as_id, params.get("client_id", ""), query, result["expired"], 401)
+    return _mfa_page(as_id, query, state, result["error"], 401)
+
+
+@router.post("/oauth2/v1/authorize/verify", operation_id="mfa-verify", include_in_schema=False)
+async def org_verify(request: Request) -> Response:
+    return await _verify(request, None)
+
+
+@router.post(
+    "/oauth2/{authorizationServerId}/v1/authorize/verify",
+    operation_id="mfa-verify-custom-as",
+    include_in_schema=False,
+)
+async def custom_verify(request: Request, authorizationServerId: str) -> Response:
+    return await _verify(request, authorizationServerId)
 
 
 @router.post("/oauth2/v1/authorize/login", operation_id="primary-authenticate", include_in_schema=False)

@@ -6,12 +6,22 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from twins.okta import constants
-from twins.okta.dependencies import authenticate, call, json_body, no_content, okta_json, query_bool
+from twins.okta.dependencies import (
+    Principal,
+    authenticate,
+    call,
+    json_body,
+    no_content,
+    okta_json,
+    query_bool,
+)
+from twins.okta.errors import not_found
 from twins.okta.routes.common import paged
 from twins.okta.service import common, groups, users
 
 router = APIRouter()
 READ, MANAGE = "okta.users.read", "okta.users.manage"
+SELF_READ, SELF_MANAGE = "okta.users.read.self", "okta.users.manage.self"
 
 
 @router.post("/api/v1/users", operation_id="createUser")
@@ -59,15 +69,29 @@ async def list_users(request: Request) -> Response:
     return paged(request, items, nxt)
 
 
+def _me(p: Principal, id: str) -> str:
+    """`me` is the caller: the API token's admin, or the user an access token was issued to
+    (a client-credentials token has no user: E0000007, as Okta answers)."""
+    if id != "me":
+        return id
+    if p.user_id is None:
+        raise not_found("me", "User")
+    return p.user_id
+
+
 @router.get("/api/v1/users/{id}", operation_id="getUser")
 async def get_user(request: Request, id: str) -> Response:
-    p = await authenticate(request, READ)
-    return okta_json(await call(request, p, lambda ctx: users.get_user(ctx, user_id=id)))
+    # https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/#tag/User/operation/getUser
+    # `me` needs `okta.users.read.self` (or `okta.users.read`) on an access token.
+    p = await authenticate(request, READ, *((SELF_READ,) if id == "me" else ()))
+    uid = _me(p, id)
+    return okta_json(await call(request, p, lambda ctx: users.get_user(ctx, user_id=uid)))
 
 
 @router.post("/api/v1/users/{id}", operation_id="updateUser")
 async def update_user(request: Request, id: str) -> Response:
-    p = await authenticate(request, MANAGE)
+    p = await authenticate(request, MANAGE, *((SELF_MANAGE,) if id == "me" else ()))
+    id = _me(p, id)
     body = await json_body(request)
     return okta_json(
         await call(request, p, lambda ctx: users.update_user(ctx, user_id=id, body=body, partial=True))

@@ -16,8 +16,17 @@ from sqlalchemy import select, update
 
 from dtu.context import TwinContext
 from twins.okta import constants, models
-from twins.okta.errors import AuthenticationFailed, InvalidSession, InvalidToken, not_found, validation
-from twins.okta.service import factors, syslog
+from twins.okta.errors import (
+    AuthenticationFailed,
+    CredentialsUpdateFailed,
+    InvalidSession,
+    InvalidToken,
+    OktaError,
+    PasswordPolicyFailed,
+    not_found,
+    validation,
+)
+from twins.okta.service import factors, syslog, users
 from twins.okta.service.common import BASE62, href, iso, password_hash
 
 _USER = models.User.__table__
@@ -153,13 +162,27 @@ def primary_authn(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
         )
     elif status == "PASSWORD_EXPIRED":
         out["expiresAt"] = iso(now + constants.STATE_TOKEN_TTL_S)
-        out["stateToken"] = _one_time(ctx, "state", user.id, constants.STATE_TOKEN_TTL_S)
+        out["stateToken"] = _one_time(
+            ctx, "state", user.id, constants.STATE_TOKEN_TTL_S, {"step": "password_expired"}
+        )
+        out["_embedded"]["policy"] = {
+            "complexity": {
+                "minLength": constants.PASSWORD_MIN_LENGTH,
+                "minLowerCase": 1,
+                "minUpperCase": 1,
+                "minNumber": 1,
+                "minSymbol": 0,
+                "excludeUsername": True,
+            },
+            "age": {"minAgeMinutes": 0, "historyCount": 0},
+        }
         out["_links"] = {
             "next": {
                 "name": "changePassword",
                 "href": f"{ctx.base_url}/api/v1/authn/credentials/change_password",
                 "hints": {"allow": ["POST"]},
-            }
+            },
+            "cancel": {"href": f"{ctx.base_url}/api/v1/authn/cancel", "hints": {"allow": ["POST"]}},
         }
     else:
         out = {
@@ -175,10 +198,15 @@ def primary_authn(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def start_mfa(ctx: TwinContext, user_id: str) -> str:
+    """A state token for the second factor (the password was right)."""
+    return _one_time(ctx, "state", user_id, constants.STATE_TOKEN_TTL_S, {"step": "mfa"})
+
+
 def _mfa_required(ctx: TwinContext, user: Any, mfa: list[Any]) -> dict[str, Any]:
     """MFA_REQUIRED: the password was right, an enrolled factor must be verified next."""
     now = ctx.now()
-    state = _one_time(ctx, "state", user.id, constants.STATE_TOKEN_TTL_S, {"step": "mfa"})
+    state = start_mfa(ctx, user.id)
     login = (user.profile or {}).get("login")
     return {
         "stateToken": state,
@@ -219,8 +247,9 @@ def tenant_of_state_token(conn: Any, token: str) -> str | None:
     return conn.execute(select(_TX.c.tenant_id).where(_TX.c.token == token, _TX.c.kind == "state")).scalar()
 
 
-def _state(ctx: TwinContext, token: Any) -> Any:
-    """A live MFA state token (E0000011 otherwise, as the Authn API answers)."""
+def _state(ctx: TwinContext, token: Any, step: str | None = "mfa") -> Any:
+    """A live state token at `step` (any step when None); E0000011 otherwise, as the Authn API
+    answers for spent, cancelled, expired or unknown state tokens."""
     row = (
         ctx.conn.execute(
             select(_TX).where(_TX.c.tenant_id == ctx.tenant, _TX.c.token == token, _TX.c.kind == "state")
@@ -228,23 +257,36 @@ def _state(ctx: TwinContext, token: Any) -> Any:
         if isinstance(token, str) and token
         else None
     )
-    if row is None or row.used or row.expires_at <= ctx.now() or (row.data or {}).get("step") != "mfa":
+    if row is None or row.used or row.expires_at <= ctx.now():
+        raise InvalidToken()
+    if step is not None and (row.data or {}).get("step") != step:
         raise InvalidToken()
     return row
 
 
-def verify_factor(ctx: TwinContext, *, factor_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    """POST /api/v1/authn/factors/{factorId}/verify {stateToken, passCode}: SUCCESS with a
-    sessionToken, or 403 E0000068 for a wrong passcode (the state token stays good)."""
-    tx = _state(ctx, body.get("stateToken"))
-    factor = factors.find(ctx, tx.user_id, factor_id)
+def _spend(ctx: TwinContext, token: str) -> None:
+    ctx.conn.execute(update(_TX).where(_TX.c.tenant_id == ctx.tenant, _TX.c.token == token).values(used=True))
+
+
+def check_second_factor(ctx: TwinContext, *, state_token: Any, factor_id: str | None, passcode: Any) -> Any:
+    """Verify a passcode against the state token's user (the first active factor when
+    `factor_id` is None) and spend the state token; the user row. A wrong passcode is
+    E0000068 and leaves the state token good, as Okta does."""
+    tx = _state(ctx, state_token)
+    if factor_id is None:
+        mfa = factors.active_factors(ctx, tx.user_id)
+        if not mfa:
+            raise InvalidToken()
+        factor = mfa[0]
+    else:
+        factor = factors.find(ctx, tx.user_id, factor_id)
     if factor.status != "ACTIVE":
-        raise not_found(factor_id, "UserFactor")
+        raise not_found(factor.id, "UserFactor")
     user = ctx.conn.execute(
         select(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == tx.user_id)
     ).first()
     try:
-        factors.check_passcode(ctx, factor, body.get("passCode"))
+        factors.check_passcode(ctx, factor, passcode)
     except Exception:
         syslog.emit(
             ctx,
@@ -256,10 +298,7 @@ def verify_factor(ctx: TwinContext, *, factor_id: str, body: dict[str, Any]) -> 
             actor=syslog.user_ref(user),
         )
         raise
-    ctx.conn.execute(
-        update(_TX).where(_TX.c.tenant_id == ctx.tenant, _TX.c.token == tx.token).values(used=True)
-    )
-    now = ctx.now()
+    _spend(ctx, tx.token)
     syslog.emit(
         ctx,
         "user.authentication.auth_via_mfa",
@@ -270,12 +309,96 @@ def verify_factor(ctx: TwinContext, *, factor_id: str, body: dict[str, Any]) -> 
     syslog.emit(
         ctx, "user.session.start", targets=[], display="User login to Okta", actor=syslog.user_ref(user)
     )
+    return user
+
+
+def verify_factor(ctx: TwinContext, *, factor_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/v1/authn/factors/{factorId}/verify {stateToken, passCode}: SUCCESS with a
+    sessionToken, or 403 E0000068 for a wrong passcode (the state token stays good)."""
+    user = check_second_factor(
+        ctx, state_token=body.get("stateToken"), factor_id=factor_id, passcode=body.get("passCode")
+    )
+    now = ctx.now()
     return {
         "expiresAt": iso(now + constants.SESSION_TOKEN_TTL_S),
         "status": "SUCCESS",
         "sessionToken": _one_time(
             ctx, "session", user.id, constants.SESSION_TOKEN_TTL_S, {"amr": ["pwd", "otp", "mfa"]}
         ),
+        "_embedded": {"user": _embedded_user(user)},
+    }
+
+
+def cancel(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/v1/authn/cancel {stateToken}: the transaction ends, its state token is spent
+    (later use is E0000011); the answer is `{"status": "UNAUTHENTICATED"}`.
+    https://developer.okta.com/docs/reference/api/authn/#cancel-transaction"""
+    tx = _state(ctx, body.get("stateToken"), step=None)
+    _spend(ctx, tx.token)
+    out: dict[str, Any] = {"status": "UNAUTHENTICATED"}
+    relay = (tx.data or {}).get("relayState")
+    if relay:
+        out["relayState"] = relay
+    return out
+
+
+def change_expired_password(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/v1/authn/credentials/change_password {stateToken, oldPassword, newPassword}
+    for a PASSWORD_EXPIRED transaction: a wrong old password is 403 E0000014, a password the
+    policy refuses 403 E0000080 (the state token stays good either way); on success the user is
+    ACTIVE again and the transaction goes on (MFA_REQUIRED with an active factor, else SUCCESS).
+    https://developer.okta.com/docs/reference/api/authn/#change-password"""
+    tx = _state(ctx, body.get("stateToken"), step="password_expired")
+    old, new = body.get("oldPassword"), body.get("newPassword")
+    for name, value in (("oldPassword", old), ("newPassword", new)):
+        if not isinstance(value, str) or not value:
+            raise validation(name, f"{name}: The field cannot be left blank")
+    user = ctx.conn.execute(
+        select(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == tx.user_id)
+    ).first()
+    if user is None or user.status != "PASSWORD_EXPIRED":
+        raise InvalidToken()
+    if password_hash(ctx.tenant, str(old)) != user.password_hash:
+        raise CredentialsUpdateFailed(causes=["oldPassword: The credentials provided were incorrect."])
+    login = (user.profile or {}).get("login", "")
+    if new == old:
+        raise PasswordPolicyFailed(causes=["password: Password cannot be your current password"])
+    try:
+        users.check_password(login, new)
+    except OktaError as err:
+        raise PasswordPolicyFailed(causes=err.causes) from None
+    now = ctx.now()
+    ctx.conn.execute(
+        update(_USER)
+        .where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == user.id)
+        .values(
+            password_hash=password_hash(ctx.tenant, str(new)),
+            password_changed=now,
+            status="ACTIVE",
+            status_changed=now,
+            last_updated=now,
+            written_at=now,
+        )
+    )
+    _spend(ctx, tx.token)
+    user = ctx.conn.execute(select(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == user.id)).one()
+    syslog.emit(
+        ctx,
+        "user.account.update_password",
+        targets=[syslog.user_ref(user)],
+        display="Update password for user",
+        actor=syslog.user_ref(user),
+    )
+    mfa = factors.active_factors(ctx, user.id)
+    if mfa:
+        return _mfa_required(ctx, user, mfa)
+    syslog.emit(
+        ctx, "user.session.start", targets=[], display="User login to Okta", actor=syslog.user_ref(user)
+    )
+    return {
+        "expiresAt": iso(now + constants.SESSION_TOKEN_TTL_S),
+        "status": "SUCCESS",
+        "sessionToken": _one_time(ctx, "session", user.id, constants.SESSION_TOKEN_TTL_S),
         "_embedded": {"user": _embedded_user(user)},
     }
 

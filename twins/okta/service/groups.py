@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from dtu.context import TwinContext
 from twins.okta import models
@@ -157,8 +157,10 @@ def list_groups(
     after: str | None,
     sort_by: str | None = None,
     sort_order: str | None = None,
+    expand: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """GET /api/v1/groups: `q` (name prefix), `filter`, `search`, `limit`/`after`."""
+    """GET /api/v1/groups: `q` (name prefix), `filter`, `search`, `limit`/`after`;
+    `expand=stats` embeds each group's counts (`_embedded.stats`)."""
     matcher: Callable[[dict[str, Any]], bool] | None = None
     if search:
         node = query.parse(search, query.GROUP_SEARCH)
@@ -185,7 +187,33 @@ def list_groups(
         if len(items) > limit:
             break
     page = items[:limit]
+    wanted = {x.strip() for x in (expand or "").split(",")}
+    if "stats" in wanted:
+        for _, rec in page:
+            rec.setdefault("_embedded", {})["stats"] = stats(ctx, rec["id"])
     return [r for _, r in page], encode_after([page[-1][0]], filters) if len(items) > limit else None
+
+
+def stats(ctx: TwinContext, group_id: str) -> dict[str, Any]:
+    """`_embedded.stats` of `expand=stats`: how many users are members and apps are assigned.
+    https://support.okta.com/help/s/article/Is-there-an-API-that-returns-the-number-of-users-in-a-group"""
+    users = ctx.conn.execute(
+        select(func.count())
+        .select_from(_MEMBER)
+        .where(_MEMBER.c.tenant_id == ctx.tenant, _MEMBER.c.group_id == group_id)
+    ).scalar()
+    apps = ctx.conn.execute(
+        select(func.count())
+        .select_from(_APP_GROUP)
+        .where(_APP_GROUP.c.tenant_id == ctx.tenant, _APP_GROUP.c.group_id == group_id)
+    ).scalar()
+    return {
+        "usersCount": int(users or 0),
+        "appsCount": int(apps or 0),
+        "groupPushMappingsCount": 0,
+        "hasAdminPrivilege": False,
+        "_links": {"self": href(ctx, f"/api/v1/groups/{group_id}/stats")},
+    }
 
 
 # -- membership -----------------------------------------------------------------------------------

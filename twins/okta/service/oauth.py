@@ -22,8 +22,8 @@ from sqlalchemy import Connection, select, update
 
 from dtu.context import TwinContext
 from twins.okta import constants, models
-from twins.okta.errors import OAuthError, not_found
-from twins.okta.service import apps, authn, groups, keys, syslog
+from twins.okta.errors import InvalidToken, OAuthError, OktaError, not_found
+from twins.okta.service import apps, authn, factors, groups, keys, syslog
 from twins.okta.service.common import BASE62, iso
 
 _APP = models.App.__table__
@@ -196,6 +196,10 @@ def authenticate_client(ctx: TwinContext, client_id: str | None, client_secret: 
 def _allowed_scopes(ctx: TwinContext, srv: Any, app: Any, grant: str) -> set[str]:
     if grant == "client_credentials":
         return set(srv.scopes or []) if srv.id != "org" else set((app.settings or {}).get("scopes", []))
+    if srv.id == "org":
+        # The org server also mints user-context tokens for the `okta.*` scopes granted to the
+        # app (e.g. `okta.users.read.self` for `/api/v1/users/me`).
+        return set(OIDC_SCOPES) | set((app.settings or {}).get("scopes", []))
     return set(OIDC_SCOPES) | set(srv.scopes or [])
 
 
@@ -320,6 +324,7 @@ def authorize(
                 "challenge": challenge,
                 "as": srv.id,
                 "auth_time": int(session.last_password_verification or session.created),
+                "amr": list(session.amr or ["pwd"]),
                 "sid": session.id,
             },
         )
@@ -334,17 +339,34 @@ def authorize(
     return back(code=code)
 
 
-def login(ctx: TwinContext, *, username: str, password: str) -> tuple[str | None, str | None]:
-    """The login page's POST: (session id, None) or (None, the error to show)."""
+def login(ctx: TwinContext, *, username: str, password: str) -> dict[str, str]:
+    """The login page's POST: {"sid"} (signed in), {"mfa": state token} (the password was right
+    and the user has an ACTIVE factor: the hosted sign-in asks for it next, as Okta's does), or
+    {"error"} (the message the page shows)."""
     try:
         status, user = authn.check_credentials(ctx, username, password)
     except Exception:
-        return None, "Unable to sign in"
+        return {"error": "Unable to sign in"}
     if status == "LOCKED_OUT":
-        return None, "Your account is locked. Please contact your administrator."
+        return {"error": "Your account is locked. Please contact your administrator."}
     if status == "PASSWORD_EXPIRED":
-        return None, "Your password has expired."
-    return authn.open_session(ctx, user.id), None
+        return {"error": "Your password has expired."}
+    if factors.active_factors(ctx, user.id):
+        return {"mfa": authn.start_mfa(ctx, user.id)}
+    return {"sid": authn.open_session(ctx, user.id)}
+
+
+def login_mfa(ctx: TwinContext, *, state_token: str, passcode: str) -> dict[str, str]:
+    """The hosted sign-in's second step (Google/Okta Verify TOTP): {"sid"} with an `mfa`
+    session, {"error"} for a wrong passcode (the step stays open), or {"expired"} when the state
+    token is spent, cancelled or expired (the page starts over)."""
+    try:
+        user = authn.check_second_factor(ctx, state_token=state_token, factor_id=None, passcode=passcode)
+    except InvalidToken:
+        return {"expired": "Your session has expired. Please try to sign in again."}
+    except OktaError:
+        return {"error": "Your code doesn't match our records. Please try again."}
+    return {"sid": authn.open_session(ctx, user.id, ["pwd", "otp", "mfa"])}
 
 
 def _user_actor(ctx: TwinContext, user_id: str | None) -> dict[str, Any] | None:
@@ -436,6 +458,7 @@ def _issue(
     refresh: bool,
     grant: str,
     code: str | None = None,
+    amr: list[str] | None = None,
 ) -> dict[str, Any]:
     now = int(ctx.now())
     iss = issuer(ctx, None if srv.id == "org" else srv.id)
@@ -491,7 +514,7 @@ def _issue(
             "iat": now,
             "exp": now + constants.ID_TOKEN_TTL_S,
             "jti": "ID." + ctx.ids.token("id-jti", length=43, alphabet=BASE62),
-            "amr": ["pwd"],
+            "amr": list(amr or ["pwd"]),
             "idp": ctx.conn.execute(select(_ORG.c.id).where(_ORG.c.tenant_id == ctx.tenant)).scalar(),
             "auth_time": auth_time,
             "at_hash": _b64url(hashlib.sha256(access.encode()).digest()[:16]),
@@ -523,7 +546,7 @@ def _issue(
                 issued_at=now,
                 expires_at=now + constants.REFRESH_TOKEN_TTL_S,
                 revoked=False,
-                data={"auth_time": auth_time, "code": code},
+                data={"auth_time": auth_time, "code": code, "amr": list(amr or ["pwd"])},
             )
         )
         out["refresh_token"] = rt
@@ -670,6 +693,7 @@ def _code_grant(ctx: TwinContext, srv: Any, app: Any, form: dict[str, str]) -> d
         refresh=True,
         grant="authorization_code",
         code=code,
+        amr=tx.data.get("amr"),
     )
 
 
@@ -717,6 +741,7 @@ def _refresh_grant(ctx: TwinContext, srv: Any, app: Any, form: dict[str, str]) -
         auth_time=(row.data or {}).get("auth_time"),
         refresh=True,
         grant="refresh_token",
+        amr=(row.data or {}).get("amr"),
     )
 
 
