@@ -1,0 +1,9 @@
+"""The Google Workspace store shared by the three Google twins (Drive, Sheets, Docs).
+
+In Google Workspace a spreadsheet and a document are Drive files: they have a Drive id,
+parents, permissions, revisions and a place in `files.list`. So the three Google twins are
+three front doors over one set of tables (`workspace_*`: customers, principals, tokens,
+service accounts, files, parents, permissions, revisions, changes) defined here, with the
+services every door needs (OAuth, access checks, the file graph). Wire formats stay in each
+twin. This package is not a twin: twins import it, it imports no twin.
+"""

@@ -1,0 +1,49 @@
+"""The Google Drive v3 twin: `/drive/v3/...`, `/upload/drive/v3/...`, discovery, and the Google
+OAuth endpoints every Google twin serves, over the shared Workspace store."""
+
+from __future__ import annotations
+
+from fastapi.routing import APIRoute
+
+from dtu.errors import RequestFacts
+from dtu.ratelimit import Limit
+from dtu.twin import TwinSpec
+from twins._workspace import oauth
+from twins.gdrive import constants, models, seed
+from twins.gdrive.dependencies import credential_of, tenant_of_credential
+from twins.gdrive.errors import ADAPTER
+from twins.gdrive.fault_points import FAULT_POINTS
+from twins.gdrive.routes import router
+
+
+def _real_limit(facts: RequestFacts) -> Limit | None:
+    """Drive's per-user query quota (per tenant here), per minute."""
+    if facts.operation is None or not facts.operation.startswith("drive."):
+        return None
+    return Limit("queries", constants.QUERIES_PER_MINUTE_PER_USER, 60.0)
+
+
+OPERATIONS = frozenset(r.operation_id for r in router.routes if isinstance(r, APIRoute) and r.operation_id)
+
+TWIN = TwinSpec(
+    name="gdrive",
+    default_port=7104,
+    error_adapter=ADAPTER,
+    routers=[router],
+    tables=models.TABLES,
+    default_fixture=seed.default_fixture,
+    load_fixture=seed.load_fixture,
+    credentials=seed.credentials,
+    credential_of=credential_of,
+    tenant_of_credential=tenant_of_credential,
+    operations=OPERATIONS,
+    collections=models.COLLECTIONS,
+    fault_points=FAULT_POINTS,
+    deliveries=frozenset({"drive_push"}),
+    real_limit=_real_limit,
+    universe=seed.universe_fixture,
+    max_body_bytes=constants.MAX_BODY_BYTES,
+    description="A behavioral clone of the Google Drive API v3 (https://developers.google.com/workspace/drive/api).",
+)
+
+__all__ = ["TWIN", "oauth"]

@@ -1,0 +1,1 @@
+"""Drive behaviour: plain functions taking `ctx` and keyword arguments (no HTTP here)."""
