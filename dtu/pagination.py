@@ -81,6 +81,15 @@ def clamp(value: int | None, *, default: int, maximum: int, minimum: int = 1) ->
     return max(minimum, min(value, maximum))
 
 
+MAX_PAGE = 2**31 - 1
+
+
+def page_number(page: int | None) -> int:
+    """A legacy `page` argument: absent or below 1 is the first page; a number past any real
+    listing is capped (it answers an empty page, never an overflow in the store)."""
+    return 1 if page is None or page < 1 else min(page, MAX_PAGE)
+
+
 # -- wire styles -------------------------------------------------------------------------------
 
 

@@ -101,9 +101,11 @@ class TwinRuntime:
         conn.execute(self._tenants_t.update().where(self._tenants_t.c.id == tenant).values(credentials=creds))
         return creds
 
-    def create_tenant(self, fixture: dict[str, Any] | None = None) -> dict[str, Any]:
+    def create_tenant(self, fixture: dict[str, Any] | None = None, name: str | None = None) -> dict[str, Any]:
+        """A new tenant; `name` lets a caller (the harness) choose its id, so that a replay gets
+        the same id, hence the same credentials, vendor ids and fault coin tosses."""
         def work(conn: Connection) -> dict[str, Any]:
-            tenant = "tn" + self.ids(conn, "_dtu").hex("tenant", 10)
+            tenant = name or "tn" + self.ids(conn, "_dtu").hex("tenant", 10)
             creds = self._create_tenant(conn, tenant, fixture, fresh_credentials=True)
             return {"tenant": tenant, "credentials": creds}
 
@@ -227,6 +229,23 @@ class TwinRuntime:
         """Run `fn(ctx)` in one transaction; deliveries leave only after it commits."""
         box: list[TwinContext] = []
         result = await self.store.run(self._work(tenant, fn, extra, box))
+        self._committed(box[0])
+        return result
+
+    async def unit_resolving(self, resolve: Callable[[Connection], tuple[str, dict[str, Any]]],
+                             fn: Callable[[TwinContext], T]) -> T:
+        """`unit` for a call whose tenant is known only from the database (its credential's row):
+        `resolve(conn)` answers the tenant and the context extras in the same transaction as
+        `fn`, one round of begin/commit (and, on PostgreSQL, one thread hop) instead of two."""
+        box: list[TwinContext] = []
+
+        def work(conn: Connection) -> T:
+            tenant, extra = resolve(conn)
+            ctx = self.context(conn, tenant, **extra)
+            box.append(ctx)
+            return fn(ctx)
+
+        result = await self.store.run(work)
         self._committed(box[0])
         return result
 

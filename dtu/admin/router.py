@@ -9,6 +9,7 @@ change anything. Errors here are the control plane's own: `{"error": {"message",
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 
 import orjson
@@ -125,14 +126,23 @@ async def seed(request: Request, tenant: str | None = None) -> Response:
     return json_response({"ok": True, "tenant": tenant or "default", "created": created})
 
 
+_TENANT_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
 @router.post("/tenants")
 async def create_tenant(request: Request) -> Response:
     rt = runtime(request)
     body = await _json_body(request) or {}
     if not isinstance(body, dict) or not isinstance(body.get("fixture", {}), dict):
         raise ControlError(400, "the body is {\"fixture\": {...}} or empty", "fixture")
+    name = body.get("tenant")
+    if name is not None:
+        if not isinstance(name, str) or not _TENANT_NAME.fullmatch(name) or name == "default":
+            raise ControlError(400, "a tenant name is 1-40 characters of [A-Za-z0-9_-]", "tenant")
+        if rt.tenant_exists(name):
+            raise ControlError(409, f"tenant {name!r} exists", "tenant")
     try:
-        created = rt.create_tenant(body.get("fixture"))
+        created = rt.create_tenant(body.get("fixture"), name)
     except IntegrityError as exc:
         raise ControlError(409, f"the fixture conflicts with stored data: {exc.orig}", "fixture") from None
     except (KeyError, TypeError, ValueError) as exc:

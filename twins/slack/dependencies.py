@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -46,6 +46,16 @@ _TOKEN = models.Token.__table__
 _USER = models.User.__table__
 _APP = models.App.__table__
 _TEAM = models.Team.__table__
+# Every authenticated call runs these: built once (building a statement costs more than running it).
+_PRINCIPAL = (
+    select(_TOKEN.c.tenant_id, _TOKEN.c.kind, _TOKEN.c.user_id, _TOKEN.c.app_id, _TOKEN.c.scopes,
+           _TOKEN.c.revoked, _USER.c.deleted, _USER.c.is_admin, _USER.c.team_id, _APP.c.bot_id)
+    .select_from(_TOKEN)
+    .outerjoin(_USER, (_USER.c.tenant_id == _TOKEN.c.tenant_id) & (_USER.c.id == _TOKEN.c.user_id))
+    .outerjoin(_APP, (_APP.c.tenant_id == _TOKEN.c.tenant_id) & (_APP.c.id == _TOKEN.c.app_id))
+    .where(_TOKEN.c.token == bindparam("token"))
+)
+_TEAM_OF_TENANT = select(_TEAM.c.id).where(_TEAM.c.tenant_id == bindparam("tenant"))
 
 
 @dataclass(frozen=True)
@@ -128,9 +138,12 @@ class Args:
             return None
         if isinstance(value, str):
             try:
-                return orjson.loads(value)
+                parsed = orjson.loads(value)
             except orjson.JSONDecodeError:
                 raise SlackError(error, messages=[f"[ERROR] `{name}` is not valid JSON"]) from None
+            if too_deep(parsed):
+                raise SlackError(error, messages=[f"[ERROR] `{name}` is nested too deeply"])
+            return parsed
         return value
 
     def list(self, name: str) -> list[str]:
@@ -203,13 +216,63 @@ def base_url(request: Request, runtime: TwinRuntime) -> str:
     return f"{request.url.scheme}://{host}"
 
 
+# "Valid charset names are: utf-8 iso-8859-1" (the `invalid_charset` error of every method).
+_CHARSETS = {"utf-8": "utf-8", "utf8": "utf-8", "iso-8859-1": "latin-1"}
+
+
+def _charset(params: str) -> str:
+    """The body's encoding from the Content-Type parameters; Slack refuses other charsets."""
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            encoding = _CHARSETS.get(value.strip().strip('"').lower())
+            if encoding is None:
+                raise SlackError("invalid_charset")
+            return encoding
+    return "utf-8"
+
+
+# Nesting the twin accepts in JSON arguments: Block Kit and manifests stay far below it, and
+# anything deeper could not be written back out (orjson stops at 255 levels).
+MAX_JSON_DEPTH = 64
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True if lists and objects nest deeper than `limit` (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
 async def read_args(request: Request) -> tuple[dict[str, Any], bool]:
-    """Arguments from the query string and the body; True if the body was JSON."""
+    """Arguments from the query string and the body; True if the body was JSON. NUL characters
+    are dropped from every argument: PostgreSQL text cannot hold them, and the twin must answer
+    alike on every store (an id with a NUL in it then simply matches nothing)."""
+    args, is_json = await _read_args(request)
+    return _without_nul(args), is_json
+
+
+async def _read_args(request: Request) -> tuple[dict[str, Any], bool]:
     args: dict[str, Any] = dict(request.query_params)
     if request.method != "POST":
         return args, False
-    ctype = request.headers.get("content-type", "")
-    mime = ctype.split(";", 1)[0].strip().lower()
+    mime, _, params = request.headers.get("content-type", "").partition(";")
+    mime = mime.strip().lower()
     if mime == "multipart/form-data":
         try:
             form = await request.form()
@@ -218,25 +281,28 @@ async def read_args(request: Request) -> tuple[dict[str, Any], bool]:
         for key, value in form.multi_items():
             args[key] = value if isinstance(value, str) else await value.read()
         return args, False
+    encoding = _charset(params)
     body = await request.body()
     if not body:
         return args, False
     if mime == "application/json":
         try:
-            data = orjson.loads(body)
+            data = orjson.loads(body if encoding == "utf-8" else body.decode(encoding))
         except orjson.JSONDecodeError:
             raise SlackError("invalid_json") from None
         if not isinstance(data, dict):
             raise SlackError("json_not_object")
+        if too_deep(data):
+            raise SlackError("invalid_json")
         args.update(data)
         return args, True
     if mime in ("application/x-www-form-urlencoded", "text/plain"):
         try:
-            text = body.decode("utf-8")
+            text = body.decode(encoding)
         except UnicodeDecodeError:
             raise SlackError("invalid_charset") from None
         try:
-            args.update(parse_qsl(text, keep_blank_values=True, strict_parsing=False))
+            args.update(parse_qsl(text, keep_blank_values=True, strict_parsing=False, encoding=encoding))
         except ValueError:
             raise InvalidFormData() from None
         return args, False
@@ -246,14 +312,7 @@ async def read_args(request: Request) -> tuple[dict[str, Any], bool]:
 
 
 def lookup_principal(conn: Connection, token: str) -> Principal:
-    row = conn.execute(
-        select(_TOKEN.c.tenant_id, _TOKEN.c.kind, _TOKEN.c.user_id, _TOKEN.c.app_id, _TOKEN.c.scopes,
-               _TOKEN.c.revoked, _USER.c.deleted, _USER.c.is_admin, _USER.c.team_id, _APP.c.bot_id)
-        .select_from(_TOKEN)
-        .outerjoin(_USER, (_USER.c.tenant_id == _TOKEN.c.tenant_id) & (_USER.c.id == _TOKEN.c.user_id))
-        .outerjoin(_APP, (_APP.c.tenant_id == _TOKEN.c.tenant_id) & (_APP.c.id == _TOKEN.c.app_id))
-        .where(_TOKEN.c.token == token)
-    ).first()
+    row = conn.execute(_PRINCIPAL, {"token": token}).first()
     if row is None:
         raise InvalidAuth()
     if row.revoked:
@@ -262,7 +321,7 @@ def lookup_principal(conn: Connection, token: str) -> Principal:
         raise AccountInactive()
     team_id = row.team_id
     if team_id is None:
-        team_id = conn.execute(select(_TEAM.c.id).where(_TEAM.c.tenant_id == row.tenant_id)).scalar_one()
+        team_id = conn.execute(_TEAM_OF_TENANT, {"tenant": row.tenant_id}).scalar_one()
     return Principal(token=token, kind=row.kind, tenant=row.tenant_id, team_id=team_id, user_id=row.user_id,
                      app_id=row.app_id, bot_id=row.bot_id if row.kind == "bot" else None,
                      scopes=frozenset(row.scopes or ()), is_admin=bool(row.is_admin))
@@ -293,31 +352,44 @@ async def handle(request: Request) -> Response:
     name = request.path_params["method"]
     registered = METHODS.get(name)
     if registered is None:
-        raise UnknownMethod()
+        raise UnknownMethod(extra={"req_method": name})
     raw, is_json = await read_args(request)
     state = request.scope.setdefault("state", {})
     principal: Principal | None = None
     headers: dict[str, str] = {}
+    token: str | None = None
     if registered.needs_auth:
         token = bearer(request.headers) or (None if is_json else raw.get("token"))
         if not token or not isinstance(token, str):
             raise NotAuthed()
-        principal = runtime.store.run_sync(lambda conn: lookup_principal(conn, token)) if runtime.store.is_sqlite \
-            else await runtime.store.run(lambda conn: lookup_principal(conn, token))
+    info = catalog.info(name)
+    assert info is not None
+
+    def authenticate(conn: Connection, token: str) -> Principal:
+        principal = lookup_principal(conn, token)
         state["dtu.tenant"] = principal.tenant
-        info = catalog.info(name)
-        assert info is not None
         accepted = check_scopes(principal, info)
-        headers = {"x-oauth-scopes": ",".join(sorted(principal.scopes)), "x-accepted-oauth-scopes": accepted}
+        headers.update({"x-oauth-scopes": ",".join(sorted(principal.scopes)), "x-accepted-oauth-scopes": accepted})
+        return principal
+
     args = Args(raw)
     url = base_url(request, runtime)
+    fn = registered.fn
     if registered.is_async:
+        if token is not None:
+            principal = runtime.store.run_sync(lambda conn: authenticate(conn, token)) if runtime.store.is_sqlite \
+                else await runtime.store.run(lambda conn: authenticate(conn, token))
         assert principal is not None or not registered.needs_auth
-        result = await registered.fn(Call(runtime, principal, args, url, state))  # type: ignore[arg-type]
+        result = await fn(Call(runtime, principal, args, url, state))  # type: ignore[arg-type]
+    elif token is not None:
+        # The token is read in the method's own transaction: one begin/commit per call, not two.
+        def resolve(conn: Connection) -> tuple[str, dict[str, Any]]:
+            principal = authenticate(conn, token)
+            return principal.tenant, _ctx_extra(principal, url, state)
+
+        result = await runtime.unit_resolving(resolve, lambda ctx: fn(ctx, args))
     else:
-        tenant = principal.tenant if principal is not None else "default"
-        fn = registered.fn
-        result = await runtime.unit(tenant, lambda ctx: fn(ctx, args), **_ctx_extra(principal, url, state))
+        result = await runtime.unit("default", lambda ctx: fn(ctx, args), **_ctx_extra(None, url, state))
     body = {"ok": True}
     body.update(result)
     return Response(orjson.dumps(body), media_type=JSON, headers=headers)

@@ -85,8 +85,9 @@ class SlackErrorAdapter:
 
     def not_found(self, facts: RequestFacts) -> TwinError:
         # Slack answers unknown paths under /api with 200 unknown_method, and others with 404.
-        status = 200 if facts.path.startswith("/api/") else 404
-        return UnknownMethod(status=status)
+        if facts.path.startswith("/api/"):
+            return UnknownMethod(extra={"req_method": facts.path[5:]})
+        return UnknownMethod(status=404)
 
     def method_not_allowed(self, facts: RequestFacts) -> TwinError:
         return InvalidPostType(status=200)

@@ -5,7 +5,8 @@ Turned on by a profile rule `{action: {kind: fault_point, point: <name>, params:
 
 FAULT_POINTS: dict[str, str] = {
     "slack.events.duplicate_delivery": (
-        "Slack sometimes delivers one event twice with the same event_id (at-least-once delivery); "
-        "prefer the `duplicate` delivery action, which this point mirrors for request-scoped rules."
+        "Slack delivers events at least once: the events raised by the matched API calls are sent "
+        "twice with the same event_id (the `duplicate` delivery action does it for every event; "
+        "this point targets the events of chosen calls, e.g. one operation or one tenant)."
     ),
 }

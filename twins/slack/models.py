@@ -216,7 +216,8 @@ class File(TenantScoped, Base):
     created: Mapped[int]
     content: Mapped[bytes | None] = mapped_column(LargeBinary)
     upload_key: Mapped[str] = mapped_column(String(64), index=True)
-    state: Mapped[str] = mapped_column(default="pending")  # pending | uploaded | complete
+    state: Mapped[str] = mapped_column(default="pending")  # pending | uploaded | complete | deleted
+    mode: Mapped[str] = mapped_column(default="hosted")  # hosted | snippet (snippet_type given)
     alt_txt: Mapped[str | None] = mapped_column(String(1000))
     channels: Mapped[list[str]] = mapped_column(JSON, default=list)
     shares: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -128,7 +128,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     conn, t = ctx.conn, ctx.tenant
     now = int(ctx.now())
     created: dict[str, Any] = {"users": [], "channels": [], "messages": [], "apps": [], "tokens": 0}
-    unknown = set(data) - {"team", "users", "apps", "tokens", "channels", "messages"}
+    unknown = set(data) - {"team", "users", "apps", "tokens", "channels", "messages", "incoming_webhooks"}
     if unknown:
         raise ValueError(f"unknown fixture keys {sorted(unknown)}")
     team_row = conn.execute(select(models.Team.__table__).where(models.Team.__table__.c.tenant_id == t)).first()
@@ -213,6 +213,11 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             tenant_id=t, channel_id=m["channel"], ts=ts, user_id=m.get("user"), text=m.get("text", ""),
             blocks=m.get("blocks"), thread_ts=None, written_at=ctx.now(), reply_users=[]))
         created["messages"].append({"channel": m["channel"], "ts": ts})
+    if data.get("incoming_webhooks"):
+        from twins.slack.service import interactions
+
+        paths = interactions.load_webhooks(ctx, data["incoming_webhooks"], fresh_credentials=fresh_credentials)
+        created["incoming_webhooks"] = [f"services/{team_id}/{path}" for path in paths]
     return created
 
 

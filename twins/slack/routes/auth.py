@@ -1,4 +1,4 @@
-"""auth.test, api.test, team.info, bots.info."""
+"""auth.test, auth.revoke, api.test, team.info, bots.info."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ def api_test(ctx: TwinContext, args: Args) -> dict[str, Any]:
 @slack_method("auth.test")
 def auth_test(ctx: TwinContext, args: Args) -> dict[str, Any]:
     return users.auth_test(ctx)
+
+
+@slack_method("auth.revoke")
+def auth_revoke(ctx: TwinContext, args: Args) -> dict[str, Any]:
+    return users.revoke(ctx, test=args.bool("test"))
 
 
 @slack_method("team.info")

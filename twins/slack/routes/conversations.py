@@ -6,7 +6,17 @@ from typing import Any
 
 from dtu.context import TwinContext
 from twins.slack.dependencies import Args, slack_method
+from twins.slack.errors import InvalidArguments, SlackError
 from twins.slack.service import conversations as svc
+
+
+def _limit(args: Args) -> int | None:
+    """conversations.list and conversations.members document `invalid_limit` for a limit
+    that is not a number (other methods answer `invalid_arguments`)."""
+    try:
+        return args.int("limit")
+    except InvalidArguments:
+        raise SlackError("invalid_limit") from None
 
 
 @slack_method("conversations.create")
@@ -17,7 +27,7 @@ def conversations_create(ctx: TwinContext, args: Args) -> dict[str, Any]:
 @slack_method("conversations.list")
 def conversations_list(ctx: TwinContext, args: Args) -> dict[str, Any]:
     return svc.list_conversations(ctx, types=args.str("types"), exclude_archived=args.bool("exclude_archived"),
-                                  cursor=args.str("cursor"), limit=args.int("limit"))
+                                  cursor=args.str("cursor"), limit=_limit(args))
 
 
 @slack_method("conversations.info")
@@ -60,7 +70,7 @@ def conversations_kick(ctx: TwinContext, args: Args) -> dict[str, Any]:
 
 @slack_method("conversations.members")
 def conversations_members(ctx: TwinContext, args: Args) -> dict[str, Any]:
-    return svc.members(ctx, channel=args.str("channel"), cursor=args.str("cursor"), limit=args.int("limit"))
+    return svc.members(ctx, channel=args.str("channel"), cursor=args.str("cursor"), limit=_limit(args))
 
 
 @slack_method("conversations.archive")

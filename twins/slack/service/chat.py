@@ -8,10 +8,11 @@ with replies becomes a tombstone, as in Slack).
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, insert, select, update
+from sqlalchemy import Row, and_, bindparam, delete, insert, select, update
 
 from dtu.context import TwinContext
 from dtu.pagination import CursorError, clamp, decode_cursor, encode_cursor, slack_metadata
@@ -32,6 +33,10 @@ SCHEDULED = models.ScheduledMessage.__table__
 EPHEMERAL = models.Ephemeral.__table__
 SYSTEM_SUBTYPES = {"channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_name",
                    "channel_archive", "channel_unarchive", "tombstone"}
+# chat.postMessage's statements, built once (see common.py).
+# (The bot profile needs the app's id and name only: its manifest is JSON worth not decoding.)
+_APP_BY_ID = select(APP.c.id, APP.c.name).where(APP.c.tenant_id == bindparam("tenant"), APP.c.id == bindparam("app"))
+_INSERT_MSG = insert(MSG)
 
 
 def _target(ctx: TwinContext, channel: str | None) -> Row[Any]:
@@ -76,7 +81,7 @@ def _author(ctx: TwinContext, username: str | None, icon_emoji: str | None, icon
     p = ctx.principal
     extra: dict[str, Any] = {}
     if p.is_bot:
-        app = ctx.conn.execute(select(APP).where(APP.c.tenant_id == ctx.tenant, APP.c.id == p.app_id)).first()
+        app = ctx.conn.execute(_APP_BY_ID, {"tenant": ctx.tenant, "app": p.app_id}).first()
         if app is not None:
             extra["bot_profile"] = {"id": p.bot_id, "deleted": False, "name": app.name, "updated": 0,
                                     "app_id": app.id, "icons": {"image_36": "", "image_48": "", "image_72": ""},
@@ -139,7 +144,7 @@ def post_message(ctx: TwinContext, *, channel: str | None, text: str | None, blo
         extra["parent_user_id"] = parent.user_id
     msg_subtype = subtype or ("thread_broadcast" if parent is not None and reply_broadcast else
                               ("bot_message" if p.is_bot and extra.get("username") else None))
-    ctx.conn.execute(insert(MSG).values(
+    ctx.conn.execute(_INSERT_MSG, dict(
         tenant_id=ctx.tenant, channel_id=conv.id, ts=ts, subtype=msg_subtype, user_id=p.user_id,
         bot_id=p.bot_id, app_id=p.app_id if p.is_bot else None, text=text, blocks=blocks, attachments=attachments,
         files=files, thread_ts=thread, reply_count=0, reply_users=[], latest_reply=None,
@@ -300,6 +305,15 @@ def me_message(ctx: TwinContext, *, channel: str | None, text: str | None) -> di
     return {"channel": out["channel"], "ts": out["ts"]}
 
 
+def _epoch(value: str) -> int:
+    """A unix-time argument ("1700000000", "1.7e9"); ValueError unless a finite number. Times
+    beyond what the post_at column holds (32 bits) are clamped: nothing is scheduled that far."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return max(-(2**31), min(int(number), 2**31 - 1))
+
+
 def schedule_message(ctx: TwinContext, *, channel: str | None, post_at: str | None, text: str | None, blocks: Any,
                      attachments: Any, thread_ts: str | None, reply_broadcast: bool) -> dict[str, Any]:
     """https://docs.slack.dev/reference/methods/chat.scheduleMessage — posted when the twin
@@ -307,7 +321,7 @@ def schedule_message(ctx: TwinContext, *, channel: str | None, post_at: str | No
     conv = _target(ctx, channel)
     _may_post(ctx, conv)
     try:
-        when = int(float(post_at)) if post_at is not None else None
+        when = _epoch(post_at) if post_at is not None else None
     except ValueError:
         when = None
     if when is None:
@@ -353,9 +367,9 @@ def list_scheduled(ctx: TwinContext, *, channel: str | None, oldest: str | None,
         stmt = stmt.where(SCHEDULED.c.channel_id == channel)
     try:
         if oldest:
-            stmt = stmt.where(SCHEDULED.c.post_at >= int(float(oldest)))
+            stmt = stmt.where(SCHEDULED.c.post_at >= _epoch(oldest))
         if latest:
-            stmt = stmt.where(SCHEDULED.c.post_at <= int(float(latest)))
+            stmt = stmt.where(SCHEDULED.c.post_at <= _epoch(latest))
     except ValueError:
         raise SlackError("invalid_arguments") from None
     if key:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, and_, func, select, update
+from sqlalchemy import Row, and_, bindparam, func, select, update
 
 from dtu.context import TwinContext
 from twins.slack import models
@@ -24,6 +24,30 @@ APP = models.App.__table__
 REACTION = models.Reaction.__table__
 PIN = models.Pin.__table__
 ZERO_TS = "0000000000.000000"
+
+# The hot statements, built once: building a Core statement costs more than running it on
+# SQLite (bench/PROFILE.md), and a prebuilt one also keeps its cache key.
+_LAST_TS = select(CONV.c.last_ts).where(CONV.c.tenant_id == bindparam("tenant"), CONV.c.id == bindparam("channel"))
+_SET_LAST_TS = (update(CONV).where(CONV.c.tenant_id == bindparam("tenant"), CONV.c.id == bindparam("channel"))
+                .values(last_ts=bindparam("new_ts")))
+_CONV_BY_ID = select(CONV).where(CONV.c.tenant_id == bindparam("tenant"), CONV.c.id == bindparam("key"))
+_CONV_BY_NAME = select(CONV).where(CONV.c.tenant_id == bindparam("tenant"), CONV.c.name == bindparam("key"))
+_IS_MEMBER = select(MEMBER.c.user_id).where(MEMBER.c.tenant_id == bindparam("tenant"),
+                                            MEMBER.c.conversation_id == bindparam("channel"),
+                                            MEMBER.c.user_id == bindparam("user"))
+_TEAM_ID = select(TEAM.c.id).where(TEAM.c.tenant_id == bindparam("tenant"))
+_USER_BY_ID = select(USER).where(USER.c.tenant_id == bindparam("tenant"), USER.c.id == bindparam("user"))
+_MESSAGE = select(MSG).where(MSG.c.tenant_id == bindparam("tenant"), MSG.c.channel_id == bindparam("channel"),
+                             MSG.c.ts == bindparam("ts"))
+_REACTIONS = (select(REACTION.c.ts, REACTION.c.name, REACTION.c.user_id)
+              .where(REACTION.c.tenant_id == bindparam("tenant"), REACTION.c.channel_id == bindparam("channel"),
+                     REACTION.c.ts.in_(bindparam("tss", expanding=True)))
+              .order_by(REACTION.c.seq))
+_PINNED = select(PIN.c.ts).where(PIN.c.tenant_id == bindparam("tenant"), PIN.c.channel_id == bindparam("channel"),
+                                 PIN.c.ts.in_(bindparam("tss", expanding=True)))
+_PINNED_BETWEEN = select(PIN.c.ts).where(PIN.c.tenant_id == bindparam("tenant"),
+                                         PIN.c.channel_id == bindparam("channel"),
+                                         PIN.c.ts >= bindparam("lo"), PIN.c.ts <= bindparam("hi"))
 
 
 # -- ts ----------------------------------------------------------------------------------------
@@ -52,13 +76,11 @@ def parse_ts(value: str | None, error: str = "invalid_ts") -> str | None:
 
 def next_ts(ctx: TwinContext, channel_id: str) -> str:
     """A ts unique and increasing within the channel, from the twin clock."""
-    row = ctx.conn.execute(
-        select(CONV.c.last_ts).where(CONV.c.tenant_id == ctx.tenant, CONV.c.id == channel_id)
-    ).first()
+    row = ctx.conn.execute(_LAST_TS, {"tenant": ctx.tenant, "channel": channel_id}).first()
     last = ts_to_micros(row[0]) if row else 0
     micros = max(int(ctx.now() * 1_000_000), last + 1)
     ts = micros_to_ts(micros)
-    ctx.conn.execute(update(CONV).where(CONV.c.tenant_id == ctx.tenant, CONV.c.id == channel_id).values(last_ts=ts))
+    ctx.conn.execute(_SET_LAST_TS, {"tenant": ctx.tenant, "channel": channel_id, "new_ts": ts})
     return ts
 
 
@@ -73,10 +95,10 @@ def get_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:
     """A conversation by id, or by `#name` / `name` where Slack accepts names."""
     if not channel:
         raise ChannelNotFound()
-    cond = CONV.c.id == channel
+    stmt, key = _CONV_BY_ID, channel
     if not channel[:1].isupper() or channel.startswith("#"):
-        cond = CONV.c.name == channel.lstrip("#")
-    row = ctx.conn.execute(select(CONV).where(CONV.c.tenant_id == ctx.tenant, cond)).first()
+        stmt, key = _CONV_BY_NAME, channel.lstrip("#")
+    row = ctx.conn.execute(stmt, {"tenant": ctx.tenant, "key": key}).first()
     if row is None:
         raise ChannelNotFound()
     return row
@@ -85,10 +107,8 @@ def get_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:
 def is_member(ctx: TwinContext, channel_id: str, user_id: str | None) -> bool:
     if user_id is None:
         return False
-    return ctx.conn.execute(
-        select(MEMBER.c.user_id).where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == channel_id,
-                                       MEMBER.c.user_id == user_id)
-    ).first() is not None
+    return ctx.conn.execute(_IS_MEMBER, {"tenant": ctx.tenant, "channel": channel_id, "user": user_id}).first() \
+        is not None
 
 
 def visible_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:
@@ -127,7 +147,7 @@ def num_members(ctx: TwinContext, channel_id: str) -> int:
 
 
 def team_id(ctx: TwinContext) -> str:
-    return str(ctx.conn.execute(select(TEAM.c.id).where(TEAM.c.tenant_id == ctx.tenant)).scalar_one())
+    return str(ctx.conn.execute(_TEAM_ID, {"tenant": ctx.tenant}).scalar_one())
 
 
 def conversation_object(ctx: TwinContext, row: Row[Any], *, member: bool | None = None,
@@ -167,7 +187,7 @@ def conversation_object(ctx: TwinContext, row: Row[Any], *, member: bool | None 
 def get_user(ctx: TwinContext, user_id: str | None) -> Row[Any]:
     if not user_id:
         raise UserNotFound()
-    row = ctx.conn.execute(select(USER).where(USER.c.tenant_id == ctx.tenant, USER.c.id == user_id)).first()
+    row = ctx.conn.execute(_USER_BY_ID, {"tenant": ctx.tenant, "user": user_id}).first()
     if row is None:
         raise UserNotFound()
     return row
@@ -213,8 +233,11 @@ def can_see_emails(ctx: TwinContext) -> bool:
 
 
 def message_object(ctx: TwinContext, row: Row[Any], *, reactions: dict[str, list[dict[str, Any]]] | None = None,
-                   pinned: set[str] | None = None, channel: str | None = None) -> dict[str, Any]:
-    """The message object. https://docs.slack.dev/reference/objects/message-object"""
+                   pinned: set[str] | None = None, channel: str | None = None,
+                   team: str | None = None) -> dict[str, Any]:
+    """The message object. https://docs.slack.dev/reference/objects/message-object
+
+    `team` is the tenant's team id when the caller already has it (a page of messages asks once)."""
     out: dict[str, Any] = {"type": "message"}
     if row.subtype:
         out["subtype"] = row.subtype
@@ -226,9 +249,8 @@ def message_object(ctx: TwinContext, row: Row[Any], *, reactions: dict[str, list
             out["app_id"] = row.app_id
     out["text"] = row.text
     out["ts"] = row.ts
-    out["team"] = team_id(ctx) if row.user_id else None
-    if out["team"] is None:
-        del out["team"]
+    if row.user_id:
+        out["team"] = team if team is not None else team_id(ctx)
     extra = row.extra or {}
     for key in ("username", "icons", "metadata", "client_msg_id", "bot_profile"):
         if key in extra:
@@ -268,10 +290,7 @@ def reactions_for(ctx: TwinContext, channel_id: str, tss: list[str]) -> dict[str
     """Reactions on these messages: [{name, users, count}] in the order they were first added."""
     if not tss:
         return {}
-    rows = ctx.conn.execute(
-        select(REACTION.c.ts, REACTION.c.name, REACTION.c.user_id)
-        .where(REACTION.c.tenant_id == ctx.tenant, REACTION.c.channel_id == channel_id, REACTION.c.ts.in_(tss))
-        .order_by(REACTION.c.seq)).all()
+    rows = ctx.conn.execute(_REACTIONS, {"tenant": ctx.tenant, "channel": channel_id, "tss": tss}).all()
     out: dict[str, list[dict[str, Any]]] = {}
     for ts, name, user in rows:
         entries = out.setdefault(ts, [])
@@ -287,22 +306,28 @@ def reactions_for(ctx: TwinContext, channel_id: str, tss: list[str]) -> dict[str
 def pinned_in(ctx: TwinContext, channel_id: str, tss: list[str]) -> set[str]:
     if not tss:
         return set()
-    return {r[0] for r in ctx.conn.execute(
-        select(PIN.c.ts).where(PIN.c.tenant_id == ctx.tenant, PIN.c.channel_id == channel_id, PIN.c.ts.in_(tss)))}
+    if ctx.runtime.store.is_sqlite:
+        # SQLite orders text as Python does, so a range scan of the key and the exact set here
+        # find the same pins as an IN list, for a third of its cost (bench/PROFILE.md).
+        wanted = set(tss)
+        rows = ctx.conn.execute(_PINNED_BETWEEN, {"tenant": ctx.tenant, "channel": channel_id,
+                                                  "lo": min(tss), "hi": max(tss)})
+        return {r[0] for r in rows if r[0] in wanted}
+    return {r[0] for r in ctx.conn.execute(_PINNED, {"tenant": ctx.tenant, "channel": channel_id, "tss": tss})}
 
 
 def messages_out(ctx: TwinContext, channel_id: str, rows: list[Row[Any]]) -> list[dict[str, Any]]:
     tss = [r.ts for r in rows]
     reactions = reactions_for(ctx, channel_id, tss)
     pins = pinned_in(ctx, channel_id, tss)
-    return [message_object(ctx, r, reactions=reactions, pinned=pins) for r in rows]
+    team = team_id(ctx) if any(r.user_id for r in rows) else None
+    return [message_object(ctx, r, reactions=reactions, pinned=pins, team=team) for r in rows]
 
 
 def get_message(ctx: TwinContext, channel_id: str, ts: str | None, error: type[SlackError] | str = "message_not_found") -> Row[Any]:
     row = None
     if ts:
-        row = ctx.conn.execute(select(MSG).where(and_(MSG.c.tenant_id == ctx.tenant, MSG.c.channel_id == channel_id,
-                                                      MSG.c.ts == ts))).first()
+        row = ctx.conn.execute(_MESSAGE, {"tenant": ctx.tenant, "channel": channel_id, "ts": ts}).first()
     if row is None:
         raise error() if isinstance(error, type) else SlackError(error)
     return row

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Row, delete, func, insert, or_, select
 
 from dtu.context import TwinContext
-from dtu.pagination import CursorError, clamp, decode_cursor, encode_cursor, slack_metadata
+from dtu.pagination import CursorError, clamp, decode_cursor, encode_cursor, page_number, slack_metadata
 from twins.slack import events, models
 from twins.slack.errors import InvalidCursor, IsArchived, MessageNotFound, SlackError
 from twins.slack.service import common
@@ -255,7 +255,7 @@ def list_reactions(
         keys = ctx.conn.execute(stmt.order_by(latest.desc()).limit(n + 1)).all()
     else:
         n = clamp(count, default=LIST_DEFAULT, maximum=LIST_MAX)
-        current = max(page or 1, 1)
+        current = page_number(page)
         total = int(ctx.conn.execute(select(func.count()).select_from(base.subquery())).scalar_one())
         keys = ctx.conn.execute(base.order_by(latest.desc()).offset((current - 1) * n).limit(n + 1)).all()
         out["paging"] = {"count": n, "total": total, "page": current, "pages": (total + n - 1) // n}

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Row, and_, func, or_, select
 
 from dtu.context import TwinContext
-from dtu.pagination import CursorError, clamp, decode_cursor, encode_cursor
+from dtu.pagination import CursorError, clamp, decode_cursor, encode_cursor, page_number
 from twins.slack.errors import InvalidCursor, SlackError
 from twins.slack.service import common
 from twins.slack.service.chat import SYSTEM_SUBTYPES
@@ -206,6 +206,11 @@ def _channel_ids(ctx: TwinContext, value: str) -> list[str]:
     ]
 
 
+# Longer words skip the SQL prefilter (SQLite refuses LIKE patterns past 50,000 bytes);
+# the matcher in Python still applies them.
+MAX_PREFILTER_TERM = 1000
+
+
 def _like(word: str) -> Any:
     escaped = word.rstrip("*").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return func.lower(MSG.c.text).like(f"%{escaped}%", escape="\\")
@@ -289,7 +294,7 @@ def search_messages(
     if q.users:
         where.append(MSG.c.user_id.in_([u for v in q.users for u in _user_ids(ctx, v)]))
     for word in q.terms + [w for phrase in q.phrases for w in phrase]:
-        if word.isascii():
+        if word.isascii() and len(word) <= MAX_PREFILTER_TERM:
             where.append(_like(word))
     rows = ctx.conn.execute(
         select(MSG)
@@ -318,7 +323,7 @@ def search_messages(
             else ""
         )
     else:
-        current = min(max(page or 1, 1), MAX_PAGE)
+        current = min(page_number(page), MAX_PAGE)
         offset = (current - 1) * per_page
     chosen = scored[offset : offset + per_page]
     matches = [_match(ctx, r) for _, r in chosen]

@@ -1,4 +1,4 @@
-"""Identity: auth.test, team.info, bots.info and the users.* methods.
+"""Identity: auth.test, auth.revoke, team.info, bots.info and the users.* methods.
 
 https://docs.slack.dev/reference/methods/users.list and siblings. Emails appear only for
 tokens with `users:read.email`, as in Slack.
@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from dtu.context import TwinContext
 from dtu.pagination import CursorError, clamp, decode_cursor, encode_cursor, slack_metadata
-from twins.slack import constants
+from twins.slack import constants, events, models
 from twins.slack.errors import InvalidCursor, SlackError, UserNotFound, UsersNotFound
 from twins.slack.service import common
 from twins.slack.service.common import APP, TEAM, USER
@@ -30,6 +30,26 @@ def auth_test(ctx: TwinContext) -> dict[str, Any]:
     if p.bot_id:
         out["bot_id"] = p.bot_id
     return out
+
+
+def revoke(ctx: TwinContext, *, test: bool) -> dict[str, Any]:
+    """https://docs.slack.dev/reference/methods/auth.revoke — the calling token stops working
+    at once (`token_revoked` from then on); `test=true` only says it would. The token's app
+    hears `tokens_revoked` if it subscribes."""
+    p = ctx.principal
+    if test:
+        return {"revoked": False}
+    token = models.Token.__table__
+    ctx.conn.execute(update(token).where(token.c.tenant_id == ctx.tenant, token.c.token == p.token)
+                     .values(revoked=True))
+    app = ctx.conn.execute(select(APP).where(APP.c.tenant_id == ctx.tenant, APP.c.id == p.app_id,
+                                             APP.c.request_url.is_not(None))).first()
+    if app is not None and "tokens_revoked" in (app.bot_events or []):
+        kind = "bot" if p.is_bot else "oauth"
+        event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [], kind: [p.user_id]}}
+        event["event_ts"] = common.micros_to_ts(int(ctx.now() * 1_000_000))
+        events.deliver_event(ctx, app, common.team_id(ctx), event, ctx.now())
+    return {"revoked": True}
 
 
 def team_info(ctx: TwinContext, team: str | None) -> dict[str, Any]:
