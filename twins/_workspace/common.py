@@ -37,6 +37,7 @@ class Caller:
     domain: str
     token: str = ""
     is_service_account: bool = False
+    all_drives: bool = False  # the request said supportsAllDrives: shared-drive items are reachable
 
 
 def ids(ctx: TwinContext) -> Ids:

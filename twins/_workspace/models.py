@@ -131,6 +131,24 @@ class File(TenantScoped, Base):
     written_at: Mapped[float] = mapped_column(default=0.0)  # twin clock (stale reads)
 
 
+class SharedDrive(TenantScoped, Base):
+    """A shared drive. Its id is also the id of its root folder (a `File` row with `is_root`),
+    and its members are that folder's permissions.
+    https://developers.google.com/workspace/drive/api/reference/rest/v3/drives"""
+
+    __tablename__ = "workspace_drive"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int]
+    name: Mapped[str]
+    creator: Mapped[str] = mapped_column(String(254))
+    request_id: Mapped[str | None] = mapped_column(String(255))  # drives.create idempotency (per creator)
+    created_time: Mapped[float]
+    color_rgb: Mapped[str | None] = mapped_column(String(16))
+    theme_id: Mapped[str | None] = mapped_column(String(64))
+    restrictions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    hidden_for: Mapped[list[str]] = mapped_column(JSON, default=list)  # hiding is per user
+
+
 class Parent(TenantScoped, Base):
     """An edge of the parent graph (a file in a folder, or at a drive's root)."""
 
@@ -188,6 +206,8 @@ class Change(TenantScoped, Base):
     time: Mapped[float]
     removed: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(16), default="update")  # add|update|trash|untrash|remove
+    # who could see the file when it was removed: a removal reaches only their change logs
+    viewers: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 TABLES = [
@@ -199,6 +219,7 @@ TABLES = [
     OAuthClient.__table__,
     Token.__table__,
     File.__table__,
+    SharedDrive.__table__,
     Parent.__table__,
     Permission.__table__,
     Revision.__table__,
@@ -212,6 +233,7 @@ COLLECTIONS = {
     "service_accounts": ServiceAccount.__table__,
     "tokens": Token.__table__,
     "files": File.__table__,
+    "drives": SharedDrive.__table__,
     "parents": Parent.__table__,
     "permissions": Permission.__table__,
     "revisions": Revision.__table__,

@@ -173,8 +173,26 @@ def owner_of(role_name: str | None) -> bool:
 # -- writes ------------------------------------------------------------------------------------------
 
 
+def viewers(ctx: TwinContext, file_id: str, g: Graph | None = None) -> list[str]:
+    """The customer's people who can see a file now (whose change logs a removal reaches)."""
+    g = g or graph(ctx)
+    out = []
+    for email in ctx.conn.execute(select(PR.c.email).where(PR.c.tenant_id == ctx.tenant)).scalars():
+        who = Grants(email.lower(), groups_of(ctx, email), domain_of(email), ctx.now())
+        if g.role(file_id, who) is not None:
+            out.append(email.lower())
+        g._role.clear()
+    return out
+
+
 def record_change(
-    ctx: TwinContext, file_id: str, state: str, *, drive_id: str | None = None, removed: bool = False
+    ctx: TwinContext,
+    file_id: str,
+    state: str,
+    *,
+    drive_id: str | None = None,
+    removed: bool = False,
+    seen_by: list[str] | None = None,
 ) -> int:
     """Append to the change log (`changes.list`); the id is the next page token."""
     seq = common.ids(ctx).next("change")
@@ -187,6 +205,7 @@ def record_change(
             time=ctx.now(),
             removed=removed,
             state=state,
+            viewers=seen_by or [],
         )
     )
     return seq
@@ -387,10 +406,19 @@ def descendants(ctx: TwinContext, folder_id: str) -> list[str]:
 def delete_files(ctx: TwinContext, file_ids: list[str]) -> None:
     """Remove files for good (with their edges, permissions and revisions)."""
     t = ctx.tenant
+    g = graph(ctx)
+    seen = {fid: viewers(ctx, fid, g) for fid in file_ids}
     for fid in file_ids:
         row = get(ctx, fid)
         ctx.conn.execute(delete(P).where(P.c.tenant_id == t, (P.c.file_id == fid) | (P.c.parent_id == fid)))
         ctx.conn.execute(delete(PERM).where(PERM.c.tenant_id == t, PERM.c.file_id == fid))
         ctx.conn.execute(delete(REV).where(REV.c.tenant_id == t, REV.c.file_id == fid))
         ctx.conn.execute(delete(F).where(F.c.tenant_id == t, F.c.id == fid))
-        record_change(ctx, fid, "remove", drive_id=row.drive_id if row is not None else None, removed=True)
+        record_change(
+            ctx,
+            fid,
+            "remove",
+            drive_id=row.drive_id if row is not None else None,
+            removed=True,
+            seen_by=seen[fid],
+        )

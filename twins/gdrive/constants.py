@@ -15,3 +15,10 @@ EXPORT_MAX = 10 * 1024 * 1024
 QUERIES_PER_MINUTE_PER_USER = 12_000
 # Largest request body the twin reads (uploads included); Google's cap is 5 TB.
 MAX_BODY_BYTES = 256 * 1024 * 1024
+# https://developers.google.com/workspace/drive/api/guides/push : channel lifetimes (default 1 h;
+# at most 1 day for a file, 1 week for changes), and Google's exponential backoff on 5xx answers
+CHANNEL_DEFAULT_TTL_S = 3600
+CHANNEL_MAX_TTL_FILE_S = 86_400
+CHANNEL_MAX_TTL_CHANGES_S = 604_800
+PUSH_RETRIES_S = [1.0, 2.0, 4.0, 8.0, 16.0]
+PUSH_TIMEOUT_S = 10.0

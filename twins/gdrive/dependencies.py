@@ -9,6 +9,7 @@ parameters). No credential is 401 "Login Required", an unknown or expired token 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import orjson
@@ -19,11 +20,12 @@ from starlette.types import Scope
 
 from dtu.context import TwinContext
 from dtu.runtime import TwinRuntime
-from twins._workspace import oauth
+from twins._workspace import common, oauth
 from twins._workspace.common import Caller
 from twins._workspace.errors import JSON, insufficient_scopes, invalid_credentials, login_required
 from twins.gdrive import discovery
 from twins.gdrive.errors import GoogleError, invalid_value
+from twins.gdrive.service import push
 
 T = TypeVar("T")
 
@@ -74,13 +76,20 @@ async def unit(request: Request, method_id: str, fn: Callable[[TwinContext], T])
     state = request.scope.setdefault("state", {})
     state["dtu.tenant"] = tenant
     needed = discovery.scopes(method_id)
+    all_drives = any(
+        request.query_params.get(name, "").strip().lower() in ("true", "1")
+        for name in ("supportsAllDrives", "supportsTeamDrives")
+    )
 
     def work(ctx: TwinContext) -> T:
         caller: Caller = oauth.authenticate(ctx, token)
         if needed and not (needed & caller.scopes):
             raise insufficient_scopes("drive.googleapis.com", method_id)
-        ctx.principal = caller
-        return fn(ctx)
+        ctx.principal = replace(caller, all_drives=all_drives)
+        since = common.ids(ctx).peek("change")
+        result = fn(ctx)
+        push.notify(ctx, since)
+        return result
 
     return await runtime.unit(
         tenant,

@@ -53,5 +53,46 @@ class Channel(TenantScoped, Base):
     stopped: Mapped[bool] = mapped_column(default=False)
 
 
-TABLES = [*ws.TABLES, Upload.__table__, Channel.__table__]
-COLLECTIONS = {**ws.COLLECTIONS, "uploads": Upload.__table__, "channels": Channel.__table__}
+class Comment(TenantScoped, Base):
+    """A comment on a file (replies are `Reply` rows).
+    https://developers.google.com/workspace/drive/api/reference/rest/v3/comments"""
+
+    __tablename__ = "gdrive_comment"
+    file_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int]
+    author: Mapped[str] = mapped_column(String(254))
+    content: Mapped[str] = mapped_column(default="")
+    anchor: Mapped[str | None]
+    quoted: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_time: Mapped[float]
+    modified_time: Mapped[float]
+    resolved: Mapped[bool] = mapped_column(default=False)
+    deleted: Mapped[bool] = mapped_column(default=False)
+
+
+class Reply(TenantScoped, Base):
+    """A reply to a comment; `action` resolve/reopen changes the comment's `resolved`.
+    https://developers.google.com/workspace/drive/api/reference/rest/v3/replies"""
+
+    __tablename__ = "gdrive_reply"
+    file_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    comment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int]
+    author: Mapped[str] = mapped_column(String(254))
+    content: Mapped[str] = mapped_column(default="")
+    action: Mapped[str | None] = mapped_column(String(16))
+    created_time: Mapped[float]
+    modified_time: Mapped[float]
+    deleted: Mapped[bool] = mapped_column(default=False)
+
+
+TABLES = [*ws.TABLES, Upload.__table__, Channel.__table__, Comment.__table__, Reply.__table__]
+COLLECTIONS = {
+    **ws.COLLECTIONS,
+    "uploads": Upload.__table__,
+    "channels": Channel.__table__,
+    "comments": Comment.__table__,
+    "replies": Reply.__table__,
+}

@@ -2,7 +2,7 @@
 
 https://developers.google.com/workspace/drive/api/guides/ref-search-terms . Clauses
 `<term> <operator> <value>` joined by `and`, `or`, `not` and parentheses; strings in single
-quotes with `\\'` and `\\\\` escapes; dates RFC 3339 (UTC unless an offset is given). Anything
+(or double: gspread sends them, and Drive takes them) quotes with `\\'` and `\\\\` escapes; dates RFC 3339 (UTC unless an offset is given). Anything
 Drive would refuse is `QueryError`, which the route turns into Drive's 400 `invalid` on `q`.
 
     ast = parse("name contains 'report' and not trashed")
@@ -82,7 +82,7 @@ class FileView:
 
 
 _TOKEN = re.compile(
-    r"""\s*(?:(?P<str>'(?:[^'\\]|\\.)*')|(?P<op>!=|<=|>=|=|<|>)|(?P<punct>[(){}])|"""
+    r"""\s*(?:(?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|(?P<op>!=|<=|>=|=|<|>)|(?P<punct>[(){}])|"""
     r"""(?P<word>[A-Za-z_][A-Za-z0-9_.]*)|(?P<num>-?\d+(?:\.\d+)?))"""
 )
 

@@ -9,8 +9,18 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from twins._workspace import routes as oauth_routes
-from twins.gdrive.routes import files, meta, permissions, uploads
+from twins.gdrive.routes import changes, comments, drives, files, meta, permissions, revisions, uploads
 
 router = APIRouter()
-for module_router in (meta.router, uploads.router, files.router, permissions.router, oauth_routes.router):
+for module_router in (
+    meta.router,
+    uploads.router,
+    changes.router,
+    comments.router,
+    drives.router,
+    files.router,
+    permissions.router,
+    revisions.router,
+    oauth_routes.router,
+):
     router.routes.extend(module_router.routes)

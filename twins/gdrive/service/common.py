@@ -57,9 +57,9 @@ def resolve_id(ctx: TwinContext, file_id: str) -> str:
 class Access:
     """The caller's view of the tenant's file graph for one unit of work."""
 
-    def __init__(self, ctx: TwinContext) -> None:
+    def __init__(self, ctx: TwinContext, who: Caller | None = None) -> None:
         self.ctx = ctx
-        self.caller = caller(ctx)
+        self.caller = who or caller(ctx)
         self.who = store.grants(ctx, self.caller)
         self.graph = store.graph(ctx)
 
@@ -71,7 +71,7 @@ class Access:
         fid = resolve_id(self.ctx, file_id)
         row = store.get(self.ctx, fid)
         got = self.role(fid) if row is not None else None
-        if row is None or got is None:
+        if row is None or got is None or (row.drive_id is not None and not self.caller.all_drives):
             raise file_not_found(file_id, location)
         if RANK[got] < RANK[min_role]:
             raise insufficient_file_permissions()
@@ -126,7 +126,8 @@ class Renderer:
 
     def capabilities(self, row: Any, role: str | None) -> dict[str, bool]:
         rank = RANK.get(role or "", 0)
-        owner = role == "owner"
+        # in a shared drive nobody owns items: organizers delete, file organizers trash and move
+        owner = role == "owner" or (row.drive_id is not None and role == "organizer")
         writer = rank >= RANK["writer"]
         folder = row.mime_type == FOLDER
         binary = not store.is_native(row.mime_type)

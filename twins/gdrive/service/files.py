@@ -3,7 +3,8 @@
 https://developers.google.com/workspace/drive/api/reference/rest/v3/files . Every call checks
 the caller's role through the permission graph (a file the caller cannot see is 404
 `notFound`); writes bump `version`, and content writes add a revision.
-Divergences: items live in My Drive only (one parent each, as Drive enforces since 2020).
+Items have one parent each (as Drive enforces since 2020); in a shared drive nobody owns an
+item: file organizers trash and move, organizers delete.
 """
 
 from __future__ import annotations
@@ -161,6 +162,19 @@ def _check_parent(access: Access, parent_id: str) -> str:
     return str(row.id)
 
 
+def _may(role: str | None, row: Any, shared_drive_role: str) -> bool:
+    """My Drive: only the owner trashes, moves and deletes. Shared drives have no owner:
+    file organizers trash and move, organizers delete."""
+    if row.drive_id is not None:
+        return role is not None and RANK[role] >= RANK[shared_drive_role]
+    return role == "owner"
+
+
+def _drive_of(ctx: TwinContext, parent_ids: list[str]) -> str | None:
+    parent = store.get(ctx, parent_ids[0]) if parent_ids else None
+    return None if parent is None else parent.drive_id
+
+
 def render(ctx: TwinContext, file_id: str, access: Access | None = None) -> dict[str, Any]:
     access = access or Access(ctx)
     row = store.get(ctx, file_id)
@@ -212,6 +226,7 @@ def create(
         parent_ids=parent_ids,
         data=data,
         file_id=file_id,
+        drive_id=_drive_of(ctx, parent_ids),
         description=metadata.get("description"),
         starred=bool(metadata.get("starred")),
         properties=_props(metadata.get("properties")),
@@ -313,7 +328,7 @@ def update_file(
     if metadata.get("viewedByMeTime") is not None:
         values["viewed"] = {**(row.viewed or {}), me.email: _time(metadata, "viewedByMeTime")}
     if add_parents or remove_parents:
-        if role != "owner":
+        if not _may(role, row, "fileOrganizer"):
             raise GoogleError(
                 "The user does not have sufficient permissions for this file.",
                 status=403,
@@ -361,7 +376,7 @@ def update_file(
         content_changed = True
     state = "update"
     if "trashed" in metadata and bool(metadata["trashed"]) != bool(row.trashed and row.explicitly_trashed):
-        if role != "owner":
+        if not _may(role, row, "fileOrganizer"):
             raise GoogleError(
                 "The user does not have sufficient permissions for this file.",
                 status=403,
@@ -437,6 +452,7 @@ def copy(ctx: TwinContext, *, file_id: str, metadata: dict[str, Any]) -> dict[st
         mime=row.mime_type,
         parent_ids=parent_ids,
         data=data,
+        drive_id=_drive_of(ctx, parent_ids),
         file_id=metadata.get("id"),
         description=metadata.get("description", row.description),
         starred=bool(metadata.get("starred")),
@@ -452,7 +468,7 @@ def delete(ctx: TwinContext, *, file_id: str) -> None:
     descendants that the same user owns with it."""
     access = Access(ctx)
     row = access.file(file_id)
-    if access.role(row.id) != "owner":
+    if not _may(access.role(row.id), row, "organizer"):
         raise GoogleError(
             "The user does not have sufficient permissions for this file.",
             status=403,
@@ -468,7 +484,7 @@ def delete(ctx: TwinContext, *, file_id: str) -> None:
     if row.mime_type == FOLDER:
         for child in store.descendants(ctx, row.id):
             child_row = store.get(ctx, child)
-            if child_row is not None and child_row.owner == row.owner:
+            if child_row is not None and (child_row.owner == row.owner or row.drive_id is not None):
                 doomed.append(child)
     store.delete_files(ctx, doomed)
 
@@ -476,10 +492,28 @@ def delete(ctx: TwinContext, *, file_id: str) -> None:
 def empty_trash(ctx: TwinContext, *, drive_id: str | None = None) -> None:
     """`files.emptyTrash`: delete every trashed file the caller owns."""
     me = caller(ctx).email
+    if drive_id:
+        access = Access(ctx)
+        drive = store.get(ctx, drive_id)
+        if drive is None or drive.id != drive.drive_id or access.role(drive.id) is None:
+            raise GoogleError(
+                f"Shared drive not found: {drive_id}",
+                status=404,
+                reason="notFound",
+                location="driveId",
+                location_type="parameter",
+            )
+        if access.role(drive.id) != "organizer":
+            raise GoogleError(
+                "The user does not have sufficient permissions for this file.",
+                status=403,
+                reason="insufficientFilePermissions",
+            )
+        mine = F.c.drive_id == drive.id
+    else:
+        mine = (F.c.owner == me) & F.c.drive_id.is_(None)
     rows = (
-        ctx.conn.execute(
-            select(F.c.id).where(F.c.tenant_id == ctx.tenant, F.c.trashed.is_(True), F.c.owner == me)
-        )
+        ctx.conn.execute(select(F.c.id).where(F.c.tenant_id == ctx.tenant, F.c.trashed.is_(True), mine))
         .scalars()
         .all()
     )

@@ -25,6 +25,10 @@ F = store.F
 
 def _can_share(access: Access, row: Any) -> None:
     role = access.role(row.id)
+    if row.drive_id is not None and row.id == row.drive_id:  # a shared drive's members
+        if role == "organizer":
+            return
+        raise insufficient_file_permissions()
     if role == "owner" or (role is not None and RANK[role] >= RANK["writer"] and row.writers_can_share):
         return
     raise insufficient_file_permissions()

@@ -1,0 +1,264 @@
+"""Drive push notifications: `files.watch`, `changes.watch`, `channels.stop`, and the
+notification messages sent to a channel's address.
+
+https://developers.google.com/workspace/drive/api/guides/push . Opening a channel sends a
+`sync` message (message number 1); after that every unit of work that changes what the
+channel watches sends one message: `X-Goog-Resource-State` is the file's own state (`update`,
+`trash`, `untrash`, `remove`), `update` with `X-Goog-Changed: children` for a watched folder
+whose items changed, and `change` for a changes channel. Messages have an empty body and go
+through the core delivery engine (retried with backoff, journaled under `/_dtu/deliveries`).
+Divergences: the address may be plain `http://` (Google demands HTTPS with a valid
+certificate); `X-Goog-Changed` is only sent for `children`; writes made through the Sheets
+and Docs twins do not notify.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, insert, select, update
+
+from dtu.context import TwinContext
+from dtu.delivery import Delivery
+from twins._workspace import common, store
+from twins._workspace.common import Caller
+from twins.gdrive import constants, models
+from twins.gdrive.errors import GoogleError, required
+from twins.gdrive.service import changes
+from twins.gdrive.service.common import Access, caller
+
+CHAN = models.Channel.__table__
+
+
+def _resource_id(ctx: TwinContext, key: str) -> str:
+    digest = hashlib.sha256(f"{ctx.tenant}:{key}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:27]
+
+
+def _expiration(ctx: TwinContext, value: Any, max_ttl_s: int) -> int:
+    """Milliseconds since the epoch: the default lifetime when absent, clipped to the maximum."""
+    now_ms = int(ctx.now() * 1000)
+    if value is None or value == "":
+        return now_ms + constants.CHANNEL_DEFAULT_TTL_S * 1000
+    try:
+        wanted = int(value)
+    except (TypeError, ValueError):
+        raise GoogleError(
+            "Invalid value for channel expiration.", status=400, reason="invalid", location="expiration"
+        ) from None
+    return min(max(wanted, now_ms), now_ms + max_ttl_s * 1000)
+
+
+def _check_body(ctx: TwinContext, body: dict[str, Any]) -> None:
+    if not body.get("id"):
+        raise GoogleError("Required", status=400, reason="required", location="id", location_type="other")
+    if not isinstance(body["id"], str) or len(body["id"]) > 64:
+        raise GoogleError("Invalid channel id.", status=400, reason="invalid", location="id")
+    kind = body.get("type")
+    if not kind:
+        raise GoogleError("Required", status=400, reason="required", location="type", location_type="other")
+    if kind not in ("web_hook", "webhook"):
+        raise GoogleError(f"Invalid channel type: {kind}", status=400, reason="push.invalidChannelType")
+    address = body.get("address")
+    if not address:
+        raise GoogleError(
+            "Required", status=400, reason="required", location="address", location_type="other"
+        )
+    parts = urlsplit(str(address))
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise GoogleError(
+            f"WebHook callback must be HTTPS: {address}", status=400, reason="push.webhookUrlNotHttps"
+        )
+    token = body.get("token")
+    if token is not None and (not isinstance(token, str) or len(token) > 256):
+        raise GoogleError("Invalid channel token.", status=400, reason="invalid", location="token")
+    taken = ctx.conn.execute(
+        select(CHAN.c.id).where(CHAN.c.tenant_id == ctx.tenant, CHAN.c.id == body["id"])
+    ).first()
+    if taken is not None:
+        raise GoogleError(f"Channel id {body['id']} not unique", status=400, reason="push.channelIdNotUnique")
+
+
+def _open(
+    ctx: TwinContext,
+    *,
+    body: dict[str, Any],
+    kind: str,
+    resource_id: str,
+    resource_uri: str,
+    file_id: str | None,
+    page_token: int | None,
+    max_ttl_s: int,
+) -> dict[str, Any]:
+    expiration = _expiration(ctx, body.get("expiration"), max_ttl_s)
+    row = {
+        "tenant_id": ctx.tenant,
+        "id": body["id"],
+        "resource_id": resource_id,
+        "resource_uri": resource_uri,
+        "kind": kind,
+        "file_id": file_id,
+        "email": caller(ctx).email,
+        "address": str(body["address"]),
+        "token": body.get("token"),
+        "expiration": expiration,
+        "message_number": 1,
+        "page_token": page_token,
+        "stopped": False,
+    }
+    ctx.conn.execute(insert(CHAN).values(**row))
+    _send(ctx, row, "sync", changed=None)
+    out: dict[str, Any] = {
+        "kind": "api#channel",
+        "id": body["id"],
+        "resourceId": resource_id,
+        "resourceUri": resource_uri,
+    }
+    if body.get("token") is not None:
+        out["token"] = body["token"]
+    out["expiration"] = str(expiration)
+    return out
+
+
+def watch_file(ctx: TwinContext, *, file_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """`files.watch`: a channel for one file (or folder); the caller must be able to see it."""
+    row = Access(ctx).file(file_id)
+    _check_body(ctx, body)
+    uri = (
+        f"{ctx.base_url}/drive/v3/files/{row.id}?acknowledgeAbuse=false&supportsAllDrives=false"
+        "&supportsTeamDrives=false&alt=json"
+    )
+    return _open(
+        ctx,
+        body=body,
+        kind="file",
+        resource_id=_resource_id(ctx, "file:" + row.id),
+        resource_uri=uri,
+        file_id=row.id,
+        page_token=None,
+        max_ttl_s=constants.CHANNEL_MAX_TTL_FILE_S,
+    )
+
+
+def watch_changes(ctx: TwinContext, *, page_token: str | None, body: dict[str, Any]) -> dict[str, Any]:
+    """`changes.watch`: a channel on the caller's change log from `pageToken` on."""
+    if not page_token:
+        raise required("pageToken")
+    token = changes.parse_token(page_token)
+    _check_body(ctx, body)
+    me = caller(ctx).email
+    return _open(
+        ctx,
+        body=body,
+        kind="changes",
+        resource_id=_resource_id(ctx, "changes:" + me),
+        resource_uri=f"{ctx.base_url}/drive/v3/changes?alt=json&pageToken={token}",
+        file_id=None,
+        page_token=token,
+        max_ttl_s=constants.CHANNEL_MAX_TTL_CHANGES_S,
+    )
+
+
+def stop(ctx: TwinContext, *, body: dict[str, Any]) -> None:
+    """`channels.stop`: both the channel id and its resourceId must match."""
+    channel_id, resource_id = body.get("id"), body.get("resourceId")
+    row = (
+        ctx.conn.execute(select(CHAN).where(CHAN.c.tenant_id == ctx.tenant, CHAN.c.id == channel_id)).first()
+        if channel_id
+        else None
+    )
+    if row is None or row.resource_id != resource_id:
+        raise GoogleError(
+            f"Channel '{channel_id}' not found for project '{ctx.tenant}'", status=404, reason="notFound"
+        )
+    ctx.conn.execute(delete(CHAN).where(CHAN.c.tenant_id == ctx.tenant, CHAN.c.id == row.id))
+
+
+def _headers(row: Any, state: str, number: int, changed: str | None) -> dict[str, str]:
+    out = {
+        "X-Goog-Channel-ID": row["id"],
+        "X-Goog-Resource-ID": row["resource_id"],
+        "X-Goog-Resource-URI": row["resource_uri"],
+        "X-Goog-Resource-State": state,
+        "X-Goog-Message-Number": str(number),
+    }
+    if row["token"] is not None:
+        out["X-Goog-Channel-Token"] = row["token"]
+    if row["expiration"] is not None:
+        out["X-Goog-Channel-Expiration"] = formatdate(row["expiration"] / 1000, usegmt=True)
+    if changed:
+        out["X-Goog-Changed"] = changed
+    return out
+
+
+def _send(ctx: TwinContext, row: dict[str, Any], state: str, changed: str | None) -> None:
+    headers = _headers(row, state, row["message_number"], changed)
+    ctx.deliver(
+        Delivery(
+            tenant=ctx.tenant,
+            kind="drive_push",
+            target=row["address"],
+            body=b"",
+            content_type="application/json; charset=UTF-8",
+            sign=lambda _body, _now: headers,
+            retry_after_s=list(constants.PUSH_RETRIES_S),
+            timeout_s=constants.PUSH_TIMEOUT_S,
+            meta={"type": "drive.push", "channel": row["id"], "state": state, "headers": headers},
+        )
+    )
+
+
+def notify(ctx: TwinContext, since: int) -> None:
+    """Tell the open channels about the changes recorded after `since` in this unit of work."""
+    if common.ids(ctx).peek("change") <= since:
+        return
+    now_ms = int(ctx.now() * 1000)
+    channels = [
+        dict(r._mapping)
+        for r in ctx.conn.execute(
+            select(CHAN).where(CHAN.c.tenant_id == ctx.tenant, CHAN.c.stopped.is_(False))
+        )
+        if r.expiration is None or r.expiration > now_ms
+    ]
+    if not channels:
+        return
+    new = list(
+        ctx.conn.execute(select(store.CH).where(store.CH.c.tenant_id == ctx.tenant, store.CH.c.id > since))
+    )
+    for channel in channels:
+        message = _message(ctx, channel, new, since)
+        if message is None:
+            continue
+        state, changed = message
+        channel["message_number"] += 1
+        ctx.conn.execute(
+            update(CHAN)
+            .where(CHAN.c.tenant_id == ctx.tenant, CHAN.c.id == channel["id"])
+            .values(message_number=channel["message_number"])
+        )
+        _send(ctx, channel, state, changed)
+
+
+def _message(
+    ctx: TwinContext, channel: dict[str, Any], new: list[Any], since: int
+) -> tuple[str, str | None] | None:
+    if channel["kind"] == "changes":
+        who = Caller(
+            tenant=ctx.tenant,
+            email=channel["email"],
+            scopes=frozenset(),
+            domain=store.domain_of(channel["email"]),
+        )
+        seen = changes.visible_changes(ctx, Access(ctx, who), start=since + 1)
+        return ("change", None) if seen else None
+    own = [c for c in new if c.file_id == channel["file_id"]]
+    if own:
+        return own[-1].state, None
+    for change in new:
+        if channel["file_id"] in store.parents(ctx, change.file_id):
+            return "update", "children"
+    return None
