@@ -23,7 +23,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import orjson
 from sqlalchemy import (
@@ -81,6 +81,15 @@ class CoreTables:
     counter: Table
 
 
+def table(model: type[Any]) -> Table:
+    """The Core `Table` of a declarative model, typed as such.
+
+    SQLAlchemy types `Model.__table__` as the general `FromClause`, which Core
+    insert/update/delete and `.c` column typing reject under mypy strict; every declarative
+    model here is mapped to a plain `Table`, so the cast is exact."""
+    return cast(Table, model.__table__)
+
+
 _CORE: dict[str, CoreTables] = {}
 
 
@@ -111,7 +120,9 @@ def _json_loads(text: str | bytes) -> Any:
     stdlib decoder costs ten times more). The stdlib decodes what orjson would not give back
     identically: NaN and infinities (refused) and integers past 64 bits (made floats; any run
     of 19 digits goes to the stdlib)."""
-    if not _LONG_DIGITS.search(text if isinstance(text, str) else text.decode()):
+    if text == "null":  # most JSON columns of most rows
+        return None
+    if len(text) < 19 or not _LONG_DIGITS.search(text if isinstance(text, str) else text.decode()):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:

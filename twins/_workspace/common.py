@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.ids import Ids
 from twins._workspace import models
 
-_COUNTER = models.Counter.__table__
+_COUNTER = table(models.Counter)
 _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
 _TOKEN_ALPHABET = _ID_ALPHABET
 
@@ -88,7 +89,7 @@ def parse_rfc3339(text: str) -> float:
 
 
 def customer_domain(ctx: TwinContext) -> str:
-    c = models.Customer.__table__
+    c = table(models.Customer)
     return str(
         ctx.conn.execute(select(c.c.domain).where(c.c.tenant_id == ctx.tenant)).scalar() or "example.com"
     )

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dtu.db import Base, TenantScoped
+from dtu.db import Base, TenantScoped, table
 
 
 class Customer(TenantScoped, Base):
@@ -211,31 +211,31 @@ class Change(TenantScoped, Base):
 
 
 TABLES = [
-    Customer.__table__,
-    Counter.__table__,
-    Principal.__table__,
-    Group.__table__,
-    ServiceAccount.__table__,
-    OAuthClient.__table__,
-    Token.__table__,
-    File.__table__,
-    SharedDrive.__table__,
-    Parent.__table__,
-    Permission.__table__,
-    Revision.__table__,
-    Change.__table__,
+    table(Customer),
+    table(Counter),
+    table(Principal),
+    table(Group),
+    table(ServiceAccount),
+    table(OAuthClient),
+    table(Token),
+    table(File),
+    table(SharedDrive),
+    table(Parent),
+    table(Permission),
+    table(Revision),
+    table(Change),
 ]
 
 COLLECTIONS = {
-    "customers": Customer.__table__,
-    "principals": Principal.__table__,
-    "groups": Group.__table__,
-    "service_accounts": ServiceAccount.__table__,
-    "tokens": Token.__table__,
-    "files": File.__table__,
-    "drives": SharedDrive.__table__,
-    "parents": Parent.__table__,
-    "permissions": Permission.__table__,
-    "revisions": Revision.__table__,
-    "changes": Change.__table__,
+    "customers": table(Customer),
+    "principals": table(Principal),
+    "groups": table(Group),
+    "service_accounts": table(ServiceAccount),
+    "tokens": table(Token),
+    "files": table(File),
+    "drives": table(SharedDrive),
+    "parents": table(Parent),
+    "permissions": table(Permission),
+    "revisions": table(Revision),
+    "changes": table(Change),
 }

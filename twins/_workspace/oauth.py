@@ -20,14 +20,15 @@ import jwt
 from sqlalchemy import insert, select
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins._workspace import common, models
 from twins._workspace.errors import OAuthError, invalid_credentials
 
 TOKEN_LIFETIME_S = 3600
-_T = models.Token.__table__
-_SA = models.ServiceAccount.__table__
-_P = models.Principal.__table__
-_C = models.OAuthClient.__table__
+_T = table(models.Token)
+_SA = table(models.ServiceAccount)
+_P = table(models.Principal)
+_C = table(models.OAuthClient)
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 AUTH = "https://www.googleapis.com/auth/"
@@ -69,11 +70,10 @@ def tenant_of_token(conn: Any, token: str) -> str | None:
 
 
 def tenant_of_service_account(conn: Any, client_email: str) -> str | None:
-    return conn.execute(
-        select(_SA.c.tenant_id)
-        .where(_SA.c.client_email == client_email)  # type: ignore[no-any-return]
-        .order_by(_SA.c.tenant_id)
+    tenant: str | None = conn.execute(
+        select(_SA.c.tenant_id).where(_SA.c.client_email == client_email).order_by(_SA.c.tenant_id)
     ).scalar()
+    return tenant
 
 
 def tenant_of_grant(conn: Any, form: dict[str, str]) -> str | None:

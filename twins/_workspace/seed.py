@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Table, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins._workspace import common, models, oauth, store
 
 DEFAULT_TOKEN = "ya29.dtu-google-token"
@@ -134,7 +135,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     if customer:
         _upsert(
             ctx,
-            models.Customer.__table__,
+            table(models.Customer),
             {"id": customer["id"]},
             {"domain": customer.get("domain", "example.com"), "name": customer.get("name", "")},
         )
@@ -150,7 +151,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     for group in data.get("groups", []):
         _upsert(
             ctx,
-            models.Group.__table__,
+            table(models.Group),
             {"email": group["email"].lower()},
             {"name": group.get("name", ""), "members": [m.lower() for m in group.get("members", [])]},
         )
@@ -163,7 +164,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         sa_emails[sa["client_email"]] = email
         _upsert(
             ctx,
-            models.ServiceAccount.__table__,
+            table(models.ServiceAccount),
             {"client_email": email},
             {
                 "client_id": sa.get("client_id", ""),
@@ -179,7 +180,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     for client in data.get("oauth_clients", []):
         _upsert(
             ctx,
-            models.OAuthClient.__table__,
+            table(models.OAuthClient),
             {"client_id": client["client_id"]},
             {"client_secret": client["client_secret"]},
         )
@@ -191,7 +192,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             token = common.access_token(ctx) if kind == "access" else common.refresh_token(ctx)
         _upsert(
             ctx,
-            models.Token.__table__,
+            table(models.Token),
             {"token": token},
             {
                 "kind": kind,
@@ -213,10 +214,10 @@ def _put_principal(ctx: TwinContext, email: str, kind: str, name: str, admin: bo
     existing = store.principal(ctx, email)
     if existing is not None:
         ctx.conn.execute(
-            update(models.Principal.__table__)
+            update(table(models.Principal))
             .where(
-                models.Principal.__table__.c.tenant_id == ctx.tenant,
-                models.Principal.__table__.c.email == email,
+                table(models.Principal).c.tenant_id == ctx.tenant,
+                table(models.Principal).c.email == email,
             )
             .values(display_name=name, is_admin=admin, kind=kind)
         )
@@ -229,7 +230,7 @@ def _put_principal(ctx: TwinContext, email: str, kind: str, name: str, admin: bo
         + "Uk9PVA"
     )
     ctx.conn.execute(
-        insert(models.Principal.__table__).values(
+        insert(table(models.Principal)).values(
             tenant_id=ctx.tenant,
             email=email,
             kind=kind,
@@ -291,20 +292,20 @@ def credentials(ctx: TwinContext) -> dict[str, Any]:
     """What `POST /_dtu/tenants` answers (CONTRACT.md: Google `access_token`), plus per-user
     tokens, the refresh grant and the service-account key file (its `token_uri` is Google's
     until `service_account_info(..., token_uri=...)` points it at a twin)."""
-    tok = models.Token.__table__
+    tok = table(models.Token)
     rows = ctx.conn.execute(select(tok).where(tok.c.tenant_id == ctx.tenant).order_by(tok.c.token)).all()
     admin = ctx.conn.execute(
-        select(models.Principal.__table__.c.email)
+        select(table(models.Principal).c.email)
         .where(
-            models.Principal.__table__.c.tenant_id == ctx.tenant,
-            models.Principal.__table__.c.is_admin.is_(True),
+            table(models.Principal).c.tenant_id == ctx.tenant,
+            table(models.Principal).c.is_admin.is_(True),
         )
-        .order_by(models.Principal.__table__.c.email)
+        .order_by(table(models.Principal).c.email)
     ).scalar()
     access = [r for r in rows if r.kind == "access" and r.expires_at is None]
     refresh = next((r for r in rows if r.kind == "refresh"), None)
     client = ctx.conn.execute(
-        select(models.OAuthClient.__table__).where(models.OAuthClient.__table__.c.tenant_id == ctx.tenant)
+        select(table(models.OAuthClient)).where(table(models.OAuthClient).c.tenant_id == ctx.tenant)
     ).first()
     first = next((r.token for r in access if r.email == admin), access[0].token if access else None)
     return {
@@ -320,7 +321,7 @@ def credentials(ctx: TwinContext) -> dict[str, Any]:
 
 def service_account_info(ctx: TwinContext, token_uri: str = GOOGLE_TOKEN_URI) -> dict[str, Any] | None:
     """A `type: service_account` key file, as the Cloud console downloads it."""
-    sa_t = models.ServiceAccount.__table__
+    sa_t = table(models.ServiceAccount)
     sa = ctx.conn.execute(
         select(sa_t).where(sa_t.c.tenant_id == ctx.tenant).order_by(sa_t.c.client_email)
     ).first()

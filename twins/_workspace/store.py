@@ -17,17 +17,18 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.ids import stable_hash
 from twins._workspace import common, models
 from twins._workspace.common import FOLDER, GOOGLE_APPS, RANK, Caller
 
-F = models.File.__table__
-P = models.Parent.__table__
-PERM = models.Permission.__table__
-REV = models.Revision.__table__
-CH = models.Change.__table__
-G = models.Group.__table__
-PR = models.Principal.__table__
+F = table(models.File)
+P = table(models.Parent)
+PERM = table(models.Permission)
+REV = table(models.Revision)
+CH = table(models.Change)
+G = table(models.Group)
+PR = table(models.Principal)
 
 
 def permission_id_for(key: str) -> str:
@@ -103,7 +104,7 @@ class Grants:
             return bool(perm.email) and perm.email.lower() in self.groups
         if perm.type == "domain":
             return bool(perm.domain) and perm.domain.lower() == self.domain
-        return perm.type == "anyone"
+        return bool(perm.type == "anyone")
 
 
 def grants(ctx: TwinContext, caller: Caller) -> Grants:

@@ -36,10 +36,10 @@ def _bearer(value: str) -> str | None:
 
 
 def credential_of(scope: Scope) -> str | None:
-    for key, value in scope.get("headers", ()):
+    for key, raw in scope.get("headers", ()):
         if key == b"authorization":
-            return _bearer(value.decode("latin-1"))
-    query = scope.get("query_string", b"").decode("latin-1")
+            return _bearer(raw.decode("latin-1"))
+    query: str = scope.get("query_string", b"").decode("latin-1")
     for part in query.split("&"):
         name, _, value = part.partition("=")
         if name in ("access_token", "oauth_token") and value:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dtu.db import Base, TenantScoped
+from dtu.db import Base, TenantScoped, table
 from twins._workspace import models as ws
 
 
@@ -88,11 +88,11 @@ class Reply(TenantScoped, Base):
     deleted: Mapped[bool] = mapped_column(default=False)
 
 
-TABLES = [*ws.TABLES, Upload.__table__, Channel.__table__, Comment.__table__, Reply.__table__]
+TABLES = [*ws.TABLES, table(Upload), table(Channel), table(Comment), table(Reply)]
 COLLECTIONS = {
     **ws.COLLECTIONS,
-    "uploads": Upload.__table__,
-    "channels": Channel.__table__,
-    "comments": Comment.__table__,
-    "replies": Reply.__table__,
+    "uploads": table(Upload),
+    "channels": table(Channel),
+    "comments": table(Comment),
+    "replies": table(Reply),
 }

@@ -303,17 +303,17 @@ def evaluate(expr: Any, f: FileView) -> bool:
     if expr.field == "name":
         if op == "contains":
             return name_contains(f.name, value)
-        return (f.name == value) == (op == "=")
+        return _equals(f.name, op, value)
     if expr.field == "mimeType":
         if op == "contains":
             return value.lower() in f.mime_type.lower()
-        return (f.mime_type == value) == (op == "=")
+        return _equals(f.mime_type, op, value)
     if expr.field == "fullText":
         return full_text_contains(f.full_text, value)
     if expr.field == "visibility":
-        return (f.visibility == value) == (op == "=")
+        return _equals(f.visibility, op, value)
     if expr.field == "shortcutDetails.targetId":
-        return (f.shortcut_target == value) == (op == "=")
+        return _equals(f.shortcut_target, op, value)
     if expr.field in BOOL_FIELDS:
         actual = {
             "trashed": f.trashed,
@@ -321,19 +321,25 @@ def evaluate(expr: Any, f: FileView) -> bool:
             "sharedWithMe": f.shared_with_me,
             "hidden": False,
         }[expr.field]
-        return (actual == value) == (op == "=")
+        return _equals(actual, op, value)
     when = f.times.get(expr.field)
     if when is None:
         return op == "!="
     when = round(when, 3)
+    limit: float = value  # dates are parsed to epoch seconds
     return {
-        "=": when == value,
-        "!=": when != value,
-        "<": when < value,
-        "<=": when <= value,
-        ">": when > value,
-        ">=": when >= value,
+        "=": when == limit,
+        "!=": when != limit,
+        "<": when < limit,
+        "<=": when <= limit,
+        ">": when > limit,
+        ">=": when >= limit,
     }[op]
+
+
+def _equals(actual: object, op: str, value: object) -> bool:
+    """`field = value` / `field != value` (typed `object`: the parsed value is str or bool)."""
+    return (actual == value) == (op == "=")
 
 
 def mentions_trashed(expr: Any) -> bool:

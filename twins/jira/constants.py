@@ -1,5 +1,7 @@
 """Jira Cloud's documented limits and fixed catalogues, with where they are written down."""
 
+from typing import Any
+
 # https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/ : maxResults
 SEARCH_DEFAULT_MAX = 50
 SEARCH_MAX = 100  # Cloud caps search pages at 100 issues (5000 when fields=id only, not modelled)
@@ -60,7 +62,7 @@ RESOLUTIONS = [
     },
 ]
 # https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-workflow-status-categories/
-STATUS_CATEGORIES = [
+STATUS_CATEGORIES: list[dict[str, Any]] = [
     {"id": 1, "key": "undefined", "colorName": "medium-gray", "name": "No Category"},
     {"id": 2, "key": "new", "colorName": "blue-gray", "name": "To Do"},
     {"id": 4, "key": "indeterminate", "colorName": "yellow", "name": "In Progress"},

@@ -20,14 +20,15 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.runtime import TwinRuntime
 from twins.jira import models
 from twins.jira.errors import JSON, JiraError, NotAuthenticated
 from twins.jira.service.common import Principal
 
 T = TypeVar("T")
-_TOKEN = models.Token.__table__
-_USER = models.User.__table__
+_TOKEN = table(models.Token)
+_USER = table(models.User)
 
 
 def parse_authorization(value: str | None) -> tuple[str | None, str] | None:

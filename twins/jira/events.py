@@ -18,11 +18,12 @@ import orjson
 from sqlalchemy import Row, select
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.delivery import Delivery
 from twins.jira import constants, models
 from twins.jira.service import common
 
-WEBHOOK = models.Webhook.__table__
+WEBHOOK = table(models.Webhook)
 
 
 def signer(secret: str | None, identifier: str) -> Callable[[bytes, float], dict[str, str]]:

@@ -15,9 +15,10 @@ results come newest first (issue id descending), which is also every sort's fina
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -178,7 +179,8 @@ class Clause:
     field_pos: int
     op: str  # = != > >= < <= ~ !~ IN "NOT IN" IS "IS NOT" WAS "WAS NOT" "WAS IN" "WAS NOT IN" CHANGED
     operand: Operand | None
-    predicates: list[Predicate] = field(default_factory=list)
+    # dataclasses.field, qualified: the `field` attribute above shadows the bare name
+    predicates: list[Predicate] = dataclasses.field(default_factory=list)
 
 
 @dataclass

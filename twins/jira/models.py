@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dtu.db import Base, TenantScoped
+from dtu.db import Base, TenantScoped, table
 
 
 class User(TenantScoped, Base):
@@ -299,7 +299,7 @@ class Sprint(TenantScoped, Base):
 
 
 TABLES = [
-    m.__table__
+    table(m)
     for m in (
         User,
         Token,
@@ -327,19 +327,19 @@ TABLES = [
 ]
 
 COLLECTIONS = {
-    "users": User.__table__,
-    "groups": Group.__table__,
-    "projects": Project.__table__,
-    "issuetypes": IssueType.__table__,
-    "statuses": Status.__table__,
-    "workflows": Workflow.__table__,
-    "fields": Field.__table__,
-    "issues": Issue.__table__,
-    "changelog": ChangeGroup.__table__,
-    "comments": Comment.__table__,
-    "worklogs": Worklog.__table__,
-    "links": IssueLink.__table__,
-    "webhooks": Webhook.__table__,
-    "boards": Board.__table__,
-    "sprints": Sprint.__table__,
+    "users": table(User),
+    "groups": table(Group),
+    "projects": table(Project),
+    "issuetypes": table(IssueType),
+    "statuses": table(Status),
+    "workflows": table(Workflow),
+    "fields": table(Field),
+    "issues": table(Issue),
+    "changelog": table(ChangeGroup),
+    "comments": table(Comment),
+    "worklogs": table(Worklog),
+    "links": table(IssueLink),
+    "webhooks": table(Webhook),
+    "boards": table(Board),
+    "sprints": table(Sprint),
 }

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.jira import models
 from twins.jira.service import common
 
@@ -295,7 +296,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     for u in data.get("users", []):
         _upsert(
             conn,
-            models.User.__table__,
+            table(models.User),
             {"tenant_id": t, "account_id": u["accountId"]},
             {
                 "email": u["email"].lower(),
@@ -311,29 +312,29 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             if fresh_credentials:
                 token = "dtu-jira-" + ctx.ids.hex("api-token", 24)
             _upsert(
-                conn, models.Token.__table__, {"tenant_id": t, "token": token}, {"account_id": u["accountId"]}
+                conn, table(models.Token), {"tenant_id": t, "token": token}, {"account_id": u["accountId"]}
             )
         created["users"].append(u["accountId"])
     for g in data.get("groups", []):
-        _upsert(conn, models.Group.__table__, {"tenant_id": t, "group_id": g["groupId"]}, {"name": g["name"]})
+        _upsert(conn, table(models.Group), {"tenant_id": t, "group_id": g["groupId"]}, {"name": g["name"]})
         for member in g.get("members", []):
             _upsert(
                 conn,
-                models.GroupMember.__table__,
+                table(models.GroupMember),
                 {"tenant_id": t, "group_id": g["groupId"], "account_id": member},
                 {},
             )
     for s in data.get("statuses", []):
         _upsert(
             conn,
-            models.Status.__table__,
+            table(models.Status),
             {"tenant_id": t, "id": s["id"]},
             {"name": s["name"], "category_id": s.get("category", 2), "description": s.get("description", "")},
         )
     for w in data.get("workflows", []):
         _upsert(
             conn,
-            models.Workflow.__table__,
+            table(models.Workflow),
             {"tenant_id": t, "name": w["name"]},
             {
                 "description": w.get("description", ""),
@@ -345,7 +346,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     for it in data.get("issuetypes", []):
         _upsert(
             conn,
-            models.IssueType.__table__,
+            table(models.IssueType),
             {"tenant_id": t, "id": it["id"]},
             {
                 "name": it["name"],
@@ -358,7 +359,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     for f in data.get("fields", []):
         _upsert(
             conn,
-            models.Field.__table__,
+            table(models.Field),
             {"tenant_id": t, "id": f["id"]},
             {
                 "name": f["name"],
@@ -373,7 +374,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     for lt in data.get("linktypes", []):
         _upsert(
             conn,
-            models.IssueLinkType.__table__,
+            table(models.IssueLinkType),
             {"tenant_id": t, "id": lt["id"]},
             {"name": lt["name"], "inward": lt["inward"], "outward": lt["outward"]},
         )
@@ -381,7 +382,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     for p in data.get("projects", []):
         _upsert(
             conn,
-            models.Project.__table__,
+            table(models.Project),
             {"tenant_id": t, "id": p["id"]},
             {
                 "key": p["key"],
@@ -399,7 +400,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         for c in p.get("components", []):
             _upsert(
                 conn,
-                models.Component.__table__,
+                table(models.Component),
                 {"tenant_id": t, "id": c["id"]},
                 {
                     "project_id": p["id"],
@@ -412,7 +413,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         for v in p.get("versions", []):
             _upsert(
                 conn,
-                models.Version.__table__,
+                table(models.Version),
                 {"tenant_id": t, "id": v["id"]},
                 {
                     "project_id": p["id"],
@@ -429,7 +430,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     for b in data.get("boards", []):
         _upsert(
             conn,
-            models.Board.__table__,
+            table(models.Board),
             {"tenant_id": t, "id": b["id"]},
             {"name": b["name"], "type": b.get("type", "scrum"), "project_id": b["project"]},
         )
@@ -437,7 +438,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     for s in data.get("sprints", []):
         _upsert(
             conn,
-            models.Sprint.__table__,
+            table(models.Sprint),
             {"tenant_id": t, "id": s["id"]},
             {
                 "board_id": s["board"],
@@ -455,7 +456,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         wid = int(w.get("id") or common.next_id(ctx, "webhook", base=1))
         _upsert(
             conn,
-            models.Webhook.__table__,
+            table(models.Webhook),
             {"tenant_id": t, "id": wid},
             {
                 "kind": "admin",
@@ -480,9 +481,9 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         from twins.jira.service import issues
 
         admin = conn.execute(
-            select(models.User.__table__.c.account_id)
-            .where(models.User.__table__.c.tenant_id == t, models.User.__table__.c.is_admin.is_(True))
-            .order_by(models.User.__table__.c.account_id)
+            select(table(models.User).c.account_id)
+            .where(table(models.User).c.tenant_id == t, table(models.User).c.is_admin.is_(True))
+            .order_by(table(models.User).c.account_id)
         ).scalar()
         ctx.principal = common.Principal(t, admin or "", "", True, "2")
         for spec in data["issues"]:
@@ -495,7 +496,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
 def credentials(ctx: TwinContext) -> dict[str, Any]:
     """What `POST /_dtu/tenants` hands back (CONTRACT.md section 4 names), plus every user's
     token under `api_tokens` (email -> token) for tests that act as several people."""
-    users, tokens = models.User.__table__, models.Token.__table__
+    users, tokens = table(models.User), table(models.Token)
     rows = ctx.conn.execute(
         select(users.c.email, users.c.is_admin, tokens.c.token)
         .select_from(
@@ -514,8 +515,8 @@ def credentials(ctx: TwinContext) -> dict[str, Any]:
         else next((r.email for r in rows if r.token == main), None)
     )
     project = ctx.conn.execute(
-        select(models.Project.__table__.c.key)
-        .where(models.Project.__table__.c.tenant_id == ctx.tenant)
-        .order_by(models.Project.__table__.c.id)
+        select(table(models.Project).c.key)
+        .where(table(models.Project).c.tenant_id == ctx.tenant)
+        .order_by(table(models.Project).c.id)
     ).scalar()
     return {"email": email, "api_token": main, "project": project, "api_tokens": by_email}

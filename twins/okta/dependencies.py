@@ -19,14 +19,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.runtime import TwinRuntime
 from twins.okta import models
 from twins.okta.errors import JSON, Forbidden, InvalidToken, MalformedBody
 
 T = TypeVar("T")
-_API_TOKEN = models.ApiToken.__table__
-_OAUTH_TOKEN = models.OAuthToken.__table__
-_USER = models.User.__table__
+_API_TOKEN = table(models.ApiToken)
+_OAUTH_TOKEN = table(models.OAuthToken)
+_USER = table(models.User)
 
 
 @dataclass(frozen=True)

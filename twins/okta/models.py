@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dtu.db import Base, TenantScoped
+from dtu.db import Base, TenantScoped, table
 
 
 class Org(TenantScoped, Base):
@@ -267,7 +267,7 @@ class OAuthToken(TenantScoped, Base):
 
 
 TABLES = [
-    m.__table__
+    table(m)
     for m in (
         Org,
         ApiToken,
@@ -290,21 +290,21 @@ TABLES = [
     )
 ]
 COLLECTIONS = {
-    "org": Org.__table__,
-    "users": User.__table__,
-    "groups": Group.__table__,
-    "group_members": GroupMember.__table__,
-    "group_rules": GroupRule.__table__,
-    "apps": App.__table__,
-    "app_users": AppUser.__table__,
-    "app_groups": AppGroup.__table__,
-    "logs": LogEvent.__table__,
-    "event_hooks": EventHook.__table__,
-    "sessions": Session.__table__,
-    "factors": Factor.__table__,
-    "schema": SchemaProperty.__table__,
-    "auth_servers": AuthServer.__table__,
-    "signing_keys": SigningKey.__table__,
-    "oauth_tokens": OAuthToken.__table__,
-    "api_tokens": ApiToken.__table__,
+    "org": table(Org),
+    "users": table(User),
+    "groups": table(Group),
+    "group_members": table(GroupMember),
+    "group_rules": table(GroupRule),
+    "apps": table(App),
+    "app_users": table(AppUser),
+    "app_groups": table(AppGroup),
+    "logs": table(LogEvent),
+    "event_hooks": table(EventHook),
+    "sessions": table(Session),
+    "factors": table(Factor),
+    "schema": table(SchemaProperty),
+    "auth_servers": table(AuthServer),
+    "signing_keys": table(SigningKey),
+    "oauth_tokens": table(OAuthToken),
+    "api_tokens": table(ApiToken),
 }

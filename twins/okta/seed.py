@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.okta import models
 from twins.okta.service.common import BASE62, okta_id, password_hash
 
@@ -172,15 +173,13 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     org = data.get("org")
     if (
         org
-        or conn.execute(
-            select(models.Org.__table__.c.id).where(models.Org.__table__.c.tenant_id == t)
-        ).first()
+        or conn.execute(select(table(models.Org).c.id).where(table(models.Org).c.tenant_id == t)).first()
         is None
     ):
         org = org or {"id": ORG, "name": "DTU Org", "subdomain": "dtu"}
         _upsert(
             conn,
-            models.Org.__table__,
+            table(models.Org),
             {"tenant_id": t, "id": org["id"]},
             {
                 "name": org.get("name", "DTU Org"),
@@ -190,13 +189,13 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         )
         _upsert(
             conn,
-            models.AuthServer.__table__,
+            table(models.AuthServer),
             {"tenant_id": t, "id": "org"},
             {"name": "org", "audiences": [], "scopes": []},
         )
     for name, definition in (data.get("schema") or {}).items():
         _upsert(
-            conn, models.SchemaProperty.__table__, {"tenant_id": t, "name": name}, {"definition": definition}
+            conn, table(models.SchemaProperty), {"tenant_id": t, "name": name}, {"definition": definition}
         )
     for u in data.get("users", []):
         profile = {k: v for k, v in u.items() if k in BASE_ATTRIBUTES and v is not None}
@@ -206,7 +205,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         pw = u.get("password")
         inserted = _upsert(
             conn,
-            models.User.__table__,
+            table(models.User),
             {"tenant_id": t, "id": u["id"]},
             {
                 "login_lower": u["login"].lower(),
@@ -229,24 +228,24 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         )
         if inserted:
             conn.execute(
-                update(models.User.__table__)
-                .where(models.User.__table__.c.tenant_id == t, models.User.__table__.c.id == u["id"])
+                update(table(models.User))
+                .where(table(models.User).c.tenant_id == t, table(models.User).c.id == u["id"])
                 .values(seq=ctx.ids.next("user-seq"))
             )
         created["users"].append(u["id"])
     all_users = [
         r[0]
         for r in conn.execute(
-            select(models.User.__table__.c.id)
-            .where(models.User.__table__.c.tenant_id == t)
-            .order_by(models.User.__table__.c.seq)
+            select(table(models.User).c.id)
+            .where(table(models.User).c.tenant_id == t)
+            .order_by(table(models.User).c.seq)
         )
     ]
     for g in data.get("groups", []):
         profile = {"name": g["name"], **({"description": g["description"]} if g.get("description") else {})}
         inserted = _upsert(
             conn,
-            models.Group.__table__,
+            table(models.Group),
             {"tenant_id": t, "id": g["id"]},
             {
                 "type": g.get("type", "OKTA_GROUP"),
@@ -260,24 +259,24 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         )
         if inserted:
             conn.execute(
-                update(models.Group.__table__)
-                .where(models.Group.__table__.c.tenant_id == t, models.Group.__table__.c.id == g["id"])
+                update(table(models.Group))
+                .where(table(models.Group).c.tenant_id == t, table(models.Group).c.id == g["id"])
                 .values(seq=ctx.ids.next("group-seq"))
             )
         members = all_users if g.get("members") == "*" else g.get("members", [])
         for uid in members:
             if _upsert(
                 conn,
-                models.GroupMember.__table__,
+                table(models.GroupMember),
                 {"tenant_id": t, "group_id": g["id"], "user_id": uid},
                 {"seq": 0},
             ):
                 conn.execute(
-                    update(models.GroupMember.__table__)
+                    update(table(models.GroupMember))
                     .where(
-                        models.GroupMember.__table__.c.tenant_id == t,
-                        models.GroupMember.__table__.c.group_id == g["id"],
-                        models.GroupMember.__table__.c.user_id == uid,
+                        table(models.GroupMember).c.tenant_id == t,
+                        table(models.GroupMember).c.group_id == g["id"],
+                        table(models.GroupMember).c.user_id == uid,
                     )
                     .values(seq=ctx.ids.next("member-seq"))
                 )
@@ -296,7 +295,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         }
         inserted = _upsert(
             conn,
-            models.App.__table__,
+            table(models.App),
             {"tenant_id": t, "id": a["id"]},
             {
                 "name": "oidc_client",
@@ -314,15 +313,15 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         )
         if inserted:
             conn.execute(
-                update(models.App.__table__)
-                .where(models.App.__table__.c.tenant_id == t, models.App.__table__.c.id == a["id"])
+                update(table(models.App))
+                .where(table(models.App).c.tenant_id == t, table(models.App).c.id == a["id"])
                 .values(seq=ctx.ids.next("app-seq"))
             )
         if a.get("assign") == "everyone":
             for gid in [g["id"] for g in data.get("groups", []) if g.get("type") == "BUILT_IN"]:
                 _upsert(
                     conn,
-                    models.AppGroup.__table__,
+                    table(models.AppGroup),
                     {"tenant_id": t, "app_id": a["id"], "group_id": gid},
                     {"priority": 0, "created": now, "seq": ctx.ids.next("app-group-seq")},
                 )
@@ -331,7 +330,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         token = ("00" + _secret(ctx, "api-token", 40)) if fresh_credentials else tok["token"]
         _upsert(
             conn,
-            models.ApiToken.__table__,
+            table(models.ApiToken),
             {"tenant_id": t, "id": tok.get("id") or okta_id(ctx, "00T")},
             {"token": token, "name": tok.get("name", "API token"), "user_id": tok["user"], "created": now},
         )
@@ -339,7 +338,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     for s in data.get("auth_servers", []):
         _upsert(
             conn,
-            models.AuthServer.__table__,
+            table(models.AuthServer),
             {"tenant_id": t, "id": s["id"]},
             {
                 "name": s.get("name", s["id"]),
@@ -354,18 +353,16 @@ def credentials(ctx: TwinContext) -> dict[str, Any]:
     """What `POST /_dtu/tenants` hands back (CONTRACT.md section 4 names, plus the service app)."""
     conn, t = ctx.conn, ctx.tenant
     tok = conn.execute(
-        select(models.ApiToken.__table__.c.token)
-        .where(models.ApiToken.__table__.c.tenant_id == t)
-        .order_by(models.ApiToken.__table__.c.created, models.ApiToken.__table__.c.id)
+        select(table(models.ApiToken).c.token)
+        .where(table(models.ApiToken).c.tenant_id == t)
+        .order_by(table(models.ApiToken).c.created, table(models.ApiToken).c.id)
     ).scalar()
     apps = conn.execute(
-        select(models.App.__table__)
-        .where(models.App.__table__.c.tenant_id == t)
-        .order_by(models.App.__table__.c.seq)
+        select(table(models.App)).where(table(models.App).c.tenant_id == t).order_by(table(models.App).c.seq)
     ).all()
     web = next((a for a in apps if (a.settings or {}).get("type") == "web"), None)
     service = next((a for a in apps if (a.settings or {}).get("type") == "service"), None)
-    users = models.User.__table__
+    users = table(models.User)
     admin = conn.execute(
         select(users.c.profile)
         .where(users.c.tenant_id == t, users.c.is_admin.is_(True))

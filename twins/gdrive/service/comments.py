@@ -17,14 +17,15 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins._workspace import common
 from twins._workspace.common import RANK
 from twins.gdrive import models
 from twins.gdrive.errors import GoogleError, insufficient_file_permissions, invalid_value
 from twins.gdrive.service.common import Access, Renderer
 
-C = models.Comment.__table__
-R = models.Reply.__table__
+C = table(models.Comment)
+R = table(models.Reply)
 _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 

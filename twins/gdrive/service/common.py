@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import select
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins._workspace import common, models, store
 from twins._workspace.common import FOLDER, RANK, Caller
 from twins.gdrive.errors import file_not_found, insufficient_file_permissions
 
 F = store.F
-PR = models.Principal.__table__
+PR = table(models.Principal)
 
 EXPORTS = {
     common.DOCUMENT: [

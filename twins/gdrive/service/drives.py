@@ -18,12 +18,13 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins._workspace import common, models, store
 from twins._workspace.common import FOLDER, RANK
 from twins.gdrive.errors import GoogleError, invalid_value, required
 from twins.gdrive.service.common import Access
 
-D = models.SharedDrive.__table__
+D = table(models.SharedDrive)
 F = store.F
 _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
 RESTRICTIONS = (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -106,7 +107,7 @@ def _cmp_values(a: Any, b: Any) -> int:
     return -1 if a < b else 1
 
 
-def _make_cmp(order: list[tuple[str, bool]]) -> Any:
+def _make_cmp(order: list[tuple[str, bool]]) -> Callable[[list[Any], list[Any]], int]:
     def cmp(x: list[Any], y: list[Any]) -> int:
         for i, (_key, desc) in enumerate(order):
             c = _cmp_values(x[i], y[i])
@@ -205,7 +206,11 @@ def list_files(
         key.append([row.seq, row.id])
         matched.append((key, row))
     cmp = _make_cmp(order)
-    matched.sort(key=functools.cmp_to_key(lambda a, b: cmp(a[0], b[0])))
+
+    def by_key(a: tuple[list[Any], Any], b: tuple[list[Any], Any]) -> int:
+        return cmp(a[0], b[0])
+
+    matched.sort(key=functools.cmp_to_key(by_key))
     if after is not None:
         matched = [m for m in matched if cmp(m[0], after) > 0]
     page = matched[:page_size]

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.delivery import Delivery
 from twins._workspace import common, store
 from twins._workspace.common import Caller
@@ -31,7 +32,7 @@ from twins.gdrive.errors import GoogleError, required
 from twins.gdrive.service import changes
 from twins.gdrive.service.common import Access, caller
 
-CHAN = models.Channel.__table__
+CHAN = table(models.Channel)
 
 
 def _resource_id(ctx: TwinContext, key: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins._workspace import common
 from twins._workspace.common import Caller
 from twins.gdrive import models
@@ -24,7 +25,7 @@ from twins.gdrive.errors import GoogleError, bad_request
 from twins.gdrive.service import files
 from twins.gdrive.service.common import Access, caller
 
-U = models.Upload.__table__
+U = table(models.Upload)
 _RANGE = re.compile(r"^bytes (?:(\d+)-(\d+)|\*)/(\d+|\*)$")
 
 
@@ -121,6 +122,7 @@ def put(ctx: TwinContext, *, upload_id: str, content_range: str | None, body: by
         return {"state": "done", "file": files.render(ctx, row.done_file), "params": row.params}
     received = bytes(row.received or b"")
     total = row.total
+    declared: int | None  # the size this request declares; None for `bytes */*` / `a-b/*`
     if content_range is None:
         start_at, end, declared = 0, len(body) - 1, len(body)
         status_query = False

@@ -153,7 +153,7 @@ async def get_fields_paginated(request: Request) -> Response:
         lambda ctx: fields.search_fields(
             ctx,
             query=q.get("query"),
-            type_=(multi(request, "type") or [None])[0],
+            type_=next(iter(multi(request, "type") or []), None),
             ids=multi(request, "id"),
             start_at=_start(request),
             max_results=_max(request),

@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.jira import models
 from twins.jira.errors import JiraError, NotFound
 from twins.jira.service import common, issues, search
 
-BOARD = models.Board.__table__
+BOARD = table(models.Board)
 SPRINT = common.SPRINT
 ISSUE = common.ISSUE
 SPRINT_FIELD = "customfield_10020"

@@ -15,21 +15,22 @@ from typing import Any
 from sqlalchemy import Row, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.jira import adf, constants, models
 from twins.jira.errors import FieldErrors, IssueNotFound, NotFound
 
-USER = models.User.__table__
-GROUP = models.Group.__table__
-MEMBER = models.GroupMember.__table__
-PROJECT = models.Project.__table__
-ISSUE = models.Issue.__table__
-STATUS = models.Status.__table__
-ITYPE = models.IssueType.__table__
-WORKFLOW = models.Workflow.__table__
-FIELD = models.Field.__table__
-COMPONENT = models.Component.__table__
-VERSION = models.Version.__table__
-SPRINT = models.Sprint.__table__
+USER = table(models.User)
+GROUP = table(models.Group)
+MEMBER = table(models.GroupMember)
+PROJECT = table(models.Project)
+ISSUE = table(models.Issue)
+STATUS = table(models.Status)
+ITYPE = table(models.IssueType)
+WORKFLOW = table(models.Workflow)
+FIELD = table(models.Field)
+COMPONENT = table(models.Component)
+VERSION = table(models.Version)
+SPRINT = table(models.Sprint)
 
 
 @dataclass(frozen=True)

@@ -347,13 +347,15 @@ def display(ctx: TwinContext, row: Row[Any], stored: Any) -> str | None:
     if stored is None or stored == []:
         return None
     if row.kind == "select":
-        return next((o["value"] for o in row.options or [] if o["id"] == stored), stored)
+        option: str | None = next((o["value"] for o in row.options or [] if o["id"] == stored), stored)
+        return option
     if row.kind == "multiselect":
         opts = {o["id"]: o["value"] for o in row.options or []}
         return ",".join(opts.get(s, s) for s in stored)
     if row.kind == "user":
         u = common.user_row(ctx, stored)
-        return u.display_name if u else stored
+        user_name: str | None = u.display_name if u else stored
+        return user_name
     if row.kind in ("labels",):
         return " ".join(stored)
     if row.kind == "number":

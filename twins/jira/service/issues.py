@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.jira import adf, constants, models
 from twins.jira.errors import FieldErrors, Forbidden, JiraError, NotFound
 from twins.jira.service import common, fields, projects, worklogs
 from twins.jira.service.common import COMPONENT, ISSUE, VERSION
 
-CHANGE = models.ChangeGroup.__table__
-COMMENT = models.Comment.__table__
+CHANGE = table(models.ChangeGroup)
+COMMENT = table(models.Comment)
 NOT_ON_SCREEN = "Field '{f}' cannot be set. It is not on the appropriate screen, or unknown."
 
 
@@ -511,7 +512,7 @@ def issue_json(
     if chosen or wanted is None or wanted != ["id"]:
         out["fields"] = chosen
     if "renderedFields" in expand:
-        rendered = {k: None for k in chosen}
+        rendered: dict[str, Any] = {k: None for k in chosen}
         rendered["description"] = adf.adf_to_html(row.description)
         rendered["created"] = chosen.get("created")
         out["renderedFields"] = rendered
@@ -627,11 +628,14 @@ def _display(ctx: TwinContext, key: str, value: Any) -> str | None:
         return None
     if key in ("assignee", "reporter"):
         u = common.user_row(ctx, value)
-        return u.display_name if u else value
+        user_name: str | None = u.display_name if u else value
+        return user_name
     if key == "priority_id":
-        return next((p["name"] for p in constants.PRIORITIES if p["id"] == value), value)
+        priority: str | None = next((p["name"] for p in constants.PRIORITIES if p["id"] == value), value)
+        return priority
     if key == "resolution_id":
-        return next((r["name"] for r in constants.RESOLUTIONS if r["id"] == value), value)
+        resolution: str | None = next((r["name"] for r in constants.RESOLUTIONS if r["id"] == value), value)
+        return resolution
     if key in ("description", "environment"):
         return adf.adf_to_wiki(value)
     if key == "labels":
@@ -640,7 +644,8 @@ def _display(ctx: TwinContext, key: str, value: Any) -> str | None:
         r = ctx.conn.execute(
             select(ISSUE.c.key).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.id == value)
         ).scalar()
-        return r or value
+        parent_key: str | None = r or value
+        return parent_key
     return str(value)
 
 
@@ -907,15 +912,15 @@ def delete_issue(ctx: TwinContext, *, issue: str, delete_subtasks: bool) -> None
 
     for sid in [*subs, row.id]:
         events.issue_event(ctx, "jira:issue_deleted", sid, event_type="issue_deleted")
-        for table in (
+        for tbl in (
             COMMENT,
             CHANGE,
-            models.Worklog.__table__,
-            models.Attachment.__table__,
-            models.RemoteLink.__table__,
+            table(models.Worklog),
+            table(models.Attachment),
+            table(models.RemoteLink),
         ):
-            ctx.conn.execute(delete(table).where(table.c.tenant_id == ctx.tenant, table.c.issue_id == sid))
-        link = models.IssueLink.__table__
+            ctx.conn.execute(delete(tbl).where(tbl.c.tenant_id == ctx.tenant, tbl.c.issue_id == sid))
+        link = table(models.IssueLink)
         ctx.conn.execute(
             delete(link).where(
                 link.c.tenant_id == ctx.tenant,

@@ -17,14 +17,15 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.jira import constants, models
 from twins.jira.errors import FieldErrors, Forbidden, JiraError, NotFound
 from twins.jira.service import common
 
-LINK = models.IssueLink.__table__
-LINKTYPE = models.IssueLinkType.__table__
-REMOTE = models.RemoteLink.__table__
-ATTACH = models.Attachment.__table__
+LINK = table(models.IssueLink)
+LINKTYPE = table(models.IssueLinkType)
+REMOTE = table(models.RemoteLink)
+ATTACH = table(models.Attachment)
 ISSUE = common.ISSUE
 ROLES = {"10002": "Administrators", "10001": "Developers", "10000": "Users"}
 MAX_PROPERTY_BYTES = 32768

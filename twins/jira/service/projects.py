@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import Row, insert, select
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.pagination import jira_page
 from twins.jira import constants, models
 from twins.jira.errors import FieldErrors, Forbidden, JiraError, NotFound
 from twins.jira.service import common, fields
 from twins.jira.service.common import COMPONENT, ITYPE, PROJECT, STATUS, VERSION
 
-LINKTYPE = models.IssueLinkType.__table__
+LINKTYPE = table(models.IssueLinkType)
 
 
 def _itypes(ctx: TwinContext, project: Row[Any]) -> list[Row[Any]]:
@@ -393,7 +394,7 @@ def field_meta(ctx: TwinContext, project: Row[Any], itype: Row[Any]) -> list[dic
             "priority",
             False,
             ["set"],
-            [common.priority_json(ctx, p["id"]) for p in constants.PRIORITIES],
+            [pj for p in constants.PRIORITIES if (pj := common.priority_json(ctx, p["id"])) is not None],
             hasDefaultValue=True,
             defaultValue=common.priority_json(ctx, constants.DEFAULT_PRIORITY),
         ),

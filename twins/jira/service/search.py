@@ -17,15 +17,16 @@ import orjson
 from sqlalchemy import Row, select
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.jira import adf, constants, jql, models
 from twins.jira.errors import JiraError
 from twins.jira.jql import EMPTY_OPS, EQ, HISTORY, RANGE, FieldSpec
 from twins.jira.service import common, fields, issues
 from twins.jira.service.common import COMPONENT, ISSUE, ITYPE, PROJECT, SPRINT, STATUS, USER, VERSION
 
-CHANGE = models.ChangeGroup.__table__
-COMMENT = models.Comment.__table__
-GROUP, MEMBER = models.Group.__table__, models.GroupMember.__table__
+CHANGE = table(models.ChangeGroup)
+COMMENT = table(models.Comment)
+GROUP, MEMBER = table(models.Group), table(models.GroupMember)
 
 SYSTEM_SPECS: dict[str, FieldSpec] = {}
 

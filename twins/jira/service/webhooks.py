@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.jira import constants, jql, models
 from twins.jira.errors import Forbidden, JiraError, NotFound
 from twins.jira.service import common
 
-WEBHOOK = models.Webhook.__table__
+WEBHOOK = table(models.Webhook)
 
 DYNAMIC_EVENTS = (
     "jira:issue_created",

@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.jira import models
 from twins.jira.errors import FieldErrors, Forbidden, NotFound
 from twins.jira.service import common
 
-WORKLOG = models.Worklog.__table__
+WORKLOG = table(models.Worklog)
 ISSUE = common.ISSUE
 UNITS = {"w": 5 * 8 * 3600, "d": 8 * 3600, "h": 3600, "m": 60}
 _DURATION = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[wdhm]\s*)+$")

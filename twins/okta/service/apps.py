@@ -17,18 +17,19 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.okta import models
 from twins.okta.errors import AppDeleteForbidden, OktaError, not_found, validation
 from twins.okta.service import groups, query, syslog
 from twins.okta.service.common import BASE62, decode_after, encode_after, href, iso, okta_id
 
-_APP = models.App.__table__
-_APP_USER = models.AppUser.__table__
-_APP_GROUP = models.AppGroup.__table__
-_GROUP = models.Group.__table__
-_MEMBER = models.GroupMember.__table__
-_USER = models.User.__table__
-_KEY = models.SigningKey.__table__
+_APP = table(models.App)
+_APP_USER = table(models.AppUser)
+_APP_GROUP = table(models.AppGroup)
+_GROUP = table(models.Group)
+_MEMBER = table(models.GroupMember)
+_USER = table(models.User)
+_KEY = table(models.SigningKey)
 
 GRANT_TYPES = frozenset(
     {
@@ -191,6 +192,11 @@ def _default_response_types(grants: list[str]) -> list[str]:
     return out or ["code"]
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """An optional nested object of the body; Okta ignores one that is not a JSON object."""
+    return value if isinstance(value, dict) else {}
+
+
 def _str_list(value: Any, name: str) -> list[str]:
     if value is None:
         return []
@@ -275,8 +281,8 @@ def _parse(ctx: TwinContext, body: dict[str, Any], current: Any | None) -> dict[
     consent = oc.get("consent_method") or "REQUIRED"
     if consent not in ("REQUIRED", "TRUSTED"):
         raise validation("consent_method", f"consent_method: '{consent}' is not a valid consent method")
-    creds = body.get("credentials") if isinstance(body.get("credentials"), dict) else {}
-    occ = creds.get("oauthClient") if isinstance(creds.get("oauthClient"), dict) else {}
+    creds = _object(body.get("credentials"))
+    occ = _object(creds.get("oauthClient"))
     cur_settings = dict(current.settings or {}) if current is not None else {}
     method = (
         occ.get("token_endpoint_auth_method")
@@ -603,7 +609,7 @@ def assign_user(ctx: TwinContext, *, app_id: str, body: dict[str, Any]) -> dict[
     profile = body.get("profile") or {}
     if not isinstance(profile, dict):
         raise validation("profile", "profile: The field must be an object")
-    creds = body.get("credentials") if isinstance(body.get("credentials"), dict) else {}
+    creds = _object(body.get("credentials"))
     stored = dict(profile)
     if isinstance(creds.get("userName"), str) and creds["userName"]:
         stored["__userName"] = creds["userName"]

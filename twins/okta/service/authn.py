@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.okta import constants, models
 from twins.okta.errors import (
     AuthenticationFailed,
@@ -29,10 +30,10 @@ from twins.okta.errors import (
 from twins.okta.service import factors, syslog, users
 from twins.okta.service.common import BASE62, href, iso, password_hash
 
-_USER = models.User.__table__
-_ORG = models.Org.__table__
-_TX = models.Transaction.__table__
-_SESSION = models.Session.__table__
+_USER = table(models.User)
+_ORG = table(models.Org)
+_TX = table(models.Transaction)
+_SESSION = table(models.Session)
 
 
 def _user_by_login(ctx: TwinContext, username: str) -> Any:
@@ -244,7 +245,10 @@ def _mfa_required(ctx: TwinContext, user: Any, mfa: list[Any]) -> dict[str, Any]
 
 
 def tenant_of_state_token(conn: Any, token: str) -> str | None:
-    return conn.execute(select(_TX.c.tenant_id).where(_TX.c.token == token, _TX.c.kind == "state")).scalar()
+    tenant: str | None = conn.execute(
+        select(_TX.c.tenant_id).where(_TX.c.token == token, _TX.c.kind == "state")
+    ).scalar()
+    return tenant
 
 
 def _state(ctx: TwinContext, token: Any, step: str | None = "mfa") -> Any:

@@ -18,12 +18,13 @@ import orjson
 from sqlalchemy import delete, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.okta import models
 from twins.okta.errors import Forbidden, OktaError, not_found, validation
 from twins.okta.service import syslog
 from twins.okta.service.common import BASE62, href, iso, okta_id
 
-_HOOK = models.EventHook.__table__
+_HOOK = table(models.EventHook)
 _EVENT_TYPE = re.compile(r"^[a-z][a-zA-Z0-9_]*(\.[a-zA-Z0-9_]+)+$")
 MAX_HOOKS = (
     25  # https://developer.okta.com/docs/concepts/event-hooks/#event-hook-limits (active hooks per org)

@@ -18,13 +18,14 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.okta import models
 from twins.okta.errors import InvalidPasscode, OktaError, not_found, validation
 from twins.okta.service import syslog
 from twins.okta.service.common import href, iso, okta_id
 
-_FACTOR = models.Factor.__table__
-_USER = models.User.__table__
+_FACTOR = table(models.Factor)
+_USER = table(models.User)
 TOTP = "token:software:totp"
 PROVIDERS = {"OKTA": "ost", "GOOGLE": "uft"}
 TIME_STEP = 30

@@ -16,16 +16,17 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.okta import models
 from twins.okta.errors import Forbidden, OktaError, not_found, validation
 from twins.okta.service import query, syslog
 from twins.okta.service.common import decode_after, encode_after, href, iso, okta_id
 
-_GROUP = models.Group.__table__
-_MEMBER = models.GroupMember.__table__
-_RULE = models.GroupRule.__table__
-_USER = models.User.__table__
-_APP_GROUP = models.AppGroup.__table__
+_GROUP = table(models.Group)
+_MEMBER = table(models.GroupMember)
+_RULE = table(models.GroupRule)
+_USER = table(models.User)
+_APP_GROUP = table(models.AppGroup)
 
 
 def render(ctx: TwinContext, row: Any) -> dict[str, Any]:

@@ -20,9 +20,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.okta import models
 
-_KEY = models.SigningKey.__table__
+_KEY = table(models.SigningKey)
 _SMALL_PRIMES = [p for p in range(3, 5000) if all(p % d for d in range(2, int(p**0.5) + 1))]
 _PRIMORIAL = math.prod(_SMALL_PRIMES)
 

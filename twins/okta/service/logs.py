@@ -15,12 +15,13 @@ import orjson
 from sqlalchemy import select
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.okta import constants, models
 from twins.okta.errors import validation
 from twins.okta.service import query
 from twins.okta.service.common import decode_after, encode_after, parse_iso
 
-_LOG = models.LogEvent.__table__
+_LOG = table(models.LogEvent)
 
 
 def _instant(name: str, raw: str | None) -> float | None:

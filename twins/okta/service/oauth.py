@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,17 +22,18 @@ import jwt
 from sqlalchemy import Connection, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.okta import constants, models
 from twins.okta.errors import InvalidToken, OAuthError, OktaError, not_found
 from twins.okta.service import apps, authn, factors, groups, keys, syslog
 from twins.okta.service.common import BASE62, iso
 
-_APP = models.App.__table__
-_AS = models.AuthServer.__table__
-_TX = models.Transaction.__table__
-_TOKEN = models.OAuthToken.__table__
-_USER = models.User.__table__
-_ORG = models.Org.__table__
+_APP = table(models.App)
+_AS = table(models.AuthServer)
+_TX = table(models.Transaction)
+_TOKEN = table(models.OAuthToken)
+_USER = table(models.User)
+_ORG = table(models.Org)
 
 OIDC_SCOPES = ("openid", "profile", "email", "address", "phone", "offline_access", "groups")
 
@@ -394,12 +396,13 @@ def _groups_claim(ctx: TwinContext, app: Any, user_id: str, scopes: list[str]) -
         ftype, value = claim.get("filter_type", "REGEX"), str(claim.get("value", ".*"))
         import re
 
-        test = {
+        tests: dict[str, Callable[[str], bool]] = {
             "STARTS_WITH": lambda n: n.startswith(value),
             "EQUALS": lambda n: n == value,
             "CONTAINS": lambda n: value in n,
             "REGEX": lambda n: re.fullmatch(value, n) is not None,
-        }.get(ftype)
+        }
+        test = tests.get(ftype)
         names = [n for n in names if test is not None and test(n)]
     return names
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from twins.okta.errors import InvalidSearch
+from twins.okta.errors import InvalidSearch, OktaError
 from twins.okta.service.common import parse_iso
 
 COMPARE_OPS = frozenset({"eq", "ne", "gt", "ge", "lt", "le", "sw", "co", "ew"})
@@ -109,7 +109,7 @@ class _Parser:
         self.i = 0
         self.lang = lang
 
-    def fail(self) -> InvalidSearch:
+    def fail(self) -> OktaError:
         return InvalidSearch(causes=["Invalid search criteria."])
 
     def peek_word(self) -> str | None:

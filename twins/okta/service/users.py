@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.okta import constants, models
 from twins.okta.errors import (
     AlreadyActive,
@@ -43,11 +44,11 @@ from twins.okta.service.common import (
     password_hash,
 )
 
-_USER = models.User.__table__
-_SCHEMA = models.SchemaProperty.__table__
-_MEMBER = models.GroupMember.__table__
-_APP_USER = models.AppUser.__table__
-_SESSION = models.Session.__table__
+_USER = table(models.User)
+_SCHEMA = table(models.SchemaProperty)
+_MEMBER = table(models.GroupMember)
+_APP_USER = table(models.AppUser)
+_SESSION = table(models.Session)
 
 STATUSES = (
     "STAGED",
@@ -101,7 +102,13 @@ BASE_ATTRIBUTES: dict[str, dict[str, Any]] = {
     },
 }
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_SCHEMA_TYPES = {"string": str, "boolean": bool, "integer": int, "number": (int, float), "array": list}
+_SCHEMA_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "boolean": bool,
+    "integer": int,
+    "number": (int, float),
+    "array": list,
+}
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -487,8 +494,8 @@ def delete_user(ctx: TwinContext, *, user_id: str) -> None:
     syslog.emit(
         ctx, "user.lifecycle.delete.initiated", targets=[syslog.user_ref(row)], display="Delete Okta user"
     )
-    for table in (_MEMBER, _APP_USER, _SESSION):
-        ctx.conn.execute(delete(table).where(table.c.tenant_id == t, table.c.user_id == row.id))
+    for tbl in (_MEMBER, _APP_USER, _SESSION):
+        ctx.conn.execute(delete(tbl).where(tbl.c.tenant_id == t, tbl.c.user_id == row.id))
     ctx.conn.execute(delete(_USER).where(_USER.c.tenant_id == t, _USER.c.id == row.id))
 
 
