@@ -1,4 +1,5 @@
-"""The `dtu` command: `dtu up` (the universe), `dtu serve TWIN` (one twin), `dtu twins`.
+"""The `dtu` command: `dtu up` (the universe), `dtu serve TWIN` (one twin), `dtu twins`, and
+`dtu run SCENARIOS...` (the scenario harness, in harness/cli.py).
 
     dtu up                          # every twin built so far, default ports, SQLite files in ./.dtu
     dtu up --twins slack --db postgresql+psycopg://postgres@127.0.0.1/dtu
@@ -139,6 +140,23 @@ def cmd_twins(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_google_credentials(args: argparse.Namespace) -> int:
+    """Write the default Workspace customer's service-account key file, its token_uri at a twin."""
+    import json
+
+    if importlib.util.find_spec("twins.gdrive") is None:
+        raise SystemExit("dtu: the Google twins are not built yet")
+    seed = importlib.import_module("twins.gdrive.seed")
+    info = seed.default_key_file(args.url.rstrip("/") + "/token")
+    text = json.dumps(info, indent=2) + "\n"
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out} ({info['client_email']}, token_uri {info['token_uri']})")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="database URL (default: SQLite files under --data-dir)")
     p.add_argument("--data-dir", default=".dtu", help="where the default SQLite files live (default .dtu)")
@@ -167,6 +185,15 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(fn=cmd_serve)
     twins = sub.add_parser("twins", help="list the twins and whether they are built")
     twins.set_defaults(fn=cmd_twins)
+    from harness.cli import add_parser as add_run_parser  # `dtu run`: the scenario harness
+
+    add_run_parser(sub)
+    gcreds = sub.add_parser("google-credentials",
+                            help="write a service-account key file for the Google twins (token_uri at the twin)")
+    gcreds.add_argument("--out", help="the key file to write (default: standard output)")
+    gcreds.add_argument("--url", default=f"http://127.0.0.1:{DEFAULT_PORTS['gdrive']}",
+                        help="the Google twin whose /token the key file names (default the gdrive twin)")
+    gcreds.set_defaults(fn=cmd_google_credentials)
     args = parser.parse_args(argv)
     result: int = args.fn(args)
     return result

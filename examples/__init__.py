@@ -1,0 +1,1 @@
+"""Apps under test that use the official SDKs against the twins."""

@@ -1,0 +1,1 @@
+"""The onboarding/offboarding assistant (see app.py)."""

@@ -1,0 +1,175 @@
+"""A campaign: N trajectories of each scenario, C at a time, then replays to find flakiness.
+
+Trajectories are interleaved across scenarios (round-robin), so a run stopped early (Ctrl-C,
+a dead twin, the app gone) still reports on every scenario. Too many infrastructure errors in
+a row (a twin or the app died) abort the campaign: what finished is still reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.model import Scenario
+from harness.runner import Runner, fingerprint, parse_id
+
+
+@dataclass
+class Progress:
+    total: int
+    done: int = 0
+    satisfied: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def rate(self) -> float:
+        elapsed = time.perf_counter() - self.started
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    def line(self) -> str:
+        width = 24
+        filled = int(width * self.done / self.total) if self.total else width
+        sat = f"{100 * self.satisfied / self.done:5.1f}%" if self.done else "  -  "
+        return (
+            f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}  satisfied {sat}  "
+            f"{self.rate:5.1f} traj/s"
+        )
+
+
+@dataclass
+class CampaignResult:
+    traces: list[dict[str, Any]]
+    flaky: list[dict[str, Any]]
+    aborted: str | None
+    started_at: float
+    duration_s: float
+    planned: int
+
+
+async def run_campaign(
+    runner: Runner,
+    scenarios: list[Scenario],
+    *,
+    trajectories: int,
+    concurrency: int,
+    seed: int,
+    replays: int = 0,
+    on_progress: Callable[[Progress], None] | None = None,
+    only: list[str] | None = None,
+    max_infra_errors: int = 0,
+) -> CampaignResult:
+    """Run the plan (or the trajectory ids in `only`) and `replays` replays."""
+    by_id = {s.id: s for s in scenarios}
+    plan: list[tuple[Scenario, int, int]] = []
+    if only:
+        for tid in only:
+            sid, run_seed, index = parse_id(tid)
+            if sid not in by_id:
+                raise ValueError(f"trajectory {tid}: no scenario {sid!r} among those given")
+            plan.append((by_id[sid], run_seed, index))
+    else:
+        plan = [(s, seed, i) for i in range(trajectories) for s in scenarios]
+    progress = Progress(total=len(plan))
+    traces: list[dict[str, Any]] = []
+    aborted: str | None = None
+    limit = max_infra_errors or max(10, 2 * concurrency)
+    streak = 0
+    started_at, t0 = time.time(), time.perf_counter()
+    queue: asyncio.Queue[tuple[Scenario, int, int]] = asyncio.Queue()
+    for item in plan:
+        queue.put_nowait(item)
+    stop = asyncio.Event()
+
+    async def worker() -> None:
+        nonlocal streak, aborted
+        while not stop.is_set():
+            try:
+                scenario, run_seed, index = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            trace = await runner.run(scenario, run_seed, index)
+            traces.append(trace)
+            progress.done += 1
+            progress.satisfied += 1 if trace["satisfied"] else 0
+            if trace.get("error_kind") == "infrastructure":
+                streak += 1
+                if streak >= limit and not stop.is_set():
+                    aborted = f"stopped after {streak} infrastructure errors in a row; last: {trace['error']}"
+                    stop.set()
+            else:
+                streak = 0
+            if on_progress is not None:
+                on_progress(progress)
+
+    workers = [asyncio.create_task(worker()) for _ in range(max(1, concurrency))]
+    interrupted = asyncio.Event()
+
+    def interrupt() -> None:  # Ctrl-C: stop now, report what finished
+        interrupted.set()
+        for w in workers:
+            w.cancel()
+
+    loop = asyncio.get_running_loop()
+    handled = False
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGINT, interrupt)
+        handled = True
+    try:
+        await asyncio.gather(*workers)
+    except asyncio.CancelledError:
+        if not interrupted.is_set():
+            raise
+    finally:
+        if handled:
+            loop.remove_signal_handler(signal.SIGINT)
+    if interrupted.is_set():
+        aborted = aborted or f"interrupted (Ctrl-C) after {len(traces)} of {len(plan)} trajectories"
+        await asyncio.gather(*workers, return_exceptions=True)
+    flaky: list[dict[str, Any]] = []
+    if replays and not aborted:
+        flaky = await find_flaky(runner, by_id, traces, replays, concurrency)
+    traces.sort(key=lambda t: (t["scenario"], t["index"]))
+    return CampaignResult(traces, flaky, aborted, started_at, time.perf_counter() - t0, len(plan))
+
+
+async def find_flaky(
+    runner: Runner, by_id: dict[str, Scenario], traces: list[dict[str, Any]], replays: int, concurrency: int
+) -> list[dict[str, Any]]:
+    """Replay up to `replays` trajectories (the unsatisfied first, one per cause, then others)
+    with the same seed and tenant; a replay whose outcome or fingerprint differs is flaky."""
+    picked: list[dict[str, Any]] = []
+    seen_causes: set[str] = set()
+    for t in traces:
+        if not t["satisfied"] and t["cause"] not in seen_causes and t.get("error_kind") != "infrastructure":
+            seen_causes.add(t["cause"])
+            picked.append(t)
+    scenarios_seen: set[str] = set()
+    for t in traces:
+        if t["satisfied"] and t["scenario"] not in scenarios_seen:
+            scenarios_seen.add(t["scenario"])
+            picked.append(t)
+    picked = picked[:replays]
+    sem = asyncio.Semaphore(max(1, concurrency))
+
+    async def again(t: dict[str, Any]) -> dict[str, Any]:
+        async with sem:
+            second = await runner.run(by_id[t["scenario"]], t["run_seed"], t["index"])
+        a, b = fingerprint(t), fingerprint(second)
+        diff = sorted(k for k in a if a[k] != b[k])
+        return {
+            "id": t["id"],
+            "scenario": t["scenario"],
+            "first": t["satisfied"],
+            "replay": second["satisfied"],
+            "agree": t["satisfied"] == second["satisfied"],
+            "identical": not diff,
+            "differs_in": diff,
+            "replay_cause": second["cause"],
+        }
+
+    return list(await asyncio.gather(*(again(t) for t in picked)))
