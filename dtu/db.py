@@ -41,6 +41,7 @@ from sqlalchemy import (
     event,
     insert,
     select,
+    update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
@@ -88,6 +89,20 @@ def table(model: type[Any]) -> Table:
     insert/update/delete and `.c` column typing reject under mypy strict; every declarative
     model here is mapped to a plain `Table`, so the cast is exact."""
     return cast(Table, model.__table__)
+
+
+def upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> bool:
+    """Insert the row, or update the one with this key; True if it was inserted.
+
+    Fixture loading is an upsert by id (`POST /_dtu/seed` adds to a running tenant), and a
+    portable select-then-write keeps it the same on SQLite and PostgreSQL."""
+    where = [table.c[k] == v for k, v in key.items()]
+    if conn.execute(select(*[table.c[k] for k in key]).where(*where)).first() is None:
+        conn.execute(insert(table).values(**key, **values))
+        return True
+    if values:
+        conn.execute(update(table).where(*where).values(**values))
+    return False
 
 
 _CORE: dict[str, CoreTables] = {}

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Table, insert, select, update
 
 from dtu.context import TwinContext
-from dtu.db import table
+from dtu.db import table, upsert
 from twins._workspace import common, models, oauth, store
 
 DEFAULT_TOKEN = "ya29.dtu-google-token"
@@ -112,13 +112,7 @@ def universe_fixture(universe: dict[str, Any]) -> dict[str, Any]:
 
 
 def _upsert(ctx: TwinContext, table: Table, key: dict[str, Any], values: dict[str, Any]) -> bool:
-    where = [table.c.tenant_id == ctx.tenant, *[table.c[k] == v for k, v in key.items()]]
-    if ctx.conn.execute(select(*[table.c[k] for k in key]).where(*where)).first() is None:
-        ctx.conn.execute(insert(table).values(tenant_id=ctx.tenant, **key, **values))
-        return True
-    if values:
-        ctx.conn.execute(update(table).where(*where).values(**values))
-    return False
+    return upsert(ctx.conn, table, {"tenant_id": ctx.tenant, **key}, values)
 
 
 _KEYS = {"customer", "people", "groups", "service_accounts", "oauth_clients", "tokens", "files"}

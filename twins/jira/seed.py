@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import select
 
 from dtu.context import TwinContext
-from dtu.db import table
+from dtu.db import table, upsert
 from twins.jira import models
 from twins.jira.service import common
 
@@ -259,14 +259,6 @@ def universe_fixture(universe: dict[str, Any]) -> dict[str, Any]:
     return fixture
 
 
-def _upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> bool:
-    where = [table.c[k] == v for k, v in key.items()]
-    if conn.execute(select(*[table.c[k] for k in key]).where(*where)).first() is None:
-        conn.execute(insert(table).values(**key, **values))
-        return True
-    if values:
-        conn.execute(update(table).where(*where).values(**values))
-    return False
 
 
 KNOWN_KEYS = {
@@ -294,7 +286,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         raise ValueError(f"unknown fixture keys {sorted(unknown)}")
     created: dict[str, Any] = {k: [] for k in ("users", "projects", "issues", "webhooks")}
     for u in data.get("users", []):
-        _upsert(
+        upsert(
             conn,
             table(models.User),
             {"tenant_id": t, "account_id": u["accountId"]},
@@ -311,28 +303,28 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         if token:
             if fresh_credentials:
                 token = "dtu-jira-" + ctx.ids.hex("api-token", 24)
-            _upsert(
+            upsert(
                 conn, table(models.Token), {"tenant_id": t, "token": token}, {"account_id": u["accountId"]}
             )
         created["users"].append(u["accountId"])
     for g in data.get("groups", []):
-        _upsert(conn, table(models.Group), {"tenant_id": t, "group_id": g["groupId"]}, {"name": g["name"]})
+        upsert(conn, table(models.Group), {"tenant_id": t, "group_id": g["groupId"]}, {"name": g["name"]})
         for member in g.get("members", []):
-            _upsert(
+            upsert(
                 conn,
                 table(models.GroupMember),
                 {"tenant_id": t, "group_id": g["groupId"], "account_id": member},
                 {},
             )
     for s in data.get("statuses", []):
-        _upsert(
+        upsert(
             conn,
             table(models.Status),
             {"tenant_id": t, "id": s["id"]},
             {"name": s["name"], "category_id": s.get("category", 2), "description": s.get("description", "")},
         )
     for w in data.get("workflows", []):
-        _upsert(
+        upsert(
             conn,
             table(models.Workflow),
             {"tenant_id": t, "name": w["name"]},
@@ -344,7 +336,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             },
         )
     for it in data.get("issuetypes", []):
-        _upsert(
+        upsert(
             conn,
             table(models.IssueType),
             {"tenant_id": t, "id": it["id"]},
@@ -357,7 +349,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         )
         common.reserve_id(ctx, "issuetype", it["id"])
     for f in data.get("fields", []):
-        _upsert(
+        upsert(
             conn,
             table(models.Field),
             {"tenant_id": t, "id": f["id"]},
@@ -372,7 +364,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         for o in f.get("options", []):
             common.reserve_id(ctx, "option", o["id"], base=10100)
     for lt in data.get("linktypes", []):
-        _upsert(
+        upsert(
             conn,
             table(models.IssueLinkType),
             {"tenant_id": t, "id": lt["id"]},
@@ -380,7 +372,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         )
         common.reserve_id(ctx, "linktype", lt["id"])
     for p in data.get("projects", []):
-        _upsert(
+        upsert(
             conn,
             table(models.Project),
             {"tenant_id": t, "id": p["id"]},
@@ -398,7 +390,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         )
         common.reserve_id(ctx, "project", p["id"])
         for c in p.get("components", []):
-            _upsert(
+            upsert(
                 conn,
                 table(models.Component),
                 {"tenant_id": t, "id": c["id"]},
@@ -411,7 +403,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             )
             common.reserve_id(ctx, "component", c["id"])
         for v in p.get("versions", []):
-            _upsert(
+            upsert(
                 conn,
                 table(models.Version),
                 {"tenant_id": t, "id": v["id"]},
@@ -428,7 +420,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             common.reserve_id(ctx, "version", v["id"])
         created["projects"].append(p["key"])
     for b in data.get("boards", []):
-        _upsert(
+        upsert(
             conn,
             table(models.Board),
             {"tenant_id": t, "id": b["id"]},
@@ -436,7 +428,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         )
         common.reserve_id(ctx, "board", b["id"], base=1)
     for s in data.get("sprints", []):
-        _upsert(
+        upsert(
             conn,
             table(models.Sprint),
             {"tenant_id": t, "id": s["id"]},
@@ -454,7 +446,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         common.reserve_id(ctx, "sprint", s["id"], base=1)
     for w in data.get("webhooks", []):
         wid = int(w.get("id") or common.next_id(ctx, "webhook", base=1))
-        _upsert(
+        upsert(
             conn,
             table(models.Webhook),
             {"tenant_id": t, "id": wid},

@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import select, update
 
 from dtu.context import TwinContext
-from dtu.db import table
+from dtu.db import table, upsert
 from twins.okta import models
 from twins.okta.service.common import BASE62, okta_id, password_hash
 
@@ -145,14 +145,6 @@ def universe_fixture(universe: dict[str, Any]) -> dict[str, Any]:
     return fixture
 
 
-def _upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> bool:
-    where = [table.c[k] == v for k, v in key.items()]
-    if conn.execute(select(*[table.c[k] for k in key]).where(*where)).first() is None:
-        conn.execute(insert(table).values(**key, **values))
-        return True
-    if values:
-        conn.execute(update(table).where(*where).values(**values))
-    return False
 
 
 def _secret(ctx: TwinContext, kind: str, length: int = 40) -> str:
@@ -177,7 +169,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         is None
     ):
         org = org or {"id": ORG, "name": "DTU Org", "subdomain": "dtu"}
-        _upsert(
+        upsert(
             conn,
             table(models.Org),
             {"tenant_id": t, "id": org["id"]},
@@ -187,14 +179,14 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
                 "lockout_attempts": int(org.get("lockout_attempts", 10)),
             },
         )
-        _upsert(
+        upsert(
             conn,
             table(models.AuthServer),
             {"tenant_id": t, "id": "org"},
             {"name": "org", "audiences": [], "scopes": []},
         )
     for name, definition in (data.get("schema") or {}).items():
-        _upsert(
+        upsert(
             conn, table(models.SchemaProperty), {"tenant_id": t, "name": name}, {"definition": definition}
         )
     for u in data.get("users", []):
@@ -203,7 +195,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         profile.setdefault("email", u["login"])
         status = u.get("status", "ACTIVE")
         pw = u.get("password")
-        inserted = _upsert(
+        inserted = upsert(
             conn,
             table(models.User),
             {"tenant_id": t, "id": u["id"]},
@@ -243,7 +235,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     ]
     for g in data.get("groups", []):
         profile = {"name": g["name"], **({"description": g["description"]} if g.get("description") else {})}
-        inserted = _upsert(
+        inserted = upsert(
             conn,
             table(models.Group),
             {"tenant_id": t, "id": g["id"]},
@@ -265,7 +257,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             )
         members = all_users if g.get("members") == "*" else g.get("members", [])
         for uid in members:
-            if _upsert(
+            if upsert(
                 conn,
                 table(models.GroupMember),
                 {"tenant_id": t, "group_id": g["id"], "user_id": uid},
@@ -293,7 +285,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             "groups_claim": a.get("groups_claim"),
             "token_endpoint_auth_method": a.get("token_endpoint_auth_method", "client_secret_basic"),
         }
-        inserted = _upsert(
+        inserted = upsert(
             conn,
             table(models.App),
             {"tenant_id": t, "id": a["id"]},
@@ -319,7 +311,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             )
         if a.get("assign") == "everyone":
             for gid in [g["id"] for g in data.get("groups", []) if g.get("type") == "BUILT_IN"]:
-                _upsert(
+                upsert(
                     conn,
                     table(models.AppGroup),
                     {"tenant_id": t, "app_id": a["id"], "group_id": gid},
@@ -328,7 +320,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         created["apps"].append(a["id"])
     for tok in data.get("api_tokens", []):
         token = ("00" + _secret(ctx, "api-token", 40)) if fresh_credentials else tok["token"]
-        _upsert(
+        upsert(
             conn,
             table(models.ApiToken),
             {"tenant_id": t, "id": tok.get("id") or okta_id(ctx, "00T")},
@@ -336,7 +328,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         )
         created["api_tokens"] += 1
     for s in data.get("auth_servers", []):
-        _upsert(
+        upsert(
             conn,
             table(models.AuthServer),
             {"tenant_id": t, "id": s["id"]},

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import upsert
 from twins.slack import catalog, models
 from twins.slack.service import common
 
@@ -111,15 +112,6 @@ def universe_fixture(universe: dict[str, Any]) -> dict[str, Any]:
     return fixture
 
 
-def _upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> bool:
-    """Insert, or update the row with this key; True if it was inserted."""
-    where = [table.c[k] == v for k, v in key.items()]
-    if conn.execute(select(*[table.c[k] for k in key]).where(*where)).first() is None:
-        conn.execute(insert(table).values(**key, **values))
-        return True
-    if values:
-        conn.execute(update(table).where(*where).values(**values))
-    return False
 
 
 def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool) -> dict[str, Any]:
@@ -137,7 +129,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         if fresh_credentials:
             team["id"] = ctx.ids.token("team", prefix="T", length=11)
             team["domain"] = f"{team.get('domain', 'dtu')}-{team['id'].lower()}"
-        _upsert(conn, models.Team.__table__, {"tenant_id": t, "id": team["id"]},
+        upsert(conn, models.Team.__table__, {"tenant_id": t, "id": team["id"]},
                 {"name": team.get("name", "Workspace"), "domain": team.get("domain", "dtu"),
                  "email_domain": team.get("email_domain", "")})
         team_id = team["id"]
@@ -147,7 +139,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
 
     def put_user(u: dict[str, Any], *, bot_id: str | None = None) -> None:
         profile = {k: u[k] for k in ("phone", "status_text", "status_emoji", "first_name", "last_name") if k in u}
-        _upsert(conn, models.User.__table__, {"tenant_id": t, "id": u["id"]}, {
+        upsert(conn, models.User.__table__, {"tenant_id": t, "id": u["id"]}, {
             "team_id": team_id, "name": u["name"], "real_name": u.get("real_name", u["name"]),
             "display_name": u.get("display_name", ""), "email": u.get("email"), "title": u.get("title", ""),
             "is_admin": bool(u.get("is_admin")), "is_owner": bool(u.get("is_owner")),
@@ -164,7 +156,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         if fresh_credentials:
             prefix = {"bot": "xoxb-", "user": "xoxp-", "configuration": "xoxe-"}[kind]
             token = prefix + ctx.ids.token("token", length=12, alphabet="0123456789") + "-" + ctx.ids.hex("token-secret", 24)
-        _upsert(conn, models.Token.__table__, {"tenant_id": t, "token": token},
+        upsert(conn, models.Token.__table__, {"tenant_id": t, "token": token},
                 {"kind": kind, "user_id": user, "app_id": app, "scopes": list(scopes), "revoked": False})
         created["tokens"] += 1
         return token
@@ -173,7 +165,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         bot_user = a["bot_user"]
         put_user({**bot_user, "is_bot": True}, bot_id=a["bot_id"])
         secret = ctx.ids.hex("signing-secret", 32) if fresh_credentials else a["signing_secret"]
-        _upsert(conn, models.App.__table__, {"tenant_id": t, "id": a["id"]}, {
+        upsert(conn, models.App.__table__, {"tenant_id": t, "id": a["id"]}, {
             "name": a["name"], "bot_user_id": bot_user["id"], "bot_id": a["bot_id"],
             "manifest": a.get("manifest") or {}, "request_url": a.get("request_url"),
             "bot_events": list(a.get("bot_events", [])), "user_events": list(a.get("user_events", [])),
@@ -190,7 +182,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
 
     for c in data.get("channels", []):
         kind = "group" if c.get("is_private") else "channel"
-        inserted = _upsert(conn, models.Conversation.__table__, {"tenant_id": t, "id": c["id"]}, {
+        inserted = upsert(conn, models.Conversation.__table__, {"tenant_id": t, "id": c["id"]}, {
             "kind": kind, "name": c["name"], "is_private": bool(c.get("is_private")),
             "is_archived": bool(c.get("is_archived")), "is_general": bool(c.get("is_general")),
             "creator": c.get("creator"), "created": int(c.get("created", now)), "updated": now,
@@ -203,7 +195,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
                                 models.Conversation.__table__.c.id == c["id"])
                          .values(seq=ctx.ids.next("conversation-seq")))
         for member in c.get("members", []):
-            _upsert(conn, models.Member.__table__, {"tenant_id": t, "conversation_id": c["id"], "user_id": member},
+            upsert(conn, models.Member.__table__, {"tenant_id": t, "conversation_id": c["id"], "user_id": member},
                     {"joined": ctx.now()})
         created["channels"].append(c["id"])
 
