@@ -288,10 +288,7 @@ def permalink(ctx: TwinContext, *, channel: str | None, message_ts: str | None) 
     conv = common.visible_conversation(ctx, channel)
     ts_norm = common.parse_ts(message_ts, "message_not_found")
     row = common.get_message(ctx, conv.id, ts_norm, MessageNotFound)
-    domain = ctx.conn.execute(select(common.TEAM.c.domain).where(common.TEAM.c.tenant_id == ctx.tenant)).scalar_one()
-    link = f"https://{domain}.slack.com/archives/{conv.id}/p{row.ts.replace('.', '')}"
-    if row.thread_ts and row.thread_ts != row.ts:
-        link += f"?thread_ts={row.thread_ts}&cid={conv.id}"
+    link = common.message_permalink(ctx, conv.id, row)
     return {"channel": conv.id, "permalink": link}
 
 

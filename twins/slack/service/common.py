@@ -337,3 +337,12 @@ def stale_filter(ctx: TwinContext, column: Any) -> Any:
     """With the `stale_reads` fault, reads miss rows younger than the lag."""
     cutoff = ctx.visible_before()
     return column <= cutoff if cutoff is not None else and_(True)
+
+
+def message_permalink(ctx: TwinContext, channel_id: str, row: Row[Any]) -> str:
+    """https://docs.slack.dev/reference/methods/chat.getPermalink : the message's permalink."""
+    domain = ctx.conn.execute(select(TEAM.c.domain).where(TEAM.c.tenant_id == ctx.tenant)).scalar_one()
+    link = f"https://{domain}.slack.com/archives/{channel_id}/p{row.ts.replace('.', '')}"
+    if row.thread_ts and row.thread_ts != row.ts:
+        link += f"?thread_ts={row.thread_ts}&cid={channel_id}"
+    return link

@@ -16,7 +16,6 @@ from twins.slack import events
 from twins.slack.errors import MessageNotFound, SlackError
 from twins.slack.service import common
 from twins.slack.service.common import MSG, PIN
-from twins.slack.service.reactions import message_permalink
 
 # Slack's help centre: a conversation holds up to 100 pinned items (then `too_many_pins`).
 MAX_PINS = 100
@@ -35,7 +34,7 @@ def _item(ctx: TwinContext, channel: str | None, timestamp: str | None) -> tuple
 
 def _message(ctx: TwinContext, channel_id: str, row: Row[Any]) -> dict[str, Any]:
     out = common.messages_out(ctx, channel_id, [row])[0]
-    out["permalink"] = message_permalink(ctx, channel_id, row)
+    out["permalink"] = common.message_permalink(ctx, channel_id, row)
     return out
 
 

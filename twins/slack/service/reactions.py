@@ -19,7 +19,7 @@ from dtu.pagination import CursorError, clamp, decode_cursor, encode_cursor, pag
 from twins.slack import events, models
 from twins.slack.errors import InvalidCursor, IsArchived, MessageNotFound, SlackError
 from twins.slack.service import common
-from twins.slack.service.common import CONV, MEMBER, MSG, REACTION, TEAM
+from twins.slack.service.common import CONV, MEMBER, MSG, REACTION
 
 FILE = models.File.__table__
 
@@ -45,15 +45,6 @@ def normalize_name(name: str | None) -> str:
     if not value or len(value) > 100 or not _NAME.match(value):
         raise SlackError("invalid_name")
     return value
-
-
-def message_permalink(ctx: TwinContext, channel_id: str, row: Row[Any]) -> str:
-    """The message's permalink, as chat.getPermalink builds it."""
-    domain = ctx.conn.execute(select(TEAM.c.domain).where(TEAM.c.tenant_id == ctx.tenant)).scalar_one()
-    link = f"https://{domain}.slack.com/archives/{channel_id}/p{row.ts.replace('.', '')}"
-    if row.thread_ts and row.thread_ts != row.ts:
-        link += f"?thread_ts={row.thread_ts}&cid={channel_id}"
-    return link
 
 
 def _item(
@@ -175,7 +166,7 @@ def _message(ctx: TwinContext, channel_id: str, row: Row[Any], *, full: bool) ->
         reactions[row.ts] = _shown(reactions[row.ts], full)
     pins = common.pinned_in(ctx, channel_id, [row.ts])
     out = common.message_object(ctx, row, reactions=reactions, pinned=pins)
-    out["permalink"] = message_permalink(ctx, channel_id, row)
+    out["permalink"] = common.message_permalink(ctx, channel_id, row)
     return out
 
 

@@ -28,7 +28,6 @@ from twins.slack.errors import InvalidCursor, SlackError
 from twins.slack.service import common
 from twins.slack.service.chat import SYSTEM_SUBTYPES
 from twins.slack.service.common import CONV, MEMBER, MSG, PIN, REACTION, USER
-from twins.slack.service.reactions import message_permalink
 
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
@@ -385,7 +384,7 @@ def _match(ctx: TwinContext, row: Row[Any]) -> dict[str, Any]:
         "username": extra.get("username") or author or "",
         "ts": row.ts,
         "text": row.text,
-        "permalink": message_permalink(ctx, conv.id, row),
+        "permalink": common.message_permalink(ctx, conv.id, row),
     }
     if row.bot_id:
         out["bot_id"] = row.bot_id
