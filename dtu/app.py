@@ -95,10 +95,12 @@ def create_twin_app(spec: TwinSpec, settings: TwinSettings | None = None) -> Fas
             err.status = exc.status_code
         return adapter.render(err, facts)
 
+    # The twin's routes first: they carry the traffic, and Starlette tries routes in order
+    # (no path of a twin overlaps /_dtu, so the order changes no answer).
+    for router in spec.routers:
+        app.include_router(router)
     app.include_router(control_router)
     for router in spec.admin_routers:
-        app.include_router(router)
-    for router in spec.routers:
         app.include_router(router)
     if spec.openapi is not None:
         vendor_openapi = spec.openapi

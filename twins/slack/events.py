@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import orjson
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 
 from dtu.context import TwinContext
 from dtu.delivery import Delivery
@@ -160,10 +160,12 @@ def subscription_name(event_type: str, conversation_kind: str | None) -> str:
     }.get(conversation_kind or "channel", "message.channels")
 
 
+# Built once: every message posted asks it (bound per call, compiled once).
+_SUBSCRIBED_APPS = select(APP).where(APP.c.tenant_id == bindparam("tenant"), APP.c.request_url.is_not(None))
+
+
 def _subscribers(ctx: TwinContext, subscription: str) -> list[Row[Any]]:
-    rows = ctx.conn.execute(
-        select(APP).where(APP.c.tenant_id == ctx.tenant, APP.c.request_url.is_not(None))
-    ).all()
+    rows = ctx.conn.execute(_SUBSCRIBED_APPS, {"tenant": ctx.tenant}).all()
     return [r for r in rows if subscription in (r.bot_events or [])]
 
 
