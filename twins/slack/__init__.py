@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from starlette.types import Scope
 
+from dtu.db import table
 from dtu.errors import RequestFacts
 from dtu.ratelimit import Limit
 from dtu.runtime import TwinRuntime
@@ -36,7 +37,7 @@ def _credential_of(scope: Scope) -> str | None:
 
 
 def _tenant_of_credential(conn: Connection, token: str) -> str | None:
-    t = models.Token.__table__
+    t = table(models.Token)
     return conn.execute(select(t.c.tenant_id).where(t.c.token == token)).scalar()
 
 

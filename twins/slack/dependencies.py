@@ -12,6 +12,7 @@ that must talk to the app before writing, such as request URL verification).
 
 from __future__ import annotations
 
+import builtins
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.runtime import TwinRuntime
 from twins.slack import catalog, models
 from twins.slack.errors import (
@@ -42,10 +44,10 @@ from twins.slack.errors import (
 )
 
 T = TypeVar("T")
-_TOKEN = models.Token.__table__
-_USER = models.User.__table__
-_APP = models.App.__table__
-_TEAM = models.Team.__table__
+_TOKEN = table(models.Token)
+_USER = table(models.User)
+_APP = table(models.App)
+_TEAM = table(models.Team)
 # Every authenticated call runs these: built once (building a statement costs more than running it).
 _PRINCIPAL = (
     select(_TOKEN.c.tenant_id, _TOKEN.c.kind, _TOKEN.c.user_id, _TOKEN.c.app_id, _TOKEN.c.scopes,
@@ -102,12 +104,12 @@ class Args:
             raise InvalidArguments(messages=[f"[ERROR] expected a string for `{name}`"])
         return value
 
-    def req(self, name: str, missing: type[SlackError] | str) -> str:
+    def req(self, name: builtins.str, missing: type[SlackError] | builtins.str) -> builtins.str:
         value = self.str(name, missing=missing)
         assert value is not None
         return value
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def bool(self, name: builtins.str, default: bool = False) -> bool:
         value = self.raw.get(name)
         if value is None or value == "":
             return default
@@ -120,7 +122,7 @@ class Args:
             return False
         raise InvalidArguments(messages=[f"[ERROR] expected a boolean for `{name}`"])
 
-    def int(self, name: str, default: int | None = None) -> int | None:
+    def int(self, name: builtins.str, default: int | None = None) -> int | None:
         value = self.raw.get(name)
         if value is None or value == "":
             return default
@@ -131,7 +133,7 @@ class Args:
         except (TypeError, ValueError):
             raise InvalidArguments(messages=[f"[ERROR] expected an integer for `{name}`"]) from None
 
-    def json(self, name: str, *, error: str = "invalid_arguments") -> Any:
+    def json(self, name: builtins.str, *, error: builtins.str = "invalid_arguments") -> Any:
         """A structured argument: a JSON string in form bodies, the value itself in JSON bodies."""
         value = self.raw.get(name)
         if value is None or value == "":
@@ -146,7 +148,7 @@ class Args:
             return parsed
         return value
 
-    def list(self, name: str) -> list[str]:
+    def list(self, name: builtins.str) -> list[builtins.str]:
         """Comma-separated ids (`users=U1,U2`) or a JSON array."""
         value = self.raw.get(name)
         if value is None or value == "":

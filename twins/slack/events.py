@@ -20,6 +20,7 @@ import orjson
 from sqlalchemy import Row, bindparam, select
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.delivery import Delivery
 from twins.slack import constants, models
 from twins.slack.service import common
@@ -27,7 +28,7 @@ from twins.slack.service import common
 if TYPE_CHECKING:
     from dtu.runtime import TwinRuntime
 
-APP = models.App.__table__
+APP = table(models.App)
 
 # Events bound to a conversation reach an app only when its bot user is a member there.
 CHANNEL_EVENTS = {

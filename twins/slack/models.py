@@ -2,7 +2,7 @@
 
 Every table is scoped by tenant (one tenant = one workspace) with a composite primary key,
 so the same fixture ids can live in many tenants. Formatting for the wire lives in
-`service/`, never here. Hot paths use these tables through Core (`Model.__table__`).
+`service/`, never here. Hot paths use these tables through Core (`dtu.db.table(Model)`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dtu.db import Base, TenantScoped
+from dtu.db import Base, TenantScoped, table
 
 
 class Team(TenantScoped, Base):
@@ -307,17 +307,17 @@ class Hook(TenantScoped, Base):
 
 
 TABLES = [
-    Team.__table__, User.__table__, App.__table__, Token.__table__, Conversation.__table__,
-    Member.__table__, Message.__table__, Ephemeral.__table__, Reaction.__table__, Pin.__table__,
-    Bookmark.__table__, File.__table__, Usergroup.__table__, View.__table__, Trigger.__table__,
-    ScheduledMessage.__table__, Hook.__table__,
+    table(Team), table(User), table(App), table(Token), table(Conversation),
+    table(Member), table(Message), table(Ephemeral), table(Reaction), table(Pin),
+    table(Bookmark), table(File), table(Usergroup), table(View), table(Trigger),
+    table(ScheduledMessage), table(Hook),
 ]
 
 COLLECTIONS = {
-    "teams": Team.__table__, "users": User.__table__, "apps": App.__table__,
-    "conversations": Conversation.__table__, "members": Member.__table__,
-    "messages": Message.__table__, "ephemeral": Ephemeral.__table__,
-    "reactions": Reaction.__table__, "pins": Pin.__table__, "bookmarks": Bookmark.__table__,
-    "files": File.__table__, "usergroups": Usergroup.__table__, "views": View.__table__,
-    "scheduled_messages": ScheduledMessage.__table__, "hooks": Hook.__table__,
+    "teams": table(Team), "users": table(User), "apps": table(App),
+    "conversations": table(Conversation), "members": table(Member),
+    "messages": table(Message), "ephemeral": table(Ephemeral),
+    "reactions": table(Reaction), "pins": table(Pin), "bookmarks": table(Bookmark),
+    "files": table(File), "usergroups": table(Usergroup), "views": table(View),
+    "scheduled_messages": table(ScheduledMessage), "hooks": table(Hook),
 }

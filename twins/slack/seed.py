@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from dtu.context import TwinContext
-from dtu.db import upsert
+from dtu.db import table, upsert
 from twins.slack import catalog, models
 from twins.slack.service import common
 
@@ -123,13 +123,13 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     unknown = set(data) - {"team", "users", "apps", "tokens", "channels", "messages", "incoming_webhooks"}
     if unknown:
         raise ValueError(f"unknown fixture keys {sorted(unknown)}")
-    team_row = conn.execute(select(models.Team.__table__).where(models.Team.__table__.c.tenant_id == t)).first()
+    team_row = conn.execute(select(table(models.Team)).where(table(models.Team).c.tenant_id == t)).first()
     if team_row is None:
         team = dict(data.get("team") or {"id": "T0DTUTEAM1", "name": "DTU Workspace", "domain": "dtu"})
         if fresh_credentials:
             team["id"] = ctx.ids.token("team", prefix="T", length=11)
             team["domain"] = f"{team.get('domain', 'dtu')}-{team['id'].lower()}"
-        upsert(conn, models.Team.__table__, {"tenant_id": t, "id": team["id"]},
+        upsert(conn, table(models.Team), {"tenant_id": t, "id": team["id"]},
                 {"name": team.get("name", "Workspace"), "domain": team.get("domain", "dtu"),
                  "email_domain": team.get("email_domain", "")})
         team_id = team["id"]
@@ -139,7 +139,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
 
     def put_user(u: dict[str, Any], *, bot_id: str | None = None) -> None:
         profile = {k: u[k] for k in ("phone", "status_text", "status_emoji", "first_name", "last_name") if k in u}
-        upsert(conn, models.User.__table__, {"tenant_id": t, "id": u["id"]}, {
+        upsert(conn, table(models.User), {"tenant_id": t, "id": u["id"]}, {
             "team_id": team_id, "name": u["name"], "real_name": u.get("real_name", u["name"]),
             "display_name": u.get("display_name", ""), "email": u.get("email"), "title": u.get("title", ""),
             "is_admin": bool(u.get("is_admin")), "is_owner": bool(u.get("is_owner")),
@@ -156,7 +156,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         if fresh_credentials:
             prefix = {"bot": "xoxb-", "user": "xoxp-", "configuration": "xoxe-"}[kind]
             token = prefix + ctx.ids.token("token", length=12, alphabet="0123456789") + "-" + ctx.ids.hex("token-secret", 24)
-        upsert(conn, models.Token.__table__, {"tenant_id": t, "token": token},
+        upsert(conn, table(models.Token), {"tenant_id": t, "token": token},
                 {"kind": kind, "user_id": user, "app_id": app, "scopes": list(scopes), "revoked": False})
         created["tokens"] += 1
         return token
@@ -165,7 +165,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         bot_user = a["bot_user"]
         put_user({**bot_user, "is_bot": True}, bot_id=a["bot_id"])
         secret = ctx.ids.hex("signing-secret", 32) if fresh_credentials else a["signing_secret"]
-        upsert(conn, models.App.__table__, {"tenant_id": t, "id": a["id"]}, {
+        upsert(conn, table(models.App), {"tenant_id": t, "id": a["id"]}, {
             "name": a["name"], "bot_user_id": bot_user["id"], "bot_id": a["bot_id"],
             "manifest": a.get("manifest") or {}, "request_url": a.get("request_url"),
             "bot_events": list(a.get("bot_events", [])), "user_events": list(a.get("user_events", [])),
@@ -182,7 +182,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
 
     for c in data.get("channels", []):
         kind = "group" if c.get("is_private") else "channel"
-        inserted = upsert(conn, models.Conversation.__table__, {"tenant_id": t, "id": c["id"]}, {
+        inserted = upsert(conn, table(models.Conversation), {"tenant_id": t, "id": c["id"]}, {
             "kind": kind, "name": c["name"], "is_private": bool(c.get("is_private")),
             "is_archived": bool(c.get("is_archived")), "is_general": bool(c.get("is_general")),
             "creator": c.get("creator"), "created": int(c.get("created", now)), "updated": now,
@@ -190,18 +190,18 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             "purpose": common.text_meta(c.get("purpose", ""), c.get("creator"), now),
         })
         if inserted:
-            conn.execute(update(models.Conversation.__table__)
-                         .where(models.Conversation.__table__.c.tenant_id == t,
-                                models.Conversation.__table__.c.id == c["id"])
+            conn.execute(update(table(models.Conversation))
+                         .where(table(models.Conversation).c.tenant_id == t,
+                                table(models.Conversation).c.id == c["id"])
                          .values(seq=ctx.ids.next("conversation-seq")))
         for member in c.get("members", []):
-            upsert(conn, models.Member.__table__, {"tenant_id": t, "conversation_id": c["id"], "user_id": member},
+            upsert(conn, table(models.Member), {"tenant_id": t, "conversation_id": c["id"], "user_id": member},
                     {"joined": ctx.now()})
         created["channels"].append(c["id"])
 
     for m in data.get("messages", []):
         ts = common.next_ts(ctx, m["channel"])
-        conn.execute(insert(models.Message.__table__).values(
+        conn.execute(insert(table(models.Message)).values(
             tenant_id=t, channel_id=m["channel"], ts=ts, user_id=m.get("user"), text=m.get("text", ""),
             blocks=m.get("blocks"), thread_ts=None, written_at=ctx.now(), reply_users=[]))
         created["messages"].append({"channel": m["channel"], "ts": ts})
@@ -216,13 +216,13 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
 def credentials(ctx: TwinContext) -> dict[str, Any]:
     """What `POST /_dtu/tenants` hands back (CONTRACT.md section 4 names)."""
     conn, t = ctx.conn, ctx.tenant
-    tok = models.Token.__table__
-    app = conn.execute(select(models.App.__table__).where(models.App.__table__.c.tenant_id == t)
-                       .order_by(models.App.__table__.c.id)).first()
-    team = conn.execute(select(models.Team.__table__.c.id).where(models.Team.__table__.c.tenant_id == t)).scalar()
+    tok = table(models.Token)
+    app = conn.execute(select(table(models.App)).where(table(models.App).c.tenant_id == t)
+                       .order_by(table(models.App).c.id)).first()
+    team = conn.execute(select(table(models.Team).c.id).where(table(models.Team).c.tenant_id == t)).scalar()
     rows = conn.execute(select(tok.c.token, tok.c.kind, tok.c.user_id).where(tok.c.tenant_id == t)
                         .order_by(tok.c.kind, tok.c.user_id)).all()
-    users = models.User.__table__
+    users = table(models.User)
     emails = dict(conn.execute(select(users.c.id, users.c.email).where(users.c.tenant_id == t)).all())
     admin = conn.execute(select(users.c.id).where(users.c.tenant_id == t, users.c.is_admin.is_(True))
                          .order_by(users.c.id)).scalar()

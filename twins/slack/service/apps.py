@@ -24,12 +24,13 @@ import orjson
 from sqlalchemy import Row, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.slack import events, models
 from twins.slack.errors import InvalidArguments, SlackError
 from twins.slack.service import common
 from twins.slack.service.common import APP, USER
 
-TOKEN = models.Token.__table__
+TOKEN = table(models.Token)
 METADATA = {"major_version": 1, "minor_version": 1}
 REQUEST_URL_POINTER = "/settings/event_subscriptions/request_url"
 _APP_ID = re.compile(r"^A[A-Z0-9]{8,}$")

@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy import Row, delete, func, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.slack import models
 from twins.slack.errors import ChannelNotFound, InvalidArguments, SlackError
 from twins.slack.service import common
 
-BOOKMARK = models.Bookmark.__table__
+BOOKMARK = table(models.Bookmark)
 TYPES = {"link"}
 _EMOJI = re.compile(r"^:[a-z0-9_+'\-]+(::skin-tone-[2-6])?:$")
 _LINK = re.compile(r"^https?://\S+$", re.IGNORECASE)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Row, and_, bindparam, delete, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.pagination import CursorError, clamp, decode_cursor, encode_cursor, slack_metadata
 from dtu.ratelimit import Limit
 from twins.slack import blocks as block_kit
@@ -29,8 +30,8 @@ from twins.slack.errors import (
 from twins.slack.service import common
 from twins.slack.service.common import APP, CONV, MSG, PIN, REACTION
 
-SCHEDULED = models.ScheduledMessage.__table__
-EPHEMERAL = models.Ephemeral.__table__
+SCHEDULED = table(models.ScheduledMessage)
+EPHEMERAL = table(models.Ephemeral)
 SYSTEM_SUBTYPES = {"channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_name",
                    "channel_archive", "channel_unarchive", "tombstone"}
 # chat.postMessage's statements, built once (see common.py).
@@ -402,7 +403,7 @@ def due_scheduled(ctx: TwinContext) -> int:
                                                     SCHEDULED.c.state == "pending",
                                                     SCHEDULED.c.post_at <= ctx.now())
                             .order_by(SCHEDULED.c.post_at, SCHEDULED.c.id)).all()
-    tok = models.Token.__table__
+    tok = table(models.Token)
     for r in rows:
         token = ctx.conn.execute(select(tok.c.token).where(
             tok.c.tenant_id == ctx.tenant, tok.c.user_id == r.user_id,

@@ -7,22 +7,24 @@ can never disagree on what a channel looks like.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, and_, bindparam, func, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.slack import models
 from twins.slack.errors import ChannelNotFound, IsArchived, NotInChannel, SlackError, UserNotFound
 
-CONV = models.Conversation.__table__
-MEMBER = models.Member.__table__
-MSG = models.Message.__table__
-USER = models.User.__table__
-TEAM = models.Team.__table__
-APP = models.App.__table__
-REACTION = models.Reaction.__table__
-PIN = models.Pin.__table__
+CONV = table(models.Conversation)
+MEMBER = table(models.Member)
+MSG = table(models.Message)
+USER = table(models.User)
+TEAM = table(models.Team)
+APP = table(models.App)
+REACTION = table(models.Reaction)
+PIN = table(models.Pin)
 ZERO_TS = "0000000000.000000"
 
 # The hot statements, built once: building a Core statement costs more than running it on
@@ -316,7 +318,7 @@ def pinned_in(ctx: TwinContext, channel_id: str, tss: list[str]) -> set[str]:
     return {r[0] for r in ctx.conn.execute(_PINNED, {"tenant": ctx.tenant, "channel": channel_id, "tss": tss})}
 
 
-def messages_out(ctx: TwinContext, channel_id: str, rows: list[Row[Any]]) -> list[dict[str, Any]]:
+def messages_out(ctx: TwinContext, channel_id: str, rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
     tss = [r.ts for r in rows]
     reactions = reactions_for(ctx, channel_id, tss)
     pins = pinned_in(ctx, channel_id, tss)

@@ -9,6 +9,7 @@ repeat messages written between pages.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, and_, delete, insert, or_, select, update
@@ -145,7 +146,7 @@ def _visible_to(ctx: TwinContext, user_id: str | None) -> Any:
 
 
 def _list(ctx: TwinContext, *, where: list[Any], types: str | None, exclude_archived: bool,
-          cursor: str | None, limit: int | None, kind: str) -> tuple[list[Row[Any]], str]:
+          cursor: str | None, limit: int | None, kind: str) -> tuple[Sequence[Row[Any]], str]:
     kinds = _kinds(types)
     n = clamp(limit, default=constants.DEFAULT_LIMIT, maximum=constants.MAX_LIMIT)
     filters = {"types": sorted(kinds), "exclude_archived": exclude_archived, "where": kind}

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from sqlalchemy import Connection, Row, and_, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.pagination import page_number
 from twins.slack import blocks as block_kit
 from twins.slack import constants, events, models
@@ -25,7 +26,7 @@ from twins.slack.errors import ChannelNotFound, InvalidArguments, NotInChannel, 
 from twins.slack.service import chat, common
 from twins.slack.service.common import CONV, MSG, USER
 
-FILE = models.File.__table__
+FILE = table(models.File)
 _KEY_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 # https://docs.slack.dev/reference/methods/files.getUploadURLExternal : alt text up to 1000

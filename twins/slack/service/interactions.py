@@ -26,14 +26,15 @@ import orjson
 from sqlalchemy import Connection, Row, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.slack import constants, models
 from twins.slack.errors import SlackError
 from twins.slack.service import chat, common, views
 from twins.slack.service.common import APP, CONV, TEAM, USER
 
-HOOK = models.Hook.__table__
-TOKEN = models.Token.__table__
-EPHEMERAL = models.Ephemeral.__table__
+HOOK = table(models.Hook)
+TOKEN = table(models.Token)
+EPHEMERAL = table(models.Ephemeral)
 _MIXED = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 # https://docs.slack.dev/interactivity/implementing-slash-commands#responding_basic_receipt : 3 s to answer
 INTERACTION_TIMEOUT_S = 3.0

@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import Row, delete, func, insert, or_, select
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.pagination import CursorError, clamp, decode_cursor, encode_cursor, page_number, slack_metadata
 from twins.slack import events, models
 from twins.slack.errors import InvalidCursor, IsArchived, MessageNotFound, SlackError
 from twins.slack.service import common
 from twins.slack.service.common import CONV, MEMBER, MSG, REACTION
 
-FILE = models.File.__table__
+FILE = table(models.File)
 
 # Emoji names: lowercase letters, digits and `_ - + '`, with an optional skin tone modifier
 # (`thumbsup::skin-tone-6`, https://docs.slack.dev/reference/methods/reactions.add).

@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import Row, func, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from twins.slack import events, models
 from twins.slack.errors import SlackError
 from twins.slack.service import common
 from twins.slack.service.common import CONV, USER
 
-UG = models.Usergroup.__table__
+UG = table(models.Usergroup)
 _HANDLE = re.compile(r"^[a-z0-9._\-]+$")
 # Words Slack keeps for its own mentions (@here, @channel, @everyone...).
 RESERVED_HANDLES = {"here", "channel", "everyone", "group", "slackbot"}

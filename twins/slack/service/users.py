@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.pagination import CursorError, clamp, decode_cursor, encode_cursor, slack_metadata
 from twins.slack import constants, events, models
 from twins.slack.errors import InvalidCursor, SlackError, UserNotFound, UsersNotFound
@@ -39,7 +40,7 @@ def revoke(ctx: TwinContext, *, test: bool) -> dict[str, Any]:
     p = ctx.principal
     if test:
         return {"revoked": False}
-    token = models.Token.__table__
+    token = table(models.Token)
     ctx.conn.execute(update(token).where(token.c.tenant_id == ctx.tenant, token.c.token == p.token)
                      .values(revoked=True))
     app = ctx.conn.execute(select(APP).where(APP.c.tenant_id == ctx.tenant, APP.c.id == p.app_id,

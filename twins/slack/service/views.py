@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import Row, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.ids import stable_hash
 from twins.slack import blocks as block_kit
 from twins.slack import constants, models
@@ -32,8 +33,8 @@ from twins.slack.errors import (
 from twins.slack.service import common
 from twins.slack.service.common import APP, USER
 
-VIEW = models.View.__table__
-TRIGGER = models.Trigger.__table__
+VIEW = table(models.View)
+TRIGGER = table(models.Trigger)
 
 # https://docs.slack.dev/reference/methods/views.open#errors : "greater than 250kb"
 MAX_VIEW_BYTES = 250_000
