@@ -32,8 +32,9 @@ log = logging.getLogger("dtu")
 
 def _facts(request: Request, spec: TwinSpec) -> RequestFacts:
     state = request.scope.get("state", {})
-    return RequestFacts(spec.name, request.method, request.url.path, state.get("dtu.operation"),
-                        state.get("dtu.tenant"))
+    return RequestFacts(
+        spec.name, request.method, request.url.path, state.get("dtu.operation"), state.get("dtu.tenant")
+    )
 
 
 def _validation_text(exc: RequestValidationError) -> str:
@@ -62,8 +63,14 @@ def create_twin_app(spec: TwinSpec, settings: TwinSettings | None = None) -> Fas
                     await ticker
             await rt.deliveries.stop()
 
-    app = FastAPI(title=f"DTU {spec.name} twin", version=__version__, description=spec.description,
-                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title=f"DTU {spec.name} twin",
+        version=__version__,
+        description=spec.description,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.dtu = rt
 
     @app.exception_handler(TwinError)

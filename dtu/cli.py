@@ -36,14 +36,27 @@ def available_twins() -> list[str]:
 def _credentials(twin: str, base: str) -> list[str]:
     """The default credentials of CONTRACT.md section 4, as lines to print."""
     lines = {
-        "slack": [f"Web API base_url  {base}/api/", "bot token         xoxb-dtu-bot-token",
-                  "user token        xoxp-dtu-user-token (alice)", "signing secret    dtu-signing-secret",
-                  "app config token  xoxe-dtu-config-token"],
-        "okta": [f"org URL           {base}", "API token         SSWS dtu-okta-token",
-                 "OIDC client       dtu-web-app / dtu-web-secret", "user              alice@example.com / Dtu-Passw0rd!"],
-        "jira": [f"site              {base}", "user              admin@example.com / API token dtu-jira-token"],
+        "slack": [
+            f"Web API base_url  {base}/api/",
+            "bot token         xoxb-dtu-bot-token",
+            "user token        xoxp-dtu-user-token (alice)",
+            "signing secret    dtu-signing-secret",
+            "app config token  xoxe-dtu-config-token",
+        ],
+        "okta": [
+            f"org URL           {base}",
+            "API token         SSWS dtu-okta-token",
+            "OIDC client       dtu-web-app / dtu-web-secret",
+            "user              alice@example.com / Dtu-Passw0rd!",
+        ],
+        "jira": [
+            f"site              {base}",
+            "user              admin@example.com / API token dtu-jira-token",
+        ],
     }
-    return lines.get(twin, [f"base URL          {base}", "OAuth bearer      ya29.dtu-google-token (alice@example.com)"])
+    return lines.get(
+        twin, [f"base URL          {base}", "OAuth bearer      ya29.dtu-google-token (alice@example.com)"]
+    )
 
 
 def _settings(args: argparse.Namespace, twin: str) -> TwinSettings:
@@ -52,9 +65,15 @@ def _settings(args: argparse.Namespace, twin: str) -> TwinSettings:
         data = Path(args.data_dir)
         data.mkdir(parents=True, exist_ok=True)
         db = f"sqlite:///{(data / (_DB_FILE.get(twin, twin) + '.sqlite')).resolve()}"
-    return TwinSettings.from_env(twin, db_url=db, seed=args.seed, public_url=getattr(args, "public_url", None),
-                                 admin_token=args.admin_token, faults_file=args.faults,
-                                 fixture_file=args.universe)
+    return TwinSettings.from_env(
+        twin,
+        db_url=db,
+        seed=args.seed,
+        public_url=getattr(args, "public_url", None),
+        admin_token=args.admin_token,
+        faults_file=args.faults,
+        fixture_file=args.universe,
+    )
 
 
 def _check_twins(names: list[str]) -> list[str]:
@@ -92,8 +111,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     for twin in names:
         app = importlib.import_module(f"twins.{twin}.app").create_app(_settings(args, twin))
         port = DEFAULT_PORTS[twin]
-        config = uvicorn.Config(app, host=args.host, port=port, log_level=args.log_level, access_log=False,
-                                lifespan="on")
+        config = uvicorn.Config(
+            app, host=args.host, port=port, log_level=args.log_level, access_log=False, lifespan="on"
+        )
         server = uvicorn.Server(config)
         server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]  # one handler for all
         servers.append(server)
@@ -115,13 +135,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args, twin)
     if args.workers > 1:
         if settings.db_url in ("sqlite://", "sqlite:///:memory:"):
-            raise SystemExit("dtu: --workers > 1 needs a database the workers share (a SQLite file or PostgreSQL)")
+            raise SystemExit(
+                "dtu: --workers > 1 needs a database the workers share (a SQLite file or PostgreSQL)"
+            )
         # Workers build the app from the environment (uvicorn imports the factory in each).
         for field, value in vars(settings).items():
             if value is not None:
                 os.environ[f"DTU_{twin.upper()}_{field.upper()}"] = str(value)
-        uvicorn.run(f"twins.{twin}.app:create_app", factory=True, host=args.host, port=port,
-                    workers=args.workers, log_level=args.log_level, access_log=False)
+        uvicorn.run(
+            f"twins.{twin}.app:create_app",
+            factory=True,
+            host=args.host,
+            port=port,
+            workers=args.workers,
+            log_level=args.log_level,
+            access_log=False,
+        )
         return 0
     app = importlib.import_module(f"twins.{twin}.app").create_app(settings)
     base = f"http://{args.host}:{port}"
@@ -188,11 +217,16 @@ def main(argv: list[str] | None = None) -> int:
     from harness.cli import add_parser as add_run_parser  # `dtu run`: the scenario harness
 
     add_run_parser(sub)
-    gcreds = sub.add_parser("google-credentials",
-                            help="write a service-account key file for the Google twins (token_uri at the twin)")
+    gcreds = sub.add_parser(
+        "google-credentials",
+        help="write a service-account key file for the Google twins (token_uri at the twin)",
+    )
     gcreds.add_argument("--out", help="the key file to write (default: standard output)")
-    gcreds.add_argument("--url", default=f"http://127.0.0.1:{DEFAULT_PORTS['gdrive']}",
-                        help="the Google twin whose /token the key file names (default the gdrive twin)")
+    gcreds.add_argument(
+        "--url",
+        default=f"http://127.0.0.1:{DEFAULT_PORTS['gdrive']}",
+        help="the Google twin whose /token the key file names (default the gdrive twin)",
+    )
     gcreds.set_defaults(fn=cmd_google_credentials)
     args = parser.parse_args(argv)
     result: int = args.fn(args)

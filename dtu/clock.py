@@ -47,7 +47,9 @@ class ClockRegistry:
         setting = self._setting(tenant)
         if setting.frozen_at is not None:
             return setting.frozen_at
-        base = self._twin.frozen_at if (setting is not self._twin and self._twin.frozen_at is not None) else None
+        base = (
+            self._twin.frozen_at if (setting is not self._twin and self._twin.frozen_at is not None) else None
+        )
         if base is not None:
             return base + setting.offset_s
         return time.time() + self._twin.offset_s + (setting.offset_s if setting is not self._twin else 0.0)

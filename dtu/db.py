@@ -111,14 +111,16 @@ _CORE: dict[str, CoreTables] = {}
 def core_tables(twin: str) -> CoreTables:
     if twin not in _CORE:
         tenant = Table(
-            f"{twin}_tenant", Base.metadata,
+            f"{twin}_tenant",
+            Base.metadata,
             Column("id", String(64), primary_key=True),
             Column("created_at", Float, nullable=False),
             Column("fixture", JSON),
             Column("credentials", JSON, nullable=False),
         )
         counter = Table(
-            f"{twin}_counter", Base.metadata,
+            f"{twin}_counter",
+            Base.metadata,
             Column("tenant_id", String(64), primary_key=True),
             Column("kind", String(64), primary_key=True),
             Column("value", Integer, nullable=False),
@@ -168,19 +170,21 @@ class Store:
     def open(cls, url: str, tables: Sequence[Table], *, twin: str = "dtu", pool_size: int = 40) -> Store:
         if url.startswith("sqlite"):
             memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
-            kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}, "json_deserializer": _json_loads}
+            kwargs: dict[str, Any] = {
+                "connect_args": {"check_same_thread": False},
+                "json_deserializer": _json_loads,
+            }
             if memory:
                 kwargs["poolclass"] = StaticPool
             engine = create_engine(url, **kwargs)
             if not memory:
                 event.listen(engine, "connect", _sqlite_pragmas)
             else:
-                event.listen(
-                    engine, "connect", lambda c, _r: c.execute("PRAGMA foreign_keys=ON")
-                )
+                event.listen(engine, "connect", lambda c, _r: c.execute("PRAGMA foreign_keys=ON"))
         else:
-            engine = create_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=False,
-                                   json_deserializer=_json_loads)
+            engine = create_engine(
+                url, pool_size=pool_size, max_overflow=0, pool_pre_ping=False, json_deserializer=_json_loads
+            )
         store = cls(engine, tables, core_tables(twin))
         Base.metadata.create_all(engine, tables=store.all_tables())
         return store
@@ -241,4 +245,3 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
-

@@ -43,8 +43,12 @@ class Attempt:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "number": self.number, "at": self.at, "status": self.status, "error": self.error,
-            "duration_ms": round(self.duration_ms, 3), "response_body": self.response_body,
+            "number": self.number,
+            "at": self.at,
+            "status": self.status,
+            "error": self.error,
+            "duration_ms": round(self.duration_ms, 3),
+            "response_body": self.response_body,
         }
 
 
@@ -71,16 +75,25 @@ class Delivery:
 
     def as_dict(self, *, with_body: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "id": self.id, "tenant": self.tenant, "kind": self.kind, "target": self.target,
-            "state": self.state, "created_at": self.created_at, "meta": self.meta,
-            "attempts": [a.as_dict() for a in self.attempts], "fault": self.fault,
+            "id": self.id,
+            "tenant": self.tenant,
+            "kind": self.kind,
+            "target": self.target,
+            "state": self.state,
+            "created_at": self.created_at,
+            "meta": self.meta,
+            "attempts": [a.as_dict() for a in self.attempts],
+            "fault": self.fault,
         }
         if with_body:
             try:
                 import orjson
 
-                out["payload"] = orjson.loads(self.body) if self.content_type.startswith("application/json") \
+                out["payload"] = (
+                    orjson.loads(self.body)
+                    if self.content_type.startswith("application/json")
                     else self.body.decode("utf-8", "replace")
+                )
             except ValueError:
                 out["payload"] = self.body.decode("utf-8", "replace")
         return out
@@ -101,8 +114,15 @@ def _reason(exc: BaseException | None, status: int | None) -> str:
 class DeliveryEngine:
     """Sends, retries and journals the outbound deliveries of one twin process."""
 
-    def __init__(self, twin: str, clocks: ClockRegistry, faults: FaultEngine, *,
-                 retry_scale: float = 1.0, keep: int = 10_000) -> None:
+    def __init__(
+        self,
+        twin: str,
+        clocks: ClockRegistry,
+        faults: FaultEngine,
+        *,
+        retry_scale: float = 1.0,
+        keep: int = 10_000,
+    ) -> None:
         self.twin = twin
         self._clocks = clocks
         self._faults = faults
@@ -141,9 +161,17 @@ class DeliveryEngine:
         now = self._clocks.now(delivery.tenant)
         delivery.id = f"dlv-{next(self._seq)}"
         delivery.created_at = delivery.next_at = now
-        decision = self._faults.decide(operation=delivery.meta.get("type"), method=delivery.method,
-                                       path=httpx.URL(delivery.target).path, tenant=delivery.tenant,
-                                       delivery=delivery.kind) if self._faults.active else None
+        decision = (
+            self._faults.decide(
+                operation=delivery.meta.get("type"),
+                method=delivery.method,
+                path=httpx.URL(delivery.target).path,
+                tenant=delivery.tenant,
+                delivery=delivery.kind,
+            )
+            if self._faults.active
+            else None
+        )
         copies = 1
         if decision is not None:
             delivery.fault = decision.describe()
@@ -160,9 +188,24 @@ class DeliveryEngine:
         if delivery.state == "pending":
             self._pending.append(delivery)
             for _ in range(copies - 1):
-                twin = Delivery(**{k: getattr(delivery, k) for k in (
-                    "tenant", "kind", "target", "body", "content_type", "sign", "retry_after_s",
-                    "retry_headers", "timeout_s", "meta", "method")})
+                twin = Delivery(
+                    **{
+                        k: getattr(delivery, k)
+                        for k in (
+                            "tenant",
+                            "kind",
+                            "target",
+                            "body",
+                            "content_type",
+                            "sign",
+                            "retry_after_s",
+                            "retry_headers",
+                            "timeout_s",
+                            "meta",
+                            "method",
+                        )
+                    }
+                )
                 twin.id = f"dlv-{next(self._seq)}"
                 twin.created_at = twin.next_at = delivery.next_at
                 twin.fault = delivery.fault
@@ -186,11 +229,21 @@ class DeliveryEngine:
 
     # -- inspection -------------------------------------------------------------------------
 
-    def query(self, *, tenant: str | None = None, kind: str | None = None, state: str | None = None,
-              limit: int = 1000) -> list[dict[str, Any]]:
-        out = [d.as_dict() for d in self._log
-               if (tenant is None or d.tenant == tenant) and (kind is None or d.kind == kind)
-               and (state is None or d.state == state)]
+    def query(
+        self,
+        *,
+        tenant: str | None = None,
+        kind: str | None = None,
+        state: str | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        out = [
+            d.as_dict()
+            for d in self._log
+            if (tenant is None or d.tenant == tenant)
+            and (kind is None or d.kind == kind)
+            and (state is None or d.state == state)
+        ]
         return out[-limit:]
 
     def clear(self, tenant: str | None = None) -> None:
@@ -264,19 +317,22 @@ class DeliveryEngine:
         body_text: str | None = None
         resp_headers: dict[str, str] | None = None
         try:
-            resp = await self._client.request(d.method, d.target, content=d.body or None, headers=headers,
-                                              timeout=d.timeout_s)
+            resp = await self._client.request(
+                d.method, d.target, content=d.body or None, headers=headers, timeout=d.timeout_s
+            )
             status = resp.status_code
             body_text = resp.text[:65536]
             resp_headers = {k.lower(): v for k, v in resp.headers.items()}
         except (httpx.HTTPError, OSError) as e:
             exc = e
         attempt = Attempt(
-            number=number, at=now, status=status,
+            number=number,
+            at=now,
+            status=status,
             error=None if status is not None and status < 300 else _reason(exc, status),
             duration_ms=(time.perf_counter() - started) * 1000,
-            response_body=body_text, response_headers=resp_headers,
+            response_body=body_text,
+            response_headers=resp_headers,
         )
         d.attempts.append(attempt)
         return attempt
-

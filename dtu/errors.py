@@ -72,6 +72,7 @@ class ErrorAdapter(Protocol):
         ...
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None,
-                  media_type: str = "application/json") -> Response:
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None, media_type: str = "application/json"
+) -> Response:
     return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=media_type)

@@ -37,7 +37,10 @@ class Ids:
         """The next value of the tenant's `kind` sequence (1-based)."""
         c = self._c
         row = self._conn.execute(
-            update(c).where(c.c.tenant_id == self.tenant, c.c.kind == kind).values(value=c.c.value + 1).returning(c.c.value)
+            update(c)
+            .where(c.c.tenant_id == self.tenant, c.c.kind == kind)
+            .values(value=c.c.value + 1)
+            .returning(c.c.value)
         ).first()
         if row is not None:
             return int(row[0])
@@ -46,7 +49,9 @@ class Ids:
 
     def peek(self, kind: str) -> int:
         c = self._c
-        row = self._conn.execute(select(c.c.value).where(c.c.tenant_id == self.tenant, c.c.kind == kind)).first()
+        row = self._conn.execute(
+            select(c.c.value).where(c.c.tenant_id == self.tenant, c.c.kind == kind)
+        ).first()
         return int(row[0]) if row else 0
 
     def digest(self, kind: str, n: int) -> bytes:

@@ -35,15 +35,36 @@ class Journal:
         self._entries: deque[Entry] = deque(maxlen=maxlen)
         self._seq = itertools.count(1)
 
-    def record(self, *, time: float, tenant: str | None, operation: str | None, method: str, path: str,
-               status: int, latency_ms: float, fault: dict[str, Any] | None) -> None:
+    def record(
+        self,
+        *,
+        time: float,
+        tenant: str | None,
+        operation: str | None,
+        method: str,
+        path: str,
+        status: int,
+        latency_ms: float,
+        fault: dict[str, Any] | None,
+    ) -> None:
         self._entries.append(
-            Entry(next(self._seq), time, self.twin, tenant, operation, method, path, status,
-                  round(latency_ms, 3), fault)
+            Entry(
+                next(self._seq),
+                time,
+                self.twin,
+                tenant,
+                operation,
+                method,
+                path,
+                status,
+                round(latency_ms, 3),
+                fault,
+            )
         )
 
-    def query(self, *, tenant: str | None = None, since: int = 0, limit: int = 1000,
-              operation: str | None = None) -> list[dict[str, Any]]:
+    def query(
+        self, *, tenant: str | None = None, since: int = 0, limit: int = 1000, operation: str | None = None
+    ) -> list[dict[str, Any]]:
         out = []
         for e in self._entries:
             if e.seq <= since or (tenant is not None and e.tenant != tenant):

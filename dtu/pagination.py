@@ -44,8 +44,9 @@ def encode_cursor(key: Sequence[Any], *, kind: str = "next", filters: Mapping[st
     return base64.b64encode(kind.encode() + b":" + body).decode()
 
 
-def decode_cursor(cursor: str | None, *, kind: str = "next",
-                  filters: Mapping[str, Any] | None = None) -> list[Any] | None:
+def decode_cursor(
+    cursor: str | None, *, kind: str = "next", filters: Mapping[str, Any] | None = None
+) -> list[Any] | None:
     if not cursor:
         return None
     try:
@@ -59,8 +60,9 @@ def decode_cursor(cursor: str | None, *, kind: str = "next",
     return key
 
 
-def after_key(columns: Sequence[ColumnElement[Any]], key: Sequence[Any] | None, *,
-              descending: bool = False) -> ColumnElement[bool]:
+def after_key(
+    columns: Sequence[ColumnElement[Any]], key: Sequence[Any] | None, *, descending: bool = False
+) -> ColumnElement[bool]:
     """Rows strictly after `key` in (columns...) order, as a portable OR-chain."""
     if key is None:
         return and_(True)
@@ -107,8 +109,9 @@ def okta_link_header(base_url: str, path: str, params: Mapping[str, Any], next_a
     return ", ".join(links)
 
 
-def jira_page(values: list[Any], *, start_at: int, max_results: int, total: int | None,
-              key: str = "values") -> dict[str, Any]:
+def jira_page(
+    values: list[Any], *, start_at: int, max_results: int, total: int | None, key: str = "values"
+) -> dict[str, Any]:
     out: dict[str, Any] = {"startAt": start_at, "maxResults": max_results}
     if total is not None:
         out["total"] = total

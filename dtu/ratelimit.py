@@ -48,7 +48,9 @@ class RateLimiter:
         window_start, count = self._windows.get((tenant, limit.key), (start, 0))
         if window_start != start:
             count = 0
-        return Verdict(count < limit.limit, limit.limit, max(0, limit.limit - count), start + limit.window_s, 0)
+        return Verdict(
+            count < limit.limit, limit.limit, max(0, limit.limit - count), start + limit.window_s, 0
+        )
 
     def clear(self, tenant: str | None = None) -> None:
         if tenant is None:

@@ -46,8 +46,9 @@ class TwinRuntime:
         self.clocks = ClockRegistry()
         self.faults = FaultEngine(spec.name, self.clocks)
         self.journal = Journal(spec.name)
-        self.deliveries = DeliveryEngine(spec.name, self.clocks, self.faults,
-                                         retry_scale=settings.delivery_retry_scale)
+        self.deliveries = DeliveryEngine(
+            spec.name, self.clocks, self.faults, retry_scale=settings.delivery_retry_scale
+        )
         self.limiter = RateLimiter()
         self._tenant_of: dict[str, str] = {}
         self._snapshots: dict[str, dict[str, Any]] = {}
@@ -78,7 +79,9 @@ class TwinRuntime:
 
     def _ensure_default_tenant(self) -> None:
         def work(conn: Connection) -> None:
-            exists = conn.execute(select(self._tenants_t.c.id).where(self._tenants_t.c.id == DEFAULT_TENANT)).first()
+            exists = conn.execute(
+                select(self._tenants_t.c.id).where(self._tenants_t.c.id == DEFAULT_TENANT)
+            ).first()
             if exists is None:
                 self._create_tenant(conn, DEFAULT_TENANT, None, fresh_credentials=False)
 
@@ -88,14 +91,23 @@ class TwinRuntime:
         return Ids(conn, seed=self.settings.seed, tenant=tenant, counter=self.store.core.counter)
 
     def context(self, conn: Connection, tenant: str, **extra: Any) -> TwinContext:
-        return TwinContext(conn=conn, tenant=tenant, clock=self.clocks.for_tenant(tenant),
-                           ids=self.ids(conn, tenant), runtime=self, **extra)
+        return TwinContext(
+            conn=conn,
+            tenant=tenant,
+            clock=self.clocks.for_tenant(tenant),
+            ids=self.ids(conn, tenant),
+            runtime=self,
+            **extra,
+        )
 
-    def _create_tenant(self, conn: Connection, tenant: str, fixture: dict[str, Any] | None, *,
-                       fresh_credentials: bool) -> dict[str, Any]:
+    def _create_tenant(
+        self, conn: Connection, tenant: str, fixture: dict[str, Any] | None, *, fresh_credentials: bool
+    ) -> dict[str, Any]:
         ctx = self.context(conn, tenant)
         data = fixture if fixture is not None else self.default_fixture
-        conn.execute(insert(self._tenants_t).values(id=tenant, created_at=ctx.now(), fixture=fixture, credentials={}))
+        conn.execute(
+            insert(self._tenants_t).values(id=tenant, created_at=ctx.now(), fixture=fixture, credentials={})
+        )
         self.spec.load_fixture(ctx, data, fresh_credentials)
         creds = self.spec.credentials(ctx)
         conn.execute(self._tenants_t.update().where(self._tenants_t.c.id == tenant).values(credentials=creds))
@@ -104,6 +116,7 @@ class TwinRuntime:
     def create_tenant(self, fixture: dict[str, Any] | None = None, name: str | None = None) -> dict[str, Any]:
         """A new tenant; `name` lets a caller (the harness) choose its id, so that a replay gets
         the same id, hence the same credentials, vendor ids and fault coin tosses."""
+
         def work(conn: Connection) -> dict[str, Any]:
             tenant = name or "tn" + self.ids(conn, "_dtu").hex("tenant", 10)
             creds = self._create_tenant(conn, tenant, fixture, fresh_credentials=True)
@@ -112,14 +125,22 @@ class TwinRuntime:
         return self.store.run_sync(work)
 
     def tenants(self) -> list[dict[str, Any]]:
-        return self.store.run_sync(lambda conn: [
-            {"tenant": r.id, "created_at": r.created_at, "credentials": r.credentials}
-            for r in conn.execute(select(self._tenants_t).order_by(self._tenants_t.c.created_at, self._tenants_t.c.id))
-        ])
+        return self.store.run_sync(
+            lambda conn: [
+                {"tenant": r.id, "created_at": r.created_at, "credentials": r.credentials}
+                for r in conn.execute(
+                    select(self._tenants_t).order_by(self._tenants_t.c.created_at, self._tenants_t.c.id)
+                )
+            ]
+        )
 
     def tenant_exists(self, tenant: str) -> bool:
         return self.store.run_sync(
-            lambda conn: conn.execute(select(self._tenants_t.c.id).where(self._tenants_t.c.id == tenant)).first() is not None)
+            lambda conn: (
+                conn.execute(select(self._tenants_t.c.id).where(self._tenants_t.c.id == tenant)).first()
+                is not None
+            )
+        )
 
     def delete_tenant(self, tenant: str) -> None:
         self.store.run_sync(lambda conn: self.store.wipe(conn, tenant))
@@ -140,10 +161,12 @@ class TwinRuntime:
     def reset(self, tenant: str | None = None) -> None:
         """Back to the default fixture: the whole twin (every tenant dropped) or one tenant."""
         if tenant is None:
+
             def work(conn: Connection) -> None:
                 self.store.wipe(conn)
                 self._create_tenant(conn, DEFAULT_TENANT, None, fresh_credentials=False)
         else:
+
             def work(conn: Connection) -> None:
                 row = conn.execute(select(self._tenants_t).where(self._tenants_t.c.id == tenant)).first()
                 if row is None:
@@ -152,12 +175,15 @@ class TwinRuntime:
                 # Minted credentials are a function of (seed, tenant, counter), and the wipe
                 # rewound the counters: the tenant gets back the very credentials it was handed.
                 self._create_tenant(conn, tenant, row.fixture, fresh_credentials=tenant != DEFAULT_TENANT)
+
         self.store.run_sync(work)
         self._forget(tenant)
 
     def seed(self, fixture: dict[str, Any], tenant: str | None = None) -> dict[str, Any]:
         tenant = tenant or DEFAULT_TENANT
-        return self.store.run_sync(lambda conn: self.spec.load_fixture(self.context(conn, tenant), fixture, False))
+        return self.store.run_sync(
+            lambda conn: self.spec.load_fixture(self.context(conn, tenant), fixture, False)
+        )
 
     # -- snapshots ------------------------------------------------------------------------
 
@@ -165,8 +191,11 @@ class TwinRuntime:
         data = self.store.run_sync(lambda conn: self.store.dump(conn, tenant))
         snap_id = f"snap-{next(self._snap_seq)}"
         self._snapshots[snap_id] = {
-            "tenant": tenant, "data": data, "clocks": self.clocks.export(),
-            "fingerprint": self.store.schema_fingerprint(), "version": __version__,
+            "tenant": tenant,
+            "data": data,
+            "clocks": self.clocks.export(),
+            "fingerprint": self.store.schema_fingerprint(),
+            "version": __version__,
         }
         return snap_id
 
@@ -193,8 +222,13 @@ class TwinRuntime:
 
     def set_faults(self, profile: FaultProfile | None, tenant: str | None = None) -> None:
         if profile is not None:
-            validate_against(profile, twin=self.spec.name, operations=set(self.spec.operations),
-                             points=set(self.spec.fault_points), deliveries=set(self.spec.deliveries))
+            validate_against(
+                profile,
+                twin=self.spec.name,
+                operations=set(self.spec.operations),
+                points=set(self.spec.fault_points),
+                deliveries=set(self.spec.deliveries),
+            )
         self.faults.set(profile, tenant)
 
     # -- credentials ------------------------------------------------------------------------
@@ -210,8 +244,9 @@ class TwinRuntime:
 
     # -- units of work --------------------------------------------------------------------
 
-    def _work(self, tenant: str, fn: Callable[[TwinContext], T], extra: dict[str, Any],
-              box: list[TwinContext]) -> Callable[[Connection], T]:
+    def _work(
+        self, tenant: str, fn: Callable[[TwinContext], T], extra: dict[str, Any], box: list[TwinContext]
+    ) -> Callable[[Connection], T]:
         def work(conn: Connection) -> T:
             ctx = self.context(conn, tenant, **extra)
             box.append(ctx)
@@ -232,8 +267,9 @@ class TwinRuntime:
         self._committed(box[0])
         return result
 
-    async def unit_resolving(self, resolve: Callable[[Connection], tuple[str, dict[str, Any]]],
-                             fn: Callable[[TwinContext], T]) -> T:
+    async def unit_resolving(
+        self, resolve: Callable[[Connection], tuple[str, dict[str, Any]]], fn: Callable[[TwinContext], T]
+    ) -> T:
         """`unit` for a call whose tenant is known only from the database (its credential's row):
         `resolve(conn)` answers the tenant and the context extras in the same transaction as
         `fn`, one round of begin/commit (and, on PostgreSQL, one thread hop) instead of two."""

@@ -22,7 +22,9 @@ class TwinSettings:
     def from_env(cls, twin: str, **overrides: Any) -> TwinSettings:
         values: dict[str, Any] = {}
         for f in fields(cls):
-            raw = os.environ.get(f"DTU_{twin.upper()}_{f.name.upper()}") or os.environ.get(f"DTU_{f.name.upper()}")
+            raw = os.environ.get(f"DTU_{twin.upper()}_{f.name.upper()}") or os.environ.get(
+                f"DTU_{f.name.upper()}"
+            )
             if raw is None:
                 continue
             kind = type(f.default) if f.default is not None else str

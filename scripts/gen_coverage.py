@@ -1,7 +1,7 @@
 """Write twins/slack/COVERAGE.md: the Slack methods this twin implements, against Slack's catalog.
 
-    python scripts/gen_coverage.py          # regenerate
-    python scripts/gen_coverage.py --check  # fail if the committed file is stale (CI)
+python scripts/gen_coverage.py          # regenerate
+python scripts/gen_coverage.py --check  # fail if the committed file is stale (CI)
 """
 
 from __future__ import annotations

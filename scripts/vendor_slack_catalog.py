@@ -46,9 +46,7 @@ def main(ref: Path, out: Path) -> None:
             "tier": doc.get("rate_limits"),
             "json_input": bool(doc.get("json_input_supported")),
             "args": {
-                k: {"type": _arg_type(v), "required": k in required}
-                for k, v in props.items()
-                if k != "token"
+                k: {"type": _arg_type(v), "required": k in required} for k, v in props.items() if k != "token"
             },
             "errors": sorted(errors) if isinstance(errors, dict) else sorted(errors or []),
         }

@@ -35,9 +35,13 @@ def test_twins_never_import_each_other() -> None:
         if not twin_dir.is_dir() or twin_dir.name.startswith("_"):
             continue
         for path in twin_dir.rglob("*.py"):
-            others = {m for m in _imports(path)
-                      if m.startswith("twins.") and m.split(".")[1] != twin_dir.name
-                      and not m.split(".")[1].startswith("_")}  # shared packages (twins/_workspace)
+            others = {
+                m
+                for m in _imports(path)
+                if m.startswith("twins.")
+                and m.split(".")[1] != twin_dir.name
+                and not m.split(".")[1].startswith("_")
+            }  # shared packages (twins/_workspace)
             assert not others, f"{path.relative_to(ROOT)} imports {others}"
 
 
@@ -48,6 +52,10 @@ def test_services_are_plain_python() -> None:
 
 
 def test_slack_coverage_page_is_current() -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_coverage.py"), "--check"],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_coverage.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr or result.stdout

@@ -57,14 +57,18 @@ def guard(request: Request) -> None:
     rt = runtime(request)
     token = rt.settings.admin_token
     if token:
-        presented = request.headers.get("x-dtu-admin-token") or request.headers.get("authorization", "").removeprefix("Bearer ")
+        presented = request.headers.get("x-dtu-admin-token") or request.headers.get(
+            "authorization", ""
+        ).removeprefix("Bearer ")
         if presented == token:
             return
         if not _is_loopback(request.client.host if request.client else None):
             raise ControlError(403, "the control plane needs the admin token from this address")
         return
     if not _is_loopback(request.client.host if request.client else None):
-        raise ControlError(403, "the control plane answers loopback callers only (start the twin with --admin-token)")
+        raise ControlError(
+            403, "the control plane answers loopback callers only (start the twin with --admin-token)"
+        )
 
 
 router = APIRouter(prefix="/_dtu", include_in_schema=False, dependencies=[Depends(guard)])
@@ -95,11 +99,16 @@ def _known_tenant(rt: TwinRuntime, tenant: str | None) -> str | None:
 def health(request: Request) -> Response:
     rt = runtime(request)
     profile = rt.faults.get()
-    return json_response({
-        "twin": rt.spec.name, "status": "ok", "version": __version__,
-        "schema": rt.store.schema_fingerprint(), "db": rt.store.engine.dialect.name,
-        "faults": profile.name if profile else None,
-    })
+    return json_response(
+        {
+            "twin": rt.spec.name,
+            "status": "ok",
+            "version": __version__,
+            "schema": rt.store.schema_fingerprint(),
+            "db": rt.store.engine.dialect.name,
+            "faults": profile.name if profile else None,
+        }
+    )
 
 
 @router.post("/reset")
@@ -134,7 +143,7 @@ async def create_tenant(request: Request) -> Response:
     rt = runtime(request)
     body = await _json_body(request) or {}
     if not isinstance(body, dict) or not isinstance(body.get("fixture", {}), dict):
-        raise ControlError(400, "the body is {\"fixture\": {...}} or empty", "fixture")
+        raise ControlError(400, 'the body is {"fixture": {...}} or empty', "fixture")
     name = body.get("tenant")
     if name is not None:
         if not isinstance(name, str) or not _TENANT_NAME.fullmatch(name) or name == "default":
@@ -192,7 +201,9 @@ def restore_snapshot(request: Request, snap_id: str) -> Response:
 def get_faults(request: Request, tenant: str | None = None) -> Response:
     _known_tenant(runtime(request), tenant)
     profile = runtime(request).faults.get(tenant)
-    return json_response({"tenant": tenant, "profile": profile.model_dump(mode="json", exclude_none=True) if profile else None})
+    return json_response(
+        {"tenant": tenant, "profile": profile.model_dump(mode="json", exclude_none=True) if profile else None}
+    )
 
 
 @router.put("/faults")
@@ -205,7 +216,9 @@ async def put_faults(request: Request, tenant: str | None = None) -> Response:
         rt.set_faults(profile, tenant)
     except ProfileError as exc:
         raise ControlError(400, exc.reason, exc.field) from None
-    return json_response({"ok": True, "tenant": tenant, "profile": profile.model_dump(mode="json", exclude_none=True)})
+    return json_response(
+        {"ok": True, "tenant": tenant, "profile": profile.model_dump(mode="json", exclude_none=True)}
+    )
 
 
 @router.delete("/faults")
@@ -246,15 +259,25 @@ async def set_clock(request: Request, tenant: str | None = None) -> Response:
 
 
 @router.get("/journal")
-def journal(request: Request, tenant: str | None = None, since: int = 0, limit: int = 1000,
-            operation: str | None = None) -> Response:
+def journal(
+    request: Request,
+    tenant: str | None = None,
+    since: int = 0,
+    limit: int = 1000,
+    operation: str | None = None,
+) -> Response:
     entries = runtime(request).journal.query(tenant=tenant, since=since, limit=limit, operation=operation)
     return json_response({"entries": entries})
 
 
 @router.get("/deliveries")
-def deliveries(request: Request, tenant: str | None = None, kind: str | None = None,
-               state: str | None = None, limit: int = 1000) -> Response:
+def deliveries(
+    request: Request,
+    tenant: str | None = None,
+    kind: str | None = None,
+    state: str | None = None,
+    limit: int = 1000,
+) -> Response:
     items = runtime(request).deliveries.query(tenant=tenant, kind=kind, state=state, limit=limit)
     return json_response({"deliveries": items})
 
@@ -262,8 +285,14 @@ def deliveries(request: Request, tenant: str | None = None, kind: str | None = N
 @router.get("/operations")
 def operations(request: Request) -> Response:
     spec = runtime(request).spec
-    return json_response({"twin": spec.name, "operations": sorted(spec.operations),
-                          "fault_points": dict(spec.fault_points), "deliveries": sorted(spec.deliveries)})
+    return json_response(
+        {
+            "twin": spec.name,
+            "operations": sorted(spec.operations),
+            "fault_points": dict(spec.fault_points),
+            "deliveries": sorted(spec.deliveries),
+        }
+    )
 
 
 @router.get("/state")
@@ -276,7 +305,9 @@ def inspect(request: Request, collection: str, tenant: str = "default", limit: i
     rt = runtime(request)
     table = rt.spec.collections.get(collection)
     if table is None:
-        raise ControlError(404, f"no collection {collection!r}; there are {sorted(rt.spec.collections)}", "collection")
+        raise ControlError(
+            404, f"no collection {collection!r}; there are {sorted(rt.spec.collections)}", "collection"
+        )
     filters = {k: v for k, v in request.query_params.items() if k not in ("tenant", "limit")}
     for name in filters:
         if name not in table.c:

@@ -96,8 +96,15 @@ class FaultEngine:
 
     # -- decisions --------------------------------------------------------------------------
 
-    def decide(self, *, operation: str | None, method: str, path: str, tenant: str | None,
-               delivery: str | None = None) -> Decision | None:
+    def decide(
+        self,
+        *,
+        operation: str | None,
+        method: str,
+        path: str,
+        tenant: str | None,
+        delivery: str | None = None,
+    ) -> Decision | None:
         """The action for this request (or delivery), if a rule fires."""
         loaded = self._tenants.get(tenant) if tenant is not None else None
         if loaded is None:
@@ -107,8 +114,14 @@ class FaultEngine:
         now = self._clocks.now(tenant)
         seed = loaded.profile.seed
         for rule in loaded.profile.rules:
-            if not rule.match.matches(twin=self.twin, operation=operation, method=method, path=path,
-                                      tenant=tenant, delivery=delivery):
+            if not rule.match.matches(
+                twin=self.twin,
+                operation=operation,
+                method=method,
+                path=path,
+                tenant=tenant,
+                delivery=delivery,
+            ):
                 continue
             state = loaded.state.setdefault((rule.id, tenant), _RuleState())
             state.calls += 1
@@ -124,7 +137,9 @@ class FaultEngine:
             state.fires += 1
             decision = Decision(rule.id, rule.action, ordinal)
             if isinstance(rule.action, Delay):
-                decision.delay_s = delay_seconds(rule.action, stable_hash(seed, rule.id, tenant, ordinal, "delay"))
+                decision.delay_s = delay_seconds(
+                    rule.action, stable_hash(seed, rule.id, tenant, ordinal, "delay")
+                )
             return decision
         return None
 

@@ -81,8 +81,9 @@ class TwinMiddleware:
         if rt.faults.active:
             credential = self.spec.credential_of(scope)
             tenant = rt.tenant_for(credential) if credential else None
-            decision = rt.faults.decide(operation=operation, method=scope["method"], path=scope["path"],
-                                        tenant=tenant)
+            decision = rt.faults.decide(
+                operation=operation, method=scope["method"], path=scope["path"], tenant=tenant
+            )
         facts = RequestFacts(self.spec.name, scope["method"], scope["path"], operation, tenant)
         status = [0]
         response_started = [False]
@@ -105,7 +106,9 @@ class TwinMiddleware:
             return message
 
         try:
-            if decision is None or not await self._apply(decision, facts, scope, receive, send_tracking, state):
+            if decision is None or not await self._apply(
+                decision, facts, scope, receive, send_tracking, state
+            ):
                 await self.app(scope, receive_limited, send_tracking)
         except BodyTooLarge:
             if not response_started[0]:
@@ -123,14 +126,24 @@ class TwinMiddleware:
         finally:
             rt.journal.record(
                 time=rt.clocks.now(state.get("dtu.tenant") or tenant),
-                tenant=state.get("dtu.tenant") or tenant, operation=operation,
-                method=scope["method"], path=scope["path"], status=status[0],
+                tenant=state.get("dtu.tenant") or tenant,
+                operation=operation,
+                method=scope["method"],
+                path=scope["path"],
+                status=status[0],
                 latency_ms=(time.perf_counter() - started) * 1000,
                 fault=decision.describe() if decision is not None else None,
             )
 
-    async def _apply(self, decision: Decision, facts: RequestFacts, scope: Scope, receive: Receive,
-                     send: Send, state: dict[str, Any]) -> bool:
+    async def _apply(
+        self,
+        decision: Decision,
+        facts: RequestFacts,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        state: dict[str, Any],
+    ) -> bool:
         """Apply a fault; True if the request was answered (or dropped) here."""
         adapter = self.spec.error_adapter
         kind = decision.kind
@@ -192,7 +205,9 @@ class TwinMiddleware:
         if kind == "malformed":
             bad = body[: max(1, len(body) // 2)] + b"<!-- upstream"
             headers.append((b"content-length", str(len(bad)).encode()))
-            await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
+            await send(
+                {"type": "http.response.start", "status": start.get("status", 200), "headers": headers}
+            )
             await send({"type": "http.response.body", "body": bad})
             return
         headers.append((b"content-length", str(len(body)).encode()))

@@ -13,8 +13,17 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 REQUEST_KINDS = {
-    "delay", "error", "rate_limit", "real_limits", "timeout", "drop", "truncate",
-    "malformed", "outage", "stale_reads", "fault_point",
+    "delay",
+    "error",
+    "rate_limit",
+    "real_limits",
+    "timeout",
+    "drop",
+    "truncate",
+    "malformed",
+    "outage",
+    "stale_reads",
+    "fault_point",
 }
 DELIVERY_KINDS = {"delay", "duplicate", "reorder", "drop"}
 
@@ -41,15 +50,25 @@ class Match(_Strict):
     tenant: str | None = None
     delivery: str | None = None
 
-    def matches(self, *, twin: str, operation: str | None, method: str, path: str,
-                tenant: str | None, delivery: str | None = None) -> bool:
+    def matches(
+        self,
+        *,
+        twin: str,
+        operation: str | None,
+        method: str,
+        path: str,
+        tenant: str | None,
+        delivery: str | None = None,
+    ) -> bool:
         if self.twin is not None and self.twin != twin:
             return False
         if (self.delivery is None) != (delivery is None):
             return False
         if self.delivery is not None and self.delivery not in ("*", delivery):
             return False
-        if self.operation is not None and (operation is None or not fnmatch.fnmatchcase(operation, self.operation)):
+        if self.operation is not None and (
+            operation is None or not fnmatch.fnmatchcase(operation, self.operation)
+        ):
             return False
         if self.method is not None and self.method.upper() != method.upper():
             return False
@@ -91,12 +110,21 @@ class Delay(_Strict):
         if dist == "fixed" and self.ms is None:
             raise _FieldError("a fixed delay needs ms", "ms")
         if dist == "lognormal" and (self.median_ms is None or self.p99_ms is None):
-            raise _FieldError("a lognormal delay needs median_ms and p99_ms",
-                              "median_ms" if self.median_ms is None else "p99_ms")
-        if dist == "lognormal" and self.p99_ms is not None and self.median_ms is not None and self.p99_ms < self.median_ms:
+            raise _FieldError(
+                "a lognormal delay needs median_ms and p99_ms",
+                "median_ms" if self.median_ms is None else "p99_ms",
+            )
+        if (
+            dist == "lognormal"
+            and self.p99_ms is not None
+            and self.median_ms is not None
+            and self.p99_ms < self.median_ms
+        ):
             raise _FieldError("p99_ms must be at least median_ms", "p99_ms")
         if dist == "uniform" and (self.min_ms is None or self.max_ms is None or self.max_ms < self.min_ms):
-            raise _FieldError("a uniform delay needs min_ms <= max_ms", "min_ms" if self.min_ms is None else "max_ms")
+            raise _FieldError(
+                "a uniform delay needs min_ms <= max_ms", "min_ms" if self.min_ms is None else "max_ms"
+            )
         return self
 
 
@@ -159,8 +187,19 @@ class Reorder(_Strict):
 
 
 Action = Annotated[
-    Delay | Error | RateLimit | RealLimits | Timeout | Drop | Truncate | Malformed | Outage
-    | StaleReads | FaultPoint | Duplicate | Reorder,
+    Delay
+    | Error
+    | RateLimit
+    | RealLimits
+    | Timeout
+    | Drop
+    | Truncate
+    | Malformed
+    | Outage
+    | StaleReads
+    | FaultPoint
+    | Duplicate
+    | Reorder,
     Field(discriminator="kind"),
 ]
 
@@ -177,10 +216,14 @@ class Rule(_Strict):
     def _kind_fits_target(self) -> Rule:
         kind = self.action.kind
         if self.match.delivery is not None and kind not in DELIVERY_KINDS:
-            raise _FieldError(f"action kind {kind!r} does not apply to deliveries (use one of {sorted(DELIVERY_KINDS)})",
-                              "action.kind")
+            raise _FieldError(
+                f"action kind {kind!r} does not apply to deliveries (use one of {sorted(DELIVERY_KINDS)})",
+                "action.kind",
+            )
         if self.match.delivery is None and kind not in REQUEST_KINDS:
-            raise _FieldError(f"action kind {kind!r} applies only to deliveries (set match.delivery)", "action.kind")
+            raise _FieldError(
+                f"action kind {kind!r} applies only to deliveries (set match.delivery)", "action.kind"
+            )
         return self
 
 
@@ -252,19 +295,32 @@ def load_profile_text(text: str) -> FaultProfile:
     return parse_profile(data)
 
 
-def validate_against(profile: FaultProfile, *, twin: str, operations: set[str], points: set[str],
-                     deliveries: set[str]) -> None:
+def validate_against(
+    profile: FaultProfile, *, twin: str, operations: set[str], points: set[str], deliveries: set[str]
+) -> None:
     """Refuse names this twin does not have: an unknown operation is a typo, not a no-op."""
     for i, rule in enumerate(profile.rules):
         if rule.match.twin not in (None, twin):
             continue
         op = rule.match.operation
-        if op is not None and rule.match.twin == twin and not any(fnmatch.fnmatchcase(o, op) for o in operations):
+        if (
+            op is not None
+            and rule.match.twin == twin
+            and not any(fnmatch.fnmatchcase(o, op) for o in operations)
+        ):
             raise ProfileError(f"{twin} has no operation matching {op!r}", f"rules[{i}].match.operation")
-        if rule.match.delivery not in (None, "*") and rule.match.twin == twin and rule.match.delivery not in deliveries:
+        if (
+            rule.match.delivery not in (None, "*")
+            and rule.match.twin == twin
+            and rule.match.delivery not in deliveries
+        ):
             raise ProfileError(
                 f"{twin} makes no {rule.match.delivery!r} deliveries (it makes {sorted(deliveries)})",
                 f"rules[{i}].match.delivery",
             )
-        if isinstance(rule.action, FaultPoint) and rule.match.twin == twin and rule.action.point not in points:
+        if (
+            isinstance(rule.action, FaultPoint)
+            and rule.match.twin == twin
+            and rule.action.point not in points
+        ):
             raise ProfileError(f"{twin} has no fault point {rule.action.point!r}", f"rules[{i}].action.point")

@@ -61,7 +61,9 @@ class TwinPool:
 
     def get(self, name: str, **settings: Any) -> TwinServer:
         if name not in self._twins:
-            self._twins[name] = TwinServer(name, TwinSettings(db_url=self.db_url or "sqlite://", **settings)).start()
+            self._twins[name] = TwinServer(
+                name, TwinSettings(db_url=self.db_url or "sqlite://", **settings)
+            ).start()
         return self._twins[name]
 
     def stop(self) -> None:

@@ -22,13 +22,15 @@ from dtu.settings import TwinSettings
 
 
 class TwinServer:
-    def __init__(self, twin: str, settings: TwinSettings | None = None, *, port: int = 0,
-                 host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, twin: str, settings: TwinSettings | None = None, *, port: int = 0, host: str = "127.0.0.1"
+    ) -> None:
         self.twin = twin
         module = importlib.import_module(f"twins.{twin}.app")
         self.app = module.create_app(settings or TwinSettings())
-        self._config = uvicorn.Config(self.app, host=host, port=port, log_level="warning", lifespan="on",
-                                      access_log=False)
+        self._config = uvicorn.Config(
+            self.app, host=host, port=port, log_level="warning", lifespan="on", access_log=False
+        )
         self._server = uvicorn.Server(self._config)
         self._thread: threading.Thread | None = None
         self.port = port
@@ -81,7 +83,9 @@ class TwinServer:
         return resp.json()
 
     def create_tenant(self, fixture: dict[str, Any] | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self.control("POST", "/tenants", json={"fixture": fixture} if fixture else None)
+        result: dict[str, Any] = self.control(
+            "POST", "/tenants", json={"fixture": fixture} if fixture else None
+        )
         return result
 
     def delete_tenant(self, tenant: str) -> None:
@@ -98,8 +102,9 @@ class TwinServer:
             self.control("PUT", "/faults", json=profile, params=params)
 
     def state(self, collection: str, tenant: str = "default", **filters: Any) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = self.control("GET", f"/state/{collection}",
-                                                    params={"tenant": tenant, **filters})["items"]
+        items: list[dict[str, Any]] = self.control(
+            "GET", f"/state/{collection}", params={"tenant": tenant, **filters}
+        )["items"]
         return items
 
     def deliveries(self, tenant: str | None = None, **filters: Any) -> list[dict[str, Any]]:

@@ -259,8 +259,6 @@ def universe_fixture(universe: dict[str, Any]) -> dict[str, Any]:
     return fixture
 
 
-
-
 KNOWN_KEYS = {
     "users",
     "groups",

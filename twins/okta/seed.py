@@ -145,8 +145,6 @@ def universe_fixture(universe: dict[str, Any]) -> dict[str, Any]:
     return fixture
 
 
-
-
 def _secret(ctx: TwinContext, kind: str, length: int = 40) -> str:
     return ctx.ids.token(kind, length=length, alphabet=BASE62 + "-_")
 
@@ -186,9 +184,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             {"name": "org", "audiences": [], "scopes": []},
         )
     for name, definition in (data.get("schema") or {}).items():
-        upsert(
-            conn, table(models.SchemaProperty), {"tenant_id": t, "name": name}, {"definition": definition}
-        )
+        upsert(conn, table(models.SchemaProperty), {"tenant_id": t, "name": name}, {"definition": definition})
     for u in data.get("users", []):
         profile = {k: v for k, v in u.items() if k in BASE_ATTRIBUTES and v is not None}
         profile.update(u.get("profile") or {})

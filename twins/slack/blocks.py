@@ -11,14 +11,48 @@ from typing import Any
 
 from twins.slack.errors import InvalidBlocks, InvalidBlocksFormat
 
-BLOCK_TYPES = {"section", "divider", "image", "actions", "context", "input", "header", "file", "rich_text",
-               "video", "markdown", "call", "table", "context_actions"}
+BLOCK_TYPES = {
+    "section",
+    "divider",
+    "image",
+    "actions",
+    "context",
+    "input",
+    "header",
+    "file",
+    "rich_text",
+    "video",
+    "markdown",
+    "call",
+    "table",
+    "context_actions",
+}
 TEXT_TYPES = {"plain_text", "mrkdwn"}
-SELECTS = {"static_select", "external_select", "users_select", "conversations_select", "channels_select",
-           "multi_static_select", "multi_external_select", "multi_users_select", "multi_conversations_select",
-           "multi_channels_select"}
-INPUTS = {"plain_text_input", "email_text_input", "url_text_input", "number_input", "datepicker", "timepicker",
-          "datetimepicker", "checkboxes", "radio_buttons", "rich_text_input", "file_input"}
+SELECTS = {
+    "static_select",
+    "external_select",
+    "users_select",
+    "conversations_select",
+    "channels_select",
+    "multi_static_select",
+    "multi_external_select",
+    "multi_users_select",
+    "multi_conversations_select",
+    "multi_channels_select",
+}
+INPUTS = {
+    "plain_text_input",
+    "email_text_input",
+    "url_text_input",
+    "number_input",
+    "datepicker",
+    "timepicker",
+    "datetimepicker",
+    "checkboxes",
+    "radio_buttons",
+    "rich_text_input",
+    "file_input",
+}
 ELEMENTS = {"button", "overflow", "image", "workflow_button", *SELECTS, *INPUTS}
 
 

@@ -30,8 +30,9 @@ class MethodInfo:
 def catalog() -> dict[str, MethodInfo]:
     raw = json.loads(_PATH.read_text())
     return {
-        name: MethodInfo(name, d["http_method"], d["scopes"], d["tier"], d["json_input"], d["args"],
-                         tuple(d["errors"]))
+        name: MethodInfo(
+            name, d["http_method"], d["scopes"], d["tier"], d["json_input"], d["args"], tuple(d["errors"])
+        )
         for name, d in raw.items()
     }
 

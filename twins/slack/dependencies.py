@@ -50,8 +50,18 @@ _APP = table(models.App)
 _TEAM = table(models.Team)
 # Every authenticated call runs these: built once (building a statement costs more than running it).
 _PRINCIPAL = (
-    select(_TOKEN.c.tenant_id, _TOKEN.c.kind, _TOKEN.c.user_id, _TOKEN.c.app_id, _TOKEN.c.scopes,
-           _TOKEN.c.revoked, _USER.c.deleted, _USER.c.is_admin, _USER.c.team_id, _APP.c.bot_id)
+    select(
+        _TOKEN.c.tenant_id,
+        _TOKEN.c.kind,
+        _TOKEN.c.user_id,
+        _TOKEN.c.app_id,
+        _TOKEN.c.scopes,
+        _TOKEN.c.revoked,
+        _USER.c.deleted,
+        _USER.c.is_admin,
+        _USER.c.team_id,
+        _APP.c.bot_id,
+    )
     .select_from(_TOKEN)
     .outerjoin(_USER, (_USER.c.tenant_id == _TOKEN.c.tenant_id) & (_USER.c.id == _TOKEN.c.user_id))
     .outerjoin(_APP, (_APP.c.tenant_id == _TOKEN.c.tenant_id) & (_APP.c.id == _TOKEN.c.app_id))
@@ -90,7 +100,9 @@ class Args:
     def __contains__(self, name: str) -> bool:
         return name in self.raw and self.raw[name] not in (None, "")
 
-    def str(self, name: str, default: str | None = None, *, missing: type[SlackError] | str | None = None) -> str | None:
+    def str(
+        self, name: str, default: str | None = None, *, missing: type[SlackError] | str | None = None
+    ) -> str | None:
         value = self.raw.get(name)
         if value is None or value == "":
             if missing is not None:
@@ -200,13 +212,18 @@ class Call:
     state: dict[str, Any]
 
     async def unit(self, fn: Callable[[TwinContext], T]) -> T:
-        return await self.runtime.unit(self.principal.tenant, fn, **_ctx_extra(self.principal, self.base_url, self.state))
+        return await self.runtime.unit(
+            self.principal.tenant, fn, **_ctx_extra(self.principal, self.base_url, self.state)
+        )
 
 
 def _ctx_extra(principal: Principal | None, base_url: str, state: dict[str, Any]) -> dict[str, Any]:
     return {
-        "principal": principal, "base_url": base_url, "stale_lag_s": state.get("dtu.stale_lag_s"),
-        "points": state.get("dtu.points", {}), "real_limits": bool(state.get("dtu.real_limits")),
+        "principal": principal,
+        "base_url": base_url,
+        "stale_lag_s": state.get("dtu.stale_lag_s"),
+        "points": state.get("dtu.points", {}),
+        "real_limits": bool(state.get("dtu.real_limits")),
     }
 
 
@@ -324,9 +341,17 @@ def lookup_principal(conn: Connection, token: str) -> Principal:
     team_id = row.team_id
     if team_id is None:
         team_id = conn.execute(_TEAM_OF_TENANT, {"tenant": row.tenant_id}).scalar_one()
-    return Principal(token=token, kind=row.kind, tenant=row.tenant_id, team_id=team_id, user_id=row.user_id,
-                     app_id=row.app_id, bot_id=row.bot_id if row.kind == "bot" else None,
-                     scopes=frozenset(row.scopes or ()), is_admin=bool(row.is_admin))
+    return Principal(
+        token=token,
+        kind=row.kind,
+        tenant=row.tenant_id,
+        team_id=team_id,
+        user_id=row.user_id,
+        app_id=row.app_id,
+        bot_id=row.bot_id if row.kind == "bot" else None,
+        scopes=frozenset(row.scopes or ()),
+        is_admin=bool(row.is_admin),
+    )
 
 
 def check_scopes(principal: Principal, info: catalog.MethodInfo) -> str:
@@ -371,7 +396,9 @@ async def handle(request: Request) -> Response:
         principal = lookup_principal(conn, token)
         state["dtu.tenant"] = principal.tenant
         accepted = check_scopes(principal, info)
-        headers.update({"x-oauth-scopes": ",".join(sorted(principal.scopes)), "x-accepted-oauth-scopes": accepted})
+        headers.update(
+            {"x-oauth-scopes": ",".join(sorted(principal.scopes)), "x-accepted-oauth-scopes": accepted}
+        )
         return principal
 
     args = Args(raw)
@@ -379,8 +406,11 @@ async def handle(request: Request) -> Response:
     fn = registered.fn
     if registered.is_async:
         if token is not None:
-            principal = runtime.store.run_sync(lambda conn: authenticate(conn, token)) if runtime.store.is_sqlite \
+            principal = (
+                runtime.store.run_sync(lambda conn: authenticate(conn, token))
+                if runtime.store.is_sqlite
                 else await runtime.store.run(lambda conn: authenticate(conn, token))
+            )
         assert principal is not None or not registered.needs_auth
         result = await fn(Call(runtime, principal, args, url, state))  # type: ignore[arg-type]
     elif token is not None:

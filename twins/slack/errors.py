@@ -23,8 +23,14 @@ class SlackError(TwinError):
 
     http_status = 200
 
-    def __init__(self, code: str | None = None, *, messages: list[str] | None = None,
-                 extra: dict[str, Any] | None = None, status: int | None = None) -> None:
+    def __init__(
+        self,
+        code: str | None = None,
+        *,
+        messages: list[str] | None = None,
+        extra: dict[str, Any] | None = None,
+        status: int | None = None,
+    ) -> None:
         super().__init__(code or self.code, status=status)
         self.slack_code = code or self.code
         self.messages = messages or []
@@ -39,21 +45,29 @@ NotAuthed = _error("NotAuthed", "not_authed", "No token was provided.")
 InvalidAuth = _error("InvalidAuth", "invalid_auth", "The token is unknown, or for another workspace.")
 TokenRevoked = _error("TokenRevoked", "token_revoked", "The token was revoked (auth.revoke).")
 AccountInactive = _error("AccountInactive", "account_inactive", "The token's user was deactivated.")
-NotAllowedTokenType = _error("NotAllowedTokenType", "not_allowed_token_type",
-                             "The method does not accept this kind of token (bot, user, configuration).")
+NotAllowedTokenType = _error(
+    "NotAllowedTokenType",
+    "not_allowed_token_type",
+    "The method does not accept this kind of token (bot, user, configuration).",
+)
 UnknownMethod = _error("UnknownMethod", "unknown_method", "No such method (or one this twin does not serve).")
 InvalidArguments = _error("InvalidArguments", "invalid_arguments", "An argument has the wrong type or shape.")
 InvalidFormData = _error("InvalidFormData", "invalid_form_data", "The form body could not be parsed.")
 InvalidJson = _error("InvalidJson", "invalid_json", "The JSON body could not be parsed.")
 InvalidPostType = _error("InvalidPostType", "invalid_post_type", "The Content-Type is not one Slack accepts.")
 InvalidCursor = _error("InvalidCursor", "invalid_cursor", "The cursor was not minted for this call.")
-ChannelNotFound = _error("ChannelNotFound", "channel_not_found",
-                         "Unknown channel, or one the caller cannot see: Slack does not tell them apart.")
+ChannelNotFound = _error(
+    "ChannelNotFound",
+    "channel_not_found",
+    "Unknown channel, or one the caller cannot see: Slack does not tell them apart.",
+)
 NotInChannel = _error("NotInChannel", "not_in_channel", "The caller is not a member of the conversation.")
 IsArchived = _error("IsArchived", "is_archived", "The conversation is archived.")
 UserNotFound = _error("UserNotFound", "user_not_found", "Unknown user id.")
 UsersNotFound = _error("UsersNotFound", "users_not_found", "No user has that email address.")
-MessageNotFound = _error("MessageNotFound", "message_not_found", "No message with that ts in the conversation.")
+MessageNotFound = _error(
+    "MessageNotFound", "message_not_found", "No message with that ts in the conversation."
+)
 ThreadNotFound = _error("ThreadNotFound", "thread_not_found", "No thread with that ts in the conversation.")
 NoText = _error("NoText", "no_text", "A message needs text, blocks or attachments.")
 MsgTooLong = _error("MsgTooLong", "msg_too_long", "Message text is longer than 40,000 characters.")
@@ -96,15 +110,22 @@ class SlackErrorAdapter:
         return InternalError(status=500)
 
     def rate_limited(self, retry_after_s: int, facts: RequestFacts) -> Response:
-        return Response(orjson.dumps({"ok": False, "error": "ratelimited"}), status_code=429,
-                        media_type=JSON, headers={"Retry-After": str(int(retry_after_s))})
+        return Response(
+            orjson.dumps({"ok": False, "error": "ratelimited"}),
+            status_code=429,
+            media_type=JSON,
+            headers={"Retry-After": str(int(retry_after_s))},
+        )
 
     def unavailable(self, facts: RequestFacts) -> Response:
-        return Response(orjson.dumps({"ok": False, "error": "service_unavailable"}), status_code=503,
-                        media_type=JSON)
+        return Response(
+            orjson.dumps({"ok": False, "error": "service_unavailable"}), status_code=503, media_type=JSON
+        )
 
     def injected(self, status: int, code: str | None, facts: RequestFacts) -> Response:
         if status == 429:
             return self.rate_limited(1, facts)
         default = "internal_error" if status >= 500 else "invalid_arguments"
-        return Response(orjson.dumps({"ok": False, "error": code or default}), status_code=status, media_type=JSON)
+        return Response(
+            orjson.dumps({"ok": False, "error": code or default}), status_code=status, media_type=JSON
+        )

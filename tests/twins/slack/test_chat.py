@@ -69,7 +69,9 @@ def test_post_truncates_overlong_text(bot: WebClient, general: str) -> None:
     assert len(posted["message"]["text"]) == 40_000
 
 
-def test_delete_own_and_admin_deletes_any(bot: WebClient, alice: WebClient, bob: WebClient, general: str) -> None:
+def test_delete_own_and_admin_deletes_any(
+    bot: WebClient, alice: WebClient, bob: WebClient, general: str
+) -> None:
     mine = bob.chat_postMessage(channel=general, text="bob's")["ts"]
     assert _error(bot.chat_delete, channel=general, ts=mine) == "cant_delete_message"
     assert alice.chat_delete(channel=general, ts=mine)["ts"] == mine  # alice is a workspace admin
@@ -95,7 +97,9 @@ def test_deleting_a_reply_updates_the_parent(bot: WebClient, alice: WebClient, g
     assert head["reply_count"] == 1 and head["reply_users"] == ["U0DTUBOT01"]
 
 
-def test_reply_to_a_reply_joins_the_thread_and_broadcast_shows_in_channel(bot: WebClient, general: str) -> None:
+def test_reply_to_a_reply_joins_the_thread_and_broadcast_shows_in_channel(
+    bot: WebClient, general: str
+) -> None:
     parent = bot.chat_postMessage(channel=general, text="root")["ts"]
     first = bot.chat_postMessage(channel=general, text="a", thread_ts=parent)["ts"]
     nested = bot.chat_postMessage(channel=general, text="b", thread_ts=first)
@@ -113,10 +117,24 @@ def test_invalid_blocks_are_refused_with_pointers(bot: WebClient, general: str) 
     with pytest.raises(SlackApiError) as err:
         bot.chat_postMessage(channel=general, text="x", blocks=[{"type": "divider"}] * 51)
     assert err.value.response["error"] == "invalid_blocks"
-    ok = bot.chat_postMessage(channel=general, text="fallback", blocks=[
-        {"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}},
-        {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Go"},
-                                          "action_id": "go", "value": "1"}]}])
+    ok = bot.chat_postMessage(
+        channel=general,
+        text="fallback",
+        blocks=[
+            {"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}},
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Go"},
+                        "action_id": "go",
+                        "value": "1",
+                    }
+                ],
+            },
+        ],
+    )
     assert ok["message"]["blocks"][1]["elements"][0]["action_id"] == "go"
 
 
@@ -141,7 +159,9 @@ def test_permalink_and_me_message(bot: WebClient, alice: WebClient, general: str
     assert me["ts"]
 
 
-def test_scheduled_message_posts_when_the_clock_reaches_it(bot: WebClient, general: str, slack_tenant: Tenant) -> None:
+def test_scheduled_message_posts_when_the_clock_reaches_it(
+    bot: WebClient, general: str, slack_tenant: Tenant
+) -> None:
     twin = slack_tenant.twin
     now = twin.clock(tenant=slack_tenant.tenant)["now"]
     scheduled = bot.chat_scheduleMessage(channel=general, text="later", post_at=int(now) + 3600)
@@ -156,17 +176,35 @@ def test_scheduled_message_posts_when_the_clock_reaches_it(bot: WebClient, gener
 def test_scheduled_message_errors_and_delete(bot: WebClient, general: str, slack_tenant: Tenant) -> None:
     now = int(slack_tenant.twin.clock(tenant=slack_tenant.tenant)["now"])
     assert _error(bot.chat_scheduleMessage, channel=general, text="x", post_at=now - 10) == "time_in_past"
-    assert _error(bot.chat_scheduleMessage, channel=general, text="x", post_at=now + 121 * 86400) == "time_too_far"
+    assert (
+        _error(bot.chat_scheduleMessage, channel=general, text="x", post_at=now + 121 * 86400)
+        == "time_too_far"
+    )
     sid = bot.chat_scheduleMessage(channel=general, text="x", post_at=now + 600)["scheduled_message_id"]
     bot.chat_deleteScheduledMessage(channel=general, scheduled_message_id=sid)
-    assert _error(bot.chat_deleteScheduledMessage, channel=general,
-                  scheduled_message_id=sid) == "invalid_scheduled_message_id"
+    assert (
+        _error(bot.chat_deleteScheduledMessage, channel=general, scheduled_message_id=sid)
+        == "invalid_scheduled_message_id"
+    )
 
 
 def test_bot_without_chat_write_public_needs_membership(slack_tenant: Tenant) -> None:
-    slack_tenant.twin.control("POST", "/seed", params={"tenant": slack_tenant.tenant}, json={"tokens": [
-        {"token": "xoxb-narrow", "kind": "bot", "user": "U0DTUBOT01", "app": "A0DTUAPP01",
-         "scopes": ["chat:write", "channels:read"]}]})
+    slack_tenant.twin.control(
+        "POST",
+        "/seed",
+        params={"tenant": slack_tenant.tenant},
+        json={
+            "tokens": [
+                {
+                    "token": "xoxb-narrow",
+                    "kind": "bot",
+                    "user": "U0DTUBOT01",
+                    "app": "A0DTUAPP01",
+                    "scopes": ["chat:write", "channels:read"],
+                }
+            ]
+        },
+    )
     narrow = WebClient(token="xoxb-narrow", base_url=slack_tenant.api_url)
     random_id = next(c["id"] for c in narrow.conversations_list()["channels"] if c["name"] == "random")
     assert _error(narrow.chat_postMessage, channel=random_id, text="x") == "not_in_channel"

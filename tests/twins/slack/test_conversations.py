@@ -27,10 +27,16 @@ def test_create_then_info_and_list(alice: WebClient) -> None:
     assert "proj-apollo" in names and "general" in names
 
 
-@pytest.mark.parametrize(("name", "error"), [
-    ("", "invalid_name_required"), ("x" * 81, "invalid_name_maxlength"), ("Has Caps", "invalid_name_specials"),
-    ("bad!name", "invalid_name_specials"), ("general", "name_taken"),
-])
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("", "invalid_name_required"),
+        ("x" * 81, "invalid_name_maxlength"),
+        ("Has Caps", "invalid_name_specials"),
+        ("bad!name", "invalid_name_specials"),
+        ("general", "name_taken"),
+    ],
+)
 def test_create_rejects_bad_names(alice: WebClient, name: str, error: str) -> None:
     assert _error(alice.conversations_create, name=name) == error
 
@@ -68,7 +74,9 @@ def test_history_bounds_and_paging(bot: WebClient, general: str) -> None:
     assert [m["text"] for m in inclusive["messages"]] == ["m3", "m2", "m1"]
     first = bot.conversations_history(channel=general, limit=2)
     assert first["has_more"] is True and [m["text"] for m in first["messages"]] == ["m4", "m3"]
-    second = bot.conversations_history(channel=general, limit=2, cursor=first["response_metadata"]["next_cursor"])
+    second = bot.conversations_history(
+        channel=general, limit=2, cursor=first["response_metadata"]["next_cursor"]
+    )
     assert [m["text"] for m in second["messages"]] == ["m2", "m1"]
 
 
@@ -187,7 +195,9 @@ def test_users_conversations(bot: WebClient, alice: WebClient, slack_tenant: Ten
     mine = [c["name"] for c in bot.users_conversations()["channels"]]
     assert mine == ["general"]
     alice.conversations_create(name="private-ops", is_private=True)
-    listed = [c["name"] for c in alice.users_conversations(types="public_channel,private_channel")["channels"]]
+    listed = [
+        c["name"] for c in alice.users_conversations(types="public_channel,private_channel")["channels"]
+    ]
     assert "private-ops" in listed and "general" in listed
 
 

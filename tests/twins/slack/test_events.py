@@ -196,15 +196,28 @@ def test_duplicate_delivery_fault_point_targets_one_operation(
 ) -> None:
     """The fault point duplicates the events of the matched calls only (here chat.update)."""
     slack_tenant.twin.set_faults(
-        {"rules": [{"id": "dup-updates", "match": {"twin": "slack", "operation": "chat.update"},
-                    "action": {"kind": "fault_point", "point": "slack.events.duplicate_delivery"}}]},
+        {
+            "rules": [
+                {
+                    "id": "dup-updates",
+                    "match": {"twin": "slack", "operation": "chat.update"},
+                    "action": {"kind": "fault_point", "point": "slack.events.duplicate_delivery"},
+                }
+            ]
+        },
         tenant=slack_tenant.tenant,
     )
     ts = alice.chat_postMessage(channel=general, text="once")["ts"]
     alice.chat_update(channel=general, ts=ts, text="twice")
     changed = app_url.wait_for(
-        lambda r: r.is_event and r.payload["event"].get("subtype") == "message_changed", count=2, timeout_s=5.0)
+        lambda r: r.is_event and r.payload["event"].get("subtype") == "message_changed",
+        count=2,
+        timeout_s=5.0,
+    )
     assert changed[0].payload["event_id"] == changed[1].payload["event_id"]
-    plain = [r for r in app_url.requests if r.is_event and r.event_type == "message"
-             and "subtype" not in r.payload["event"]]
+    plain = [
+        r
+        for r in app_url.requests
+        if r.is_event and r.event_type == "message" and "subtype" not in r.payload["event"]
+    ]
     assert len(plain) == 1

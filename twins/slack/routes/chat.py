@@ -10,23 +10,38 @@ from twins.slack.service import chat
 
 
 def _content(args: Args) -> dict[str, Any]:
-    return {"text": args.str("text"), "blocks": args.json("blocks", error="invalid_blocks_format"),
-            "attachments": args.json("attachments", error="invalid_attachments")}
+    return {
+        "text": args.str("text"),
+        "blocks": args.json("blocks", error="invalid_blocks_format"),
+        "attachments": args.json("attachments", error="invalid_attachments"),
+    }
 
 
 @slack_method("chat.postMessage")
 def chat_post_message(ctx: TwinContext, args: Args) -> dict[str, Any]:
     return chat.post_message(
-        ctx, channel=args.str("channel"), **_content(args), thread_ts=args.str("thread_ts"),
-        reply_broadcast=args.bool("reply_broadcast"), username=args.str("username"),
-        icon_emoji=args.str("icon_emoji"), icon_url=args.str("icon_url"),
-        metadata=args.json("metadata", error="invalid_metadata_format"), client_msg_id=args.str("client_msg_id"))
+        ctx,
+        channel=args.str("channel"),
+        **_content(args),
+        thread_ts=args.str("thread_ts"),
+        reply_broadcast=args.bool("reply_broadcast"),
+        username=args.str("username"),
+        icon_emoji=args.str("icon_emoji"),
+        icon_url=args.str("icon_url"),
+        metadata=args.json("metadata", error="invalid_metadata_format"),
+        client_msg_id=args.str("client_msg_id"),
+    )
 
 
 @slack_method("chat.update")
 def chat_update(ctx: TwinContext, args: Args) -> dict[str, Any]:
-    return chat.update_message(ctx, channel=args.str("channel"), ts=args.str("ts"), **_content(args),
-                               metadata=args.json("metadata", error="invalid_metadata_format"))
+    return chat.update_message(
+        ctx,
+        channel=args.str("channel"),
+        ts=args.str("ts"),
+        **_content(args),
+        metadata=args.json("metadata", error="invalid_metadata_format"),
+    )
 
 
 @slack_method("chat.delete")
@@ -36,8 +51,13 @@ def chat_delete(ctx: TwinContext, args: Args) -> dict[str, Any]:
 
 @slack_method("chat.postEphemeral")
 def chat_post_ephemeral(ctx: TwinContext, args: Args) -> dict[str, Any]:
-    return chat.post_ephemeral(ctx, channel=args.str("channel"), user=args.str("user"), **_content(args),
-                               thread_ts=args.str("thread_ts"))
+    return chat.post_ephemeral(
+        ctx,
+        channel=args.str("channel"),
+        user=args.str("user"),
+        **_content(args),
+        thread_ts=args.str("thread_ts"),
+    )
 
 
 @slack_method("chat.getPermalink")
@@ -52,17 +72,30 @@ def chat_me_message(ctx: TwinContext, args: Args) -> dict[str, Any]:
 
 @slack_method("chat.scheduleMessage")
 def chat_schedule_message(ctx: TwinContext, args: Args) -> dict[str, Any]:
-    return chat.schedule_message(ctx, channel=args.str("channel"), post_at=args.str("post_at"), **_content(args),
-                                 thread_ts=args.str("thread_ts"), reply_broadcast=args.bool("reply_broadcast"))
+    return chat.schedule_message(
+        ctx,
+        channel=args.str("channel"),
+        post_at=args.str("post_at"),
+        **_content(args),
+        thread_ts=args.str("thread_ts"),
+        reply_broadcast=args.bool("reply_broadcast"),
+    )
 
 
 @slack_method("chat.scheduledMessages.list")
 def chat_scheduled_messages_list(ctx: TwinContext, args: Args) -> dict[str, Any]:
-    return chat.list_scheduled(ctx, channel=args.str("channel"), oldest=args.str("oldest"),
-                               latest=args.str("latest"), cursor=args.str("cursor"), limit=args.int("limit"))
+    return chat.list_scheduled(
+        ctx,
+        channel=args.str("channel"),
+        oldest=args.str("oldest"),
+        latest=args.str("latest"),
+        cursor=args.str("cursor"),
+        limit=args.int("limit"),
+    )
 
 
 @slack_method("chat.deleteScheduledMessage")
 def chat_delete_scheduled_message(ctx: TwinContext, args: Args) -> dict[str, Any]:
-    return chat.delete_scheduled(ctx, channel=args.str("channel"),
-                                 scheduled_message_id=args.str("scheduled_message_id"))
+    return chat.delete_scheduled(
+        ctx, channel=args.str("channel"), scheduled_message_id=args.str("scheduled_message_id")
+    )

@@ -26,8 +26,13 @@ def conversations_create(ctx: TwinContext, args: Args) -> dict[str, Any]:
 
 @slack_method("conversations.list")
 def conversations_list(ctx: TwinContext, args: Args) -> dict[str, Any]:
-    return svc.list_conversations(ctx, types=args.str("types"), exclude_archived=args.bool("exclude_archived"),
-                                  cursor=args.str("cursor"), limit=_limit(args))
+    return svc.list_conversations(
+        ctx,
+        types=args.str("types"),
+        exclude_archived=args.bool("exclude_archived"),
+        cursor=args.str("cursor"),
+        limit=_limit(args),
+    )
 
 
 @slack_method("conversations.info")
@@ -37,15 +42,29 @@ def conversations_info(ctx: TwinContext, args: Args) -> dict[str, Any]:
 
 @slack_method("conversations.history")
 def conversations_history(ctx: TwinContext, args: Args) -> dict[str, Any]:
-    return svc.history(ctx, channel=args.str("channel"), oldest=args.str("oldest"), latest=args.str("latest"),
-                       inclusive=args.bool("inclusive"), cursor=args.str("cursor"), limit=args.int("limit"))
+    return svc.history(
+        ctx,
+        channel=args.str("channel"),
+        oldest=args.str("oldest"),
+        latest=args.str("latest"),
+        inclusive=args.bool("inclusive"),
+        cursor=args.str("cursor"),
+        limit=args.int("limit"),
+    )
 
 
 @slack_method("conversations.replies")
 def conversations_replies(ctx: TwinContext, args: Args) -> dict[str, Any]:
-    return svc.replies(ctx, channel=args.str("channel"), ts=args.str("ts"), oldest=args.str("oldest"),
-                       latest=args.str("latest"), inclusive=args.bool("inclusive"), cursor=args.str("cursor"),
-                       limit=args.int("limit"))
+    return svc.replies(
+        ctx,
+        channel=args.str("channel"),
+        ts=args.str("ts"),
+        oldest=args.str("oldest"),
+        latest=args.str("latest"),
+        inclusive=args.bool("inclusive"),
+        cursor=args.str("cursor"),
+        limit=args.int("limit"),
+    )
 
 
 @slack_method("conversations.join")
@@ -100,8 +119,13 @@ def conversations_set_purpose(ctx: TwinContext, args: Args) -> dict[str, Any]:
 
 @slack_method("conversations.open")
 def conversations_open(ctx: TwinContext, args: Args) -> dict[str, Any]:
-    return svc.open_conversation(ctx, channel=args.str("channel"), users=args.list("users"),
-                                 return_im=args.bool("return_im"), prevent_creation=args.bool("prevent_creation"))
+    return svc.open_conversation(
+        ctx,
+        channel=args.str("channel"),
+        users=args.list("users"),
+        return_im=args.bool("return_im"),
+        prevent_creation=args.bool("prevent_creation"),
+    )
 
 
 @slack_method("conversations.close")

@@ -43,5 +43,10 @@ def users_set_presence(ctx: TwinContext, args: Args) -> dict[str, Any]:
 @slack_method("users.conversations")
 def users_conversations(ctx: TwinContext, args: Args) -> dict[str, Any]:
     return conversations.users_conversations(
-        ctx, user=args.str("user"), types=args.str("types"), exclude_archived=args.bool("exclude_archived"),
-        cursor=args.str("cursor"), limit=args.int("limit"))
+        ctx,
+        user=args.str("user"),
+        types=args.str("types"),
+        exclude_archived=args.bool("exclude_archived"),
+        cursor=args.str("cursor"),
+        limit=args.int("limit"),
+    )

@@ -29,27 +29,48 @@ ZERO_TS = "0000000000.000000"
 
 # The hot statements, built once: building a Core statement costs more than running it on
 # SQLite (bench/PROFILE.md), and a prebuilt one also keeps its cache key.
-_LAST_TS = select(CONV.c.last_ts).where(CONV.c.tenant_id == bindparam("tenant"), CONV.c.id == bindparam("channel"))
-_SET_LAST_TS = (update(CONV).where(CONV.c.tenant_id == bindparam("tenant"), CONV.c.id == bindparam("channel"))
-                .values(last_ts=bindparam("new_ts")))
+_LAST_TS = select(CONV.c.last_ts).where(
+    CONV.c.tenant_id == bindparam("tenant"), CONV.c.id == bindparam("channel")
+)
+_SET_LAST_TS = (
+    update(CONV)
+    .where(CONV.c.tenant_id == bindparam("tenant"), CONV.c.id == bindparam("channel"))
+    .values(last_ts=bindparam("new_ts"))
+)
 _CONV_BY_ID = select(CONV).where(CONV.c.tenant_id == bindparam("tenant"), CONV.c.id == bindparam("key"))
 _CONV_BY_NAME = select(CONV).where(CONV.c.tenant_id == bindparam("tenant"), CONV.c.name == bindparam("key"))
-_IS_MEMBER = select(MEMBER.c.user_id).where(MEMBER.c.tenant_id == bindparam("tenant"),
-                                            MEMBER.c.conversation_id == bindparam("channel"),
-                                            MEMBER.c.user_id == bindparam("user"))
+_IS_MEMBER = select(MEMBER.c.user_id).where(
+    MEMBER.c.tenant_id == bindparam("tenant"),
+    MEMBER.c.conversation_id == bindparam("channel"),
+    MEMBER.c.user_id == bindparam("user"),
+)
 _TEAM_ID = select(TEAM.c.id).where(TEAM.c.tenant_id == bindparam("tenant"))
 _USER_BY_ID = select(USER).where(USER.c.tenant_id == bindparam("tenant"), USER.c.id == bindparam("user"))
-_MESSAGE = select(MSG).where(MSG.c.tenant_id == bindparam("tenant"), MSG.c.channel_id == bindparam("channel"),
-                             MSG.c.ts == bindparam("ts"))
-_REACTIONS = (select(REACTION.c.ts, REACTION.c.name, REACTION.c.user_id)
-              .where(REACTION.c.tenant_id == bindparam("tenant"), REACTION.c.channel_id == bindparam("channel"),
-                     REACTION.c.ts.in_(bindparam("tss", expanding=True)))
-              .order_by(REACTION.c.seq))
-_PINNED = select(PIN.c.ts).where(PIN.c.tenant_id == bindparam("tenant"), PIN.c.channel_id == bindparam("channel"),
-                                 PIN.c.ts.in_(bindparam("tss", expanding=True)))
-_PINNED_BETWEEN = select(PIN.c.ts).where(PIN.c.tenant_id == bindparam("tenant"),
-                                         PIN.c.channel_id == bindparam("channel"),
-                                         PIN.c.ts >= bindparam("lo"), PIN.c.ts <= bindparam("hi"))
+_MESSAGE = select(MSG).where(
+    MSG.c.tenant_id == bindparam("tenant"),
+    MSG.c.channel_id == bindparam("channel"),
+    MSG.c.ts == bindparam("ts"),
+)
+_REACTIONS = (
+    select(REACTION.c.ts, REACTION.c.name, REACTION.c.user_id)
+    .where(
+        REACTION.c.tenant_id == bindparam("tenant"),
+        REACTION.c.channel_id == bindparam("channel"),
+        REACTION.c.ts.in_(bindparam("tss", expanding=True)),
+    )
+    .order_by(REACTION.c.seq)
+)
+_PINNED = select(PIN.c.ts).where(
+    PIN.c.tenant_id == bindparam("tenant"),
+    PIN.c.channel_id == bindparam("channel"),
+    PIN.c.ts.in_(bindparam("tss", expanding=True)),
+)
+_PINNED_BETWEEN = select(PIN.c.ts).where(
+    PIN.c.tenant_id == bindparam("tenant"),
+    PIN.c.channel_id == bindparam("channel"),
+    PIN.c.ts >= bindparam("lo"),
+    PIN.c.ts <= bindparam("hi"),
+)
 
 
 # -- ts ----------------------------------------------------------------------------------------
@@ -109,8 +130,10 @@ def get_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:
 def is_member(ctx: TwinContext, channel_id: str, user_id: str | None) -> bool:
     if user_id is None:
         return False
-    return ctx.conn.execute(_IS_MEMBER, {"tenant": ctx.tenant, "channel": channel_id, "user": user_id}).first() \
+    return (
+        ctx.conn.execute(_IS_MEMBER, {"tenant": ctx.tenant, "channel": channel_id, "user": user_id}).first()
         is not None
+    )
 
 
 def visible_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:
@@ -137,23 +160,33 @@ def writable_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:
 
 
 def member_ids(ctx: TwinContext, channel_id: str) -> list[str]:
-    return [r[0] for r in ctx.conn.execute(
-        select(MEMBER.c.user_id).where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == channel_id)
-        .order_by(MEMBER.c.joined, MEMBER.c.user_id))]
+    return [
+        r[0]
+        for r in ctx.conn.execute(
+            select(MEMBER.c.user_id)
+            .where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == channel_id)
+            .order_by(MEMBER.c.joined, MEMBER.c.user_id)
+        )
+    ]
 
 
 def num_members(ctx: TwinContext, channel_id: str) -> int:
-    return int(ctx.conn.execute(
-        select(func.count()).select_from(MEMBER)
-        .where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == channel_id)).scalar_one())
+    return int(
+        ctx.conn.execute(
+            select(func.count())
+            .select_from(MEMBER)
+            .where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == channel_id)
+        ).scalar_one()
+    )
 
 
 def team_id(ctx: TwinContext) -> str:
     return str(ctx.conn.execute(_TEAM_ID, {"tenant": ctx.tenant}).scalar_one())
 
 
-def conversation_object(ctx: TwinContext, row: Row[Any], *, member: bool | None = None,
-                        with_num_members: bool = False) -> dict[str, Any]:
+def conversation_object(
+    ctx: TwinContext, row: Row[Any], *, member: bool | None = None, with_num_members: bool = False
+) -> dict[str, Any]:
     """The conversation object. https://docs.slack.dev/reference/objects/conversation-object"""
     viewer = ctx.principal.user_id if ctx.principal is not None else None
     if member is None:
@@ -163,20 +196,45 @@ def conversation_object(ctx: TwinContext, row: Row[Any], *, member: bool | None 
         if viewer == row.im_user:
             other = row.creator
         return {
-            "id": row.id, "created": row.created, "is_archived": row.is_archived, "is_im": True,
-            "is_org_shared": False, "context_team_id": team_id(ctx), "updated": row.updated * 1000,
-            "user": other, "is_user_deleted": False, "priority": 0,
+            "id": row.id,
+            "created": row.created,
+            "is_archived": row.is_archived,
+            "is_im": True,
+            "is_org_shared": False,
+            "context_team_id": team_id(ctx),
+            "updated": row.updated * 1000,
+            "user": other,
+            "is_user_deleted": False,
+            "priority": 0,
         }
     out: dict[str, Any] = {
-        "id": row.id, "name": row.name, "is_channel": row.kind == "channel", "is_group": row.kind == "group",
-        "is_im": False, "is_mpim": row.kind == "mpim", "is_private": row.is_private, "created": row.created,
-        "is_archived": row.is_archived, "is_general": row.is_general, "unlinked": 0,
-        "name_normalized": row.name, "is_shared": False, "is_org_shared": False, "is_ext_shared": False,
-        "is_pending_ext_shared": False, "pending_shared": [], "context_team_id": team_id(ctx),
-        "updated": row.updated * 1000, "parent_conversation": None, "creator": row.creator or "",
-        "shared_team_ids": [team_id(ctx)], "pending_connected_team_ids": [],
-        "is_member": member, "topic": row.topic or text_meta("", None, 0),
-        "purpose": row.purpose or text_meta("", None, 0), "previous_names": list(row.previous_names or []),
+        "id": row.id,
+        "name": row.name,
+        "is_channel": row.kind == "channel",
+        "is_group": row.kind == "group",
+        "is_im": False,
+        "is_mpim": row.kind == "mpim",
+        "is_private": row.is_private,
+        "created": row.created,
+        "is_archived": row.is_archived,
+        "is_general": row.is_general,
+        "unlinked": 0,
+        "name_normalized": row.name,
+        "is_shared": False,
+        "is_org_shared": False,
+        "is_ext_shared": False,
+        "is_pending_ext_shared": False,
+        "pending_shared": [],
+        "context_team_id": team_id(ctx),
+        "updated": row.updated * 1000,
+        "parent_conversation": None,
+        "creator": row.creator or "",
+        "shared_team_ids": [team_id(ctx)],
+        "pending_connected_team_ids": [],
+        "is_member": member,
+        "topic": row.topic or text_meta("", None, 0),
+        "purpose": row.purpose or text_meta("", None, 0),
+        "previous_names": list(row.previous_names or []),
     }
     if with_num_members:
         out["num_members"] = num_members(ctx, row.id)
@@ -199,13 +257,28 @@ def profile_object(row: Row[Any], *, with_email: bool = True) -> dict[str, Any]:
     first, _, last = (row.real_name or row.name).partition(" ")
     prof = dict(row.profile or {})
     out = {
-        "title": row.title, "phone": prof.get("phone", ""), "skype": "", "real_name": row.real_name,
-        "real_name_normalized": row.real_name, "display_name": row.display_name,
-        "display_name_normalized": row.display_name, "fields": {}, "status_text": prof.get("status_text", ""),
-        "status_emoji": prof.get("status_emoji", ""), "status_emoji_display_info": [], "status_expiration": 0,
-        "avatar_hash": "g" + row.id[-11:].lower(), "first_name": prof.get("first_name", first),
-        "last_name": prof.get("last_name", last), "image_24": "", "image_32": "", "image_48": "",
-        "image_72": "", "image_192": "", "image_512": "", "team": row.team_id,
+        "title": row.title,
+        "phone": prof.get("phone", ""),
+        "skype": "",
+        "real_name": row.real_name,
+        "real_name_normalized": row.real_name,
+        "display_name": row.display_name,
+        "display_name_normalized": row.display_name,
+        "fields": {},
+        "status_text": prof.get("status_text", ""),
+        "status_emoji": prof.get("status_emoji", ""),
+        "status_emoji_display_info": [],
+        "status_expiration": 0,
+        "avatar_hash": "g" + row.id[-11:].lower(),
+        "first_name": prof.get("first_name", first),
+        "last_name": prof.get("last_name", last),
+        "image_24": "",
+        "image_32": "",
+        "image_48": "",
+        "image_72": "",
+        "image_192": "",
+        "image_512": "",
+        "team": row.team_id,
     }
     if row.is_bot:
         out["bot_id"] = row.bot_id
@@ -218,11 +291,25 @@ def profile_object(row: Row[Any], *, with_email: bool = True) -> dict[str, Any]:
 def user_object(row: Row[Any], *, with_email: bool = True) -> dict[str, Any]:
     """The user object. https://docs.slack.dev/reference/objects/user-object"""
     return {
-        "id": row.id, "team_id": row.team_id, "name": row.name, "deleted": row.deleted, "color": row.color,
-        "real_name": row.real_name, "tz": row.tz, "tz_label": "Pacific Standard Time", "tz_offset": row.tz_offset,
-        "profile": profile_object(row, with_email=with_email), "is_admin": row.is_admin, "is_owner": row.is_owner,
-        "is_primary_owner": row.is_owner, "is_restricted": False, "is_ultra_restricted": False,
-        "is_bot": row.is_bot, "is_app_user": row.is_app_user, "updated": row.updated, "is_email_confirmed": True,
+        "id": row.id,
+        "team_id": row.team_id,
+        "name": row.name,
+        "deleted": row.deleted,
+        "color": row.color,
+        "real_name": row.real_name,
+        "tz": row.tz,
+        "tz_label": "Pacific Standard Time",
+        "tz_offset": row.tz_offset,
+        "profile": profile_object(row, with_email=with_email),
+        "is_admin": row.is_admin,
+        "is_owner": row.is_owner,
+        "is_primary_owner": row.is_owner,
+        "is_restricted": False,
+        "is_ultra_restricted": False,
+        "is_bot": row.is_bot,
+        "is_app_user": row.is_app_user,
+        "updated": row.updated,
+        "is_email_confirmed": True,
         "who_can_share_contact_card": "EVERYONE",
     }
 
@@ -234,9 +321,15 @@ def can_see_emails(ctx: TwinContext) -> bool:
 # -- messages ----------------------------------------------------------------------------------
 
 
-def message_object(ctx: TwinContext, row: Row[Any], *, reactions: dict[str, list[dict[str, Any]]] | None = None,
-                   pinned: set[str] | None = None, channel: str | None = None,
-                   team: str | None = None) -> dict[str, Any]:
+def message_object(
+    ctx: TwinContext,
+    row: Row[Any],
+    *,
+    reactions: dict[str, list[dict[str, Any]]] | None = None,
+    pinned: set[str] | None = None,
+    channel: str | None = None,
+    team: str | None = None,
+) -> dict[str, Any]:
     """The message object. https://docs.slack.dev/reference/objects/message-object
 
     `team` is the tenant's team id when the caller already has it (a page of messages asks once)."""
@@ -312,10 +405,13 @@ def pinned_in(ctx: TwinContext, channel_id: str, tss: list[str]) -> set[str]:
         # SQLite orders text as Python does, so a range scan of the key and the exact set here
         # find the same pins as an IN list, for a third of its cost (bench/PROFILE.md).
         wanted = set(tss)
-        rows = ctx.conn.execute(_PINNED_BETWEEN, {"tenant": ctx.tenant, "channel": channel_id,
-                                                  "lo": min(tss), "hi": max(tss)})
+        rows = ctx.conn.execute(
+            _PINNED_BETWEEN, {"tenant": ctx.tenant, "channel": channel_id, "lo": min(tss), "hi": max(tss)}
+        )
         return {r[0] for r in rows if r[0] in wanted}
-    return {r[0] for r in ctx.conn.execute(_PINNED, {"tenant": ctx.tenant, "channel": channel_id, "tss": tss})}
+    return {
+        r[0] for r in ctx.conn.execute(_PINNED, {"tenant": ctx.tenant, "channel": channel_id, "tss": tss})
+    }
 
 
 def messages_out(ctx: TwinContext, channel_id: str, rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
@@ -326,7 +422,9 @@ def messages_out(ctx: TwinContext, channel_id: str, rows: Sequence[Row[Any]]) ->
     return [message_object(ctx, r, reactions=reactions, pinned=pins, team=team) for r in rows]
 
 
-def get_message(ctx: TwinContext, channel_id: str, ts: str | None, error: type[SlackError] | str = "message_not_found") -> Row[Any]:
+def get_message(
+    ctx: TwinContext, channel_id: str, ts: str | None, error: type[SlackError] | str = "message_not_found"
+) -> Row[Any]:
     row = None
     if ts:
         row = ctx.conn.execute(_MESSAGE, {"tenant": ctx.tenant, "channel": channel_id, "ts": ts}).first()

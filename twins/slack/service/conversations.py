@@ -60,30 +60,58 @@ def _get(ctx: TwinContext, channel_id: str) -> Row[Any]:
     return ctx.conn.execute(select(CONV).where(CONV.c.tenant_id == ctx.tenant, CONV.c.id == channel_id)).one()
 
 
-def _insert_conversation(ctx: TwinContext, *, kind: str, name: str | None, is_private: bool,
-                         im_user: str | None = None, prefix: str = "C") -> str:
+def _insert_conversation(
+    ctx: TwinContext,
+    *,
+    kind: str,
+    name: str | None,
+    is_private: bool,
+    im_user: str | None = None,
+    prefix: str = "C",
+) -> str:
     now = int(ctx.now())
     channel_id = ctx.ids.token("conversation", prefix=prefix, length=11)
-    ctx.conn.execute(insert(CONV).values(
-        tenant_id=ctx.tenant, id=channel_id, kind=kind, name=name, is_private=is_private, creator=ctx.principal.user_id,
-        created=now, updated=now, topic=common.text_meta("", None, 0), purpose=common.text_meta("", None, 0),
-        previous_names=[], im_user=im_user, seq=ctx.ids.next("conversation-seq")))
+    ctx.conn.execute(
+        insert(CONV).values(
+            tenant_id=ctx.tenant,
+            id=channel_id,
+            kind=kind,
+            name=name,
+            is_private=is_private,
+            creator=ctx.principal.user_id,
+            created=now,
+            updated=now,
+            topic=common.text_meta("", None, 0),
+            purpose=common.text_meta("", None, 0),
+            previous_names=[],
+            im_user=im_user,
+            seq=ctx.ids.next("conversation-seq"),
+        )
+    )
     return channel_id
 
 
-def add_member(ctx: TwinContext, conv: Row[Any], user_id: str, *, inviter: str | None = None,
-               announce: bool = True) -> bool:
+def add_member(
+    ctx: TwinContext, conv: Row[Any], user_id: str, *, inviter: str | None = None, announce: bool = True
+) -> bool:
     """Add a member; False if already there. Posts `channel_join` and raises member_joined_channel."""
     if common.is_member(ctx, conv.id, user_id):
         return False
-    ctx.conn.execute(insert(MEMBER).values(tenant_id=ctx.tenant, conversation_id=conv.id, user_id=user_id,
-                                           joined=ctx.now(), is_open=True))
+    ctx.conn.execute(
+        insert(MEMBER).values(
+            tenant_id=ctx.tenant, conversation_id=conv.id, user_id=user_id, joined=ctx.now(), is_open=True
+        )
+    )
     if conv.kind in ("channel", "group") and announce:
         text = f"<@{user_id}> has joined the channel"
         post_system_message(ctx, conv, user_id, "channel_join", text, inviter=inviter)
-        event: dict[str, Any] = {"type": "member_joined_channel", "user": user_id, "channel": conv.id,
-                                 "channel_type": "C" if conv.kind == "channel" else "G",
-                                 "team": common.team_id(ctx)}
+        event: dict[str, Any] = {
+            "type": "member_joined_channel",
+            "user": user_id,
+            "channel": conv.id,
+            "channel_type": "C" if conv.kind == "channel" else "G",
+            "team": common.team_id(ctx),
+        }
         if inviter:
             event["inviter"] = inviter
         events.emit(ctx, event, channel_id=conv.id)
@@ -93,21 +121,43 @@ def add_member(ctx: TwinContext, conv: Row[Any], user_id: str, *, inviter: str |
 def remove_member(ctx: TwinContext, conv: Row[Any], user_id: str, *, announce: bool = True) -> None:
     if conv.kind in ("channel", "group") and announce:
         # Raised before the removal so that an app leaving still hears of it, as in Slack.
-        events.emit(ctx, {"type": "member_left_channel", "user": user_id, "channel": conv.id,
-                          "channel_type": "C" if conv.kind == "channel" else "G", "team": common.team_id(ctx)},
-                    channel_id=conv.id)
-    ctx.conn.execute(delete(MEMBER).where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == conv.id,
-                                          MEMBER.c.user_id == user_id))
+        events.emit(
+            ctx,
+            {
+                "type": "member_left_channel",
+                "user": user_id,
+                "channel": conv.id,
+                "channel_type": "C" if conv.kind == "channel" else "G",
+                "team": common.team_id(ctx),
+            },
+            channel_id=conv.id,
+        )
+    ctx.conn.execute(
+        delete(MEMBER).where(
+            MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == conv.id, MEMBER.c.user_id == user_id
+        )
+    )
     if conv.kind in ("channel", "group") and announce:
         post_system_message(ctx, conv, user_id, "channel_leave", f"<@{user_id}> has left the channel")
 
 
-def post_system_message(ctx: TwinContext, conv: Row[Any], user_id: str, subtype: str, text: str,
-                        **extra: Any) -> str:
+def post_system_message(
+    ctx: TwinContext, conv: Row[Any], user_id: str, subtype: str, text: str, **extra: Any
+) -> str:
     ts = common.next_ts(ctx, conv.id)
-    ctx.conn.execute(insert(MSG).values(tenant_id=ctx.tenant, channel_id=conv.id, ts=ts, subtype=subtype,
-                                        user_id=user_id, text=text, reply_users=[], written_at=ctx.now(),
-                                        extra={k: v for k, v in extra.items() if v is not None} or None))
+    ctx.conn.execute(
+        insert(MSG).values(
+            tenant_id=ctx.tenant,
+            channel_id=conv.id,
+            ts=ts,
+            subtype=subtype,
+            user_id=user_id,
+            text=text,
+            reply_users=[],
+            written_at=ctx.now(),
+            extra={k: v for k, v in extra.items() if v is not None} or None,
+        )
+    )
     message = {"type": "message", "subtype": subtype, "user": user_id, "text": text, "ts": ts}
     message.update({k: v for k, v in extra.items() if v is not None})
     events.message_event(ctx, conv, message)
@@ -122,14 +172,30 @@ def create(ctx: TwinContext, *, name: str | None, is_private: bool) -> dict[str,
     name = validate_name(name)
     if _name_taken(ctx, name):
         raise SlackError("name_taken")
-    channel_id = _insert_conversation(ctx, kind="group" if is_private else "channel", name=name, is_private=is_private)
+    channel_id = _insert_conversation(
+        ctx, kind="group" if is_private else "channel", name=name, is_private=is_private
+    )
     conv = _get(ctx, channel_id)
-    ctx.conn.execute(insert(MEMBER).values(tenant_id=ctx.tenant, conversation_id=channel_id,
-                                           user_id=ctx.principal.user_id, joined=ctx.now()))
+    ctx.conn.execute(
+        insert(MEMBER).values(
+            tenant_id=ctx.tenant, conversation_id=channel_id, user_id=ctx.principal.user_id, joined=ctx.now()
+        )
+    )
     if not is_private:
-        events.emit(ctx, {"type": "channel_created", "channel": {
-            "id": channel_id, "name": name, "created": conv.created, "creator": ctx.principal.user_id,
-            "is_channel": True, "name_normalized": name}})
+        events.emit(
+            ctx,
+            {
+                "type": "channel_created",
+                "channel": {
+                    "id": channel_id,
+                    "name": name,
+                    "created": conv.created,
+                    "creator": ctx.principal.user_id,
+                    "is_channel": True,
+                    "name_normalized": name,
+                },
+            },
+        )
     out = common.conversation_object(ctx, conv, member=True)
     out["last_read"] = common.ZERO_TS
     out["latest"] = None
@@ -141,12 +207,22 @@ def create(ctx: TwinContext, *, name: str | None, is_private: bool) -> dict[str,
 
 def _visible_to(ctx: TwinContext, user_id: str | None) -> Any:
     """Public channels to everyone; the rest only to members."""
-    member_of = select(MEMBER.c.conversation_id).where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.user_id == user_id)
+    member_of = select(MEMBER.c.conversation_id).where(
+        MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.user_id == user_id
+    )
     return or_(CONV.c.kind == "channel", CONV.c.id.in_(member_of))
 
 
-def _list(ctx: TwinContext, *, where: list[Any], types: str | None, exclude_archived: bool,
-          cursor: str | None, limit: int | None, kind: str) -> tuple[Sequence[Row[Any]], str]:
+def _list(
+    ctx: TwinContext,
+    *,
+    where: list[Any],
+    types: str | None,
+    exclude_archived: bool,
+    cursor: str | None,
+    limit: int | None,
+    kind: str,
+) -> tuple[Sequence[Row[Any]], str]:
     kinds = _kinds(types)
     n = clamp(limit, default=constants.DEFAULT_LIMIT, maximum=constants.MAX_LIMIT)
     filters = {"types": sorted(kinds), "exclude_archived": exclude_archived, "where": kind}
@@ -165,12 +241,20 @@ def _list(ctx: TwinContext, *, where: list[Any], types: str | None, exclude_arch
     return rows, encode_cursor([rows[-1].seq], kind="conversations", filters=filters) if more else ""
 
 
-def list_conversations(ctx: TwinContext, *, types: str | None, exclude_archived: bool, cursor: str | None,
-                       limit: int | None) -> dict[str, Any]:
+def list_conversations(
+    ctx: TwinContext, *, types: str | None, exclude_archived: bool, cursor: str | None, limit: int | None
+) -> dict[str, Any]:
     """https://docs.slack.dev/reference/methods/conversations.list"""
     viewer = ctx.principal.user_id
-    rows, next_cursor = _list(ctx, where=[_visible_to(ctx, viewer)], types=types, exclude_archived=exclude_archived,
-                              cursor=cursor, limit=limit, kind="list")
+    rows, next_cursor = _list(
+        ctx,
+        where=[_visible_to(ctx, viewer)],
+        types=types,
+        exclude_archived=exclude_archived,
+        cursor=cursor,
+        limit=limit,
+        kind="list",
+    )
     channels = []
     for r in rows:
         obj = common.conversation_object(ctx, r)
@@ -180,18 +264,34 @@ def list_conversations(ctx: TwinContext, *, types: str | None, exclude_archived:
     return {"channels": channels, **slack_metadata(next_cursor)}
 
 
-def users_conversations(ctx: TwinContext, *, user: str | None, types: str | None, exclude_archived: bool,
-                        cursor: str | None, limit: int | None) -> dict[str, Any]:
+def users_conversations(
+    ctx: TwinContext,
+    *,
+    user: str | None,
+    types: str | None,
+    exclude_archived: bool,
+    cursor: str | None,
+    limit: int | None,
+) -> dict[str, Any]:
     """https://docs.slack.dev/reference/methods/users.conversations — what a user belongs to
     (another user's private memberships only where the caller is a member too)."""
     target = user or ctx.principal.user_id
     common.get_user(ctx, target)
-    member_of = select(MEMBER.c.conversation_id).where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.user_id == target)
+    member_of = select(MEMBER.c.conversation_id).where(
+        MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.user_id == target
+    )
     where = [CONV.c.id.in_(member_of)]
     if target != ctx.principal.user_id:
         where.append(_visible_to(ctx, ctx.principal.user_id))
-    rows, next_cursor = _list(ctx, where=where, types=types, exclude_archived=exclude_archived, cursor=cursor,
-                              limit=limit, kind=f"user:{target}")
+    rows, next_cursor = _list(
+        ctx,
+        where=where,
+        types=types,
+        exclude_archived=exclude_archived,
+        cursor=cursor,
+        limit=limit,
+        kind=f"user:{target}",
+    )
     return {"channels": [common.conversation_object(ctx, r) for r in rows], **slack_metadata(next_cursor)}
 
 
@@ -199,9 +299,13 @@ def info(ctx: TwinContext, *, channel: str | None, include_num_members: bool) ->
     """https://docs.slack.dev/reference/methods/conversations.info"""
     conv = common.visible_conversation(ctx, channel)
     out = common.conversation_object(ctx, conv, with_num_members=include_num_members and conv.kind != "im")
-    member = ctx.conn.execute(select(MEMBER.c.last_read).where(
-        MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == conv.id,
-        MEMBER.c.user_id == ctx.principal.user_id)).first()
+    member = ctx.conn.execute(
+        select(MEMBER.c.last_read).where(
+            MEMBER.c.tenant_id == ctx.tenant,
+            MEMBER.c.conversation_id == conv.id,
+            MEMBER.c.user_id == ctx.principal.user_id,
+        )
+    ).first()
     if member is not None:
         out["last_read"] = member[0]
     return {"channel": out}
@@ -218,8 +322,16 @@ def _bounds(oldest: str | None, latest: str | None, inclusive: bool) -> list[Any
     return where
 
 
-def history(ctx: TwinContext, *, channel: str | None, oldest: str | None, latest: str | None, inclusive: bool,
-            cursor: str | None, limit: int | None) -> dict[str, Any]:
+def history(
+    ctx: TwinContext,
+    *,
+    channel: str | None,
+    oldest: str | None,
+    latest: str | None,
+    inclusive: bool,
+    cursor: str | None,
+    limit: int | None,
+) -> dict[str, Any]:
     """https://docs.slack.dev/reference/methods/conversations.history — newest first; thread
     replies appear only when broadcast to the channel."""
     conv = common.readable_conversation(ctx, channel)
@@ -230,17 +342,25 @@ def history(ctx: TwinContext, *, channel: str | None, oldest: str | None, latest
     except CursorError:
         raise InvalidCursor() from None
     stmt = select(MSG).where(
-        MSG.c.tenant_id == ctx.tenant, MSG.c.channel_id == conv.id,
+        MSG.c.tenant_id == ctx.tenant,
+        MSG.c.channel_id == conv.id,
         or_(MSG.c.thread_ts.is_(None), MSG.c.thread_ts == MSG.c.ts, MSG.c.is_broadcast.is_(True)),
-        common.stale_filter(ctx, MSG.c.written_at), *_bounds(oldest, latest, inclusive))
+        common.stale_filter(ctx, MSG.c.written_at),
+        *_bounds(oldest, latest, inclusive),
+    )
     if key:
         stmt = stmt.where(MSG.c.ts < key[0])
     rows = ctx.conn.execute(stmt.order_by(MSG.c.ts.desc()).limit(n + 1)).all()
     more = len(rows) > n
     rows = rows[:n]
     pin_count = len(common.pinned_in(ctx, conv.id, [r.ts for r in rows]))
-    out: dict[str, Any] = {"messages": common.messages_out(ctx, conv.id, rows), "has_more": more,
-                           "pin_count": pin_count, "channel_actions_ts": None, "channel_actions_count": 0}
+    out: dict[str, Any] = {
+        "messages": common.messages_out(ctx, conv.id, rows),
+        "has_more": more,
+        "pin_count": pin_count,
+        "channel_actions_ts": None,
+        "channel_actions_count": 0,
+    }
     if oldest or latest:
         out["latest"] = latest
         out["oldest"] = oldest
@@ -250,8 +370,17 @@ def history(ctx: TwinContext, *, channel: str | None, oldest: str | None, latest
     return out
 
 
-def replies(ctx: TwinContext, *, channel: str | None, ts: str | None, oldest: str | None, latest: str | None,
-            inclusive: bool, cursor: str | None, limit: int | None) -> dict[str, Any]:
+def replies(
+    ctx: TwinContext,
+    *,
+    channel: str | None,
+    ts: str | None,
+    oldest: str | None,
+    latest: str | None,
+    inclusive: bool,
+    cursor: str | None,
+    limit: int | None,
+) -> dict[str, Any]:
     """https://docs.slack.dev/reference/methods/conversations.replies — the parent first, then
     replies oldest first; a reply's ts finds its whole thread."""
     conv = common.readable_conversation(ctx, channel)
@@ -265,8 +394,13 @@ def replies(ctx: TwinContext, *, channel: str | None, ts: str | None, oldest: st
     except CursorError:
         raise InvalidCursor() from None
     in_thread = or_(MSG.c.ts == root, MSG.c.thread_ts == root)
-    stmt = select(MSG).where(MSG.c.tenant_id == ctx.tenant, MSG.c.channel_id == conv.id, in_thread,
-                             common.stale_filter(ctx, MSG.c.written_at), *_bounds(oldest, latest, inclusive))
+    stmt = select(MSG).where(
+        MSG.c.tenant_id == ctx.tenant,
+        MSG.c.channel_id == conv.id,
+        in_thread,
+        common.stale_filter(ctx, MSG.c.written_at),
+        *_bounds(oldest, latest, inclusive),
+    )
     if key:
         stmt = stmt.where(MSG.c.ts > key[0])
     rows = ctx.conn.execute(stmt.order_by(MSG.c.ts).limit(n + 1)).all()
@@ -299,7 +433,9 @@ def leave(ctx: TwinContext, *, channel: str | None) -> dict[str, Any]:
     conv = common.get_conversation(ctx, channel)
     member = common.is_member(ctx, conv.id, ctx.principal.user_id)
     if conv.kind in ("im",) or (conv.is_private and not member):
-        raise SlackError("method_not_supported_for_channel_type" if conv.kind == "im" else "channel_not_found")
+        raise SlackError(
+            "method_not_supported_for_channel_type" if conv.kind == "im" else "channel_not_found"
+        )
     if conv.is_archived:
         raise IsArchived()
     if conv.is_general:
@@ -362,7 +498,9 @@ def kick(ctx: TwinContext, *, channel: str | None, user: str | None) -> dict[str
     return {}
 
 
-def members(ctx: TwinContext, *, channel: str | None, cursor: str | None, limit: int | None) -> dict[str, Any]:
+def members(
+    ctx: TwinContext, *, channel: str | None, cursor: str | None, limit: int | None
+) -> dict[str, Any]:
     """https://docs.slack.dev/reference/methods/conversations.members"""
     conv = common.visible_conversation(ctx, channel)
     n = clamp(limit, default=constants.DEFAULT_LIMIT, maximum=constants.MAX_LIMIT)
@@ -370,14 +508,20 @@ def members(ctx: TwinContext, *, channel: str | None, cursor: str | None, limit:
         key = decode_cursor(cursor, kind="members", filters={"channel": conv.id})
     except CursorError:
         raise InvalidCursor() from None
-    stmt = select(MEMBER.c.user_id).where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == conv.id)
+    stmt = select(MEMBER.c.user_id).where(
+        MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == conv.id
+    )
     if key:
         stmt = stmt.where(MEMBER.c.user_id > key[0])
     ids = [r[0] for r in ctx.conn.execute(stmt.order_by(MEMBER.c.user_id).limit(n + 1))]
     more = len(ids) > n
     ids = ids[:n]
-    return {"members": ids,
-            **slack_metadata(encode_cursor([ids[-1]], kind="members", filters={"channel": conv.id}) if more else "")}
+    return {
+        "members": ids,
+        **slack_metadata(
+            encode_cursor([ids[-1]], kind="members", filters={"channel": conv.id}) if more else ""
+        ),
+    }
 
 
 def archive(ctx: TwinContext, *, channel: str | None) -> dict[str, Any]:
@@ -392,11 +536,15 @@ def archive(ctx: TwinContext, *, channel: str | None) -> dict[str, Any]:
     if ctx.principal.is_bot and not common.is_member(ctx, conv.id, ctx.principal.user_id):
         raise NotInChannel()
     post_system_message(ctx, conv, ctx.principal.user_id, "channel_archive", "archived the channel")
-    ctx.conn.execute(update(CONV).where(CONV.c.tenant_id == ctx.tenant, CONV.c.id == conv.id)
-                     .values(is_archived=True, updated=int(ctx.now())))
+    ctx.conn.execute(
+        update(CONV)
+        .where(CONV.c.tenant_id == ctx.tenant, CONV.c.id == conv.id)
+        .values(is_archived=True, updated=int(ctx.now()))
+    )
     event_type = "channel_archive" if conv.kind == "channel" else "group_archive"
-    events.emit(ctx, {"type": event_type, "channel": conv.id, "user": ctx.principal.user_id},
-                channel_id=conv.id)
+    events.emit(
+        ctx, {"type": event_type, "channel": conv.id, "user": ctx.principal.user_id}, channel_id=conv.id
+    )
     return {}
 
 
@@ -407,11 +555,18 @@ def unarchive(ctx: TwinContext, *, channel: str | None) -> dict[str, Any]:
         raise SlackError("method_not_supported_for_channel_type")
     if not conv.is_archived:
         raise SlackError("not_archived")
-    ctx.conn.execute(update(CONV).where(CONV.c.tenant_id == ctx.tenant, CONV.c.id == conv.id)
-                     .values(is_archived=False, updated=int(ctx.now())))
-    post_system_message(ctx, _get(ctx, conv.id), ctx.principal.user_id, "channel_unarchive", "un-archived the channel")
+    ctx.conn.execute(
+        update(CONV)
+        .where(CONV.c.tenant_id == ctx.tenant, CONV.c.id == conv.id)
+        .values(is_archived=False, updated=int(ctx.now()))
+    )
+    post_system_message(
+        ctx, _get(ctx, conv.id), ctx.principal.user_id, "channel_unarchive", "un-archived the channel"
+    )
     event_type = "channel_unarchive" if conv.kind == "channel" else "group_unarchive"
-    events.emit(ctx, {"type": event_type, "channel": conv.id, "user": ctx.principal.user_id}, channel_id=conv.id)
+    events.emit(
+        ctx, {"type": event_type, "channel": conv.id, "user": ctx.principal.user_id}, channel_id=conv.id
+    )
     return {}
 
 
@@ -426,14 +581,31 @@ def rename(ctx: TwinContext, *, channel: str | None, name: str | None) -> dict[s
     if not common.is_member(ctx, conv.id, ctx.principal.user_id):
         raise NotInChannel()
     if new != conv.name:
-        ctx.conn.execute(update(CONV).where(CONV.c.tenant_id == ctx.tenant, CONV.c.id == conv.id).values(
-            name=new, previous_names=[conv.name, *(conv.previous_names or [])], updated=int(ctx.now())))
-        post_system_message(ctx, conv, ctx.principal.user_id, "channel_name",
-                            f"renamed the channel from \u201c{conv.name}\u201d to \u201c{new}\u201d",
-                            old_name=conv.name, name=new)
+        ctx.conn.execute(
+            update(CONV)
+            .where(CONV.c.tenant_id == ctx.tenant, CONV.c.id == conv.id)
+            .values(
+                name=new, previous_names=[conv.name, *(conv.previous_names or [])], updated=int(ctx.now())
+            )
+        )
+        post_system_message(
+            ctx,
+            conv,
+            ctx.principal.user_id,
+            "channel_name",
+            f"renamed the channel from \u201c{conv.name}\u201d to \u201c{new}\u201d",
+            old_name=conv.name,
+            name=new,
+        )
         event_type = "channel_rename" if conv.kind == "channel" else "group_rename"
-        events.emit(ctx, {"type": event_type, "channel": {"id": conv.id, "name": new, "name_normalized": new,
-                                                          "created": conv.created}}, channel_id=conv.id)
+        events.emit(
+            ctx,
+            {
+                "type": event_type,
+                "channel": {"id": conv.id, "name": new, "name_normalized": new, "created": conv.created},
+            },
+            channel_id=conv.id,
+        )
     return {"channel": common.conversation_object(ctx, _get(ctx, conv.id))}
 
 
@@ -446,8 +618,11 @@ def set_text_meta(ctx: TwinContext, *, channel: str | None, field: str, value: s
     if len(value) > 250:
         raise SlackError("too_long")
     meta = common.text_meta(value, ctx.principal.user_id, int(ctx.now()))
-    ctx.conn.execute(update(CONV).where(CONV.c.tenant_id == ctx.tenant, CONV.c.id == conv.id)
-                     .values(**{field: meta}, updated=int(ctx.now())))
+    ctx.conn.execute(
+        update(CONV)
+        .where(CONV.c.tenant_id == ctx.tenant, CONV.c.id == conv.id)
+        .values(**{field: meta}, updated=int(ctx.now()))
+    )
     if conv.kind != "im":
         subtype = "channel_topic" if field == "topic" else "channel_purpose"
         verb = "set the channel topic" if field == "topic" else "set the channel purpose"
@@ -455,8 +630,9 @@ def set_text_meta(ctx: TwinContext, *, channel: str | None, field: str, value: s
     return {"channel": common.conversation_object(ctx, _get(ctx, conv.id))}
 
 
-def open_conversation(ctx: TwinContext, *, channel: str | None, users: list[str], return_im: bool,
-                      prevent_creation: bool) -> dict[str, Any]:
+def open_conversation(
+    ctx: TwinContext, *, channel: str | None, users: list[str], return_im: bool, prevent_creation: bool
+) -> dict[str, Any]:
     """https://docs.slack.dev/reference/methods/conversations.open — a DM with one user, a
     group DM with 2 to 8; reopening an existing one answers `already_open`."""
     me = ctx.principal.user_id
@@ -476,49 +652,85 @@ def open_conversation(ctx: TwinContext, *, channel: str | None, users: list[str]
         raise SlackError("too_many_users")
     if len(others) <= 1:
         other = others[0] if others else me
-        conv_row = ctx.conn.execute(select(CONV).where(
-            CONV.c.tenant_id == ctx.tenant, CONV.c.kind == "im",
-            or_(and_(CONV.c.creator == me, CONV.c.im_user == other),
-                and_(CONV.c.creator == other, CONV.c.im_user == me)))).first()
+        conv_row = ctx.conn.execute(
+            select(CONV).where(
+                CONV.c.tenant_id == ctx.tenant,
+                CONV.c.kind == "im",
+                or_(
+                    and_(CONV.c.creator == me, CONV.c.im_user == other),
+                    and_(CONV.c.creator == other, CONV.c.im_user == me),
+                ),
+            )
+        ).first()
         if conv_row is not None:
             return _reopen(ctx, conv_row, return_im=return_im)
         if prevent_creation:
             return {"no_op": True, "channel": {}}
-        channel_id = _insert_conversation(ctx, kind="im", name=None, is_private=True, im_user=other, prefix="D")
+        channel_id = _insert_conversation(
+            ctx, kind="im", name=None, is_private=True, im_user=other, prefix="D"
+        )
         for u in dict.fromkeys([me, other]):
-            ctx.conn.execute(insert(MEMBER).values(tenant_id=ctx.tenant, conversation_id=channel_id, user_id=u,
-                                                   joined=ctx.now()))
+            ctx.conn.execute(
+                insert(MEMBER).values(
+                    tenant_id=ctx.tenant, conversation_id=channel_id, user_id=u, joined=ctx.now()
+                )
+            )
         conv = _get(ctx, channel_id)
         out = common.conversation_object(ctx, conv) if return_im else {"id": channel_id}
         return {"channel": out}
     everyone = sorted({me, *others})
-    name = "mpdm-" + "--".join(ctx.conn.execute(select(USER.c.name).where(
-        USER.c.tenant_id == ctx.tenant, USER.c.id == u)).scalar_one() for u in everyone) + "-1"
-    existing = ctx.conn.execute(select(CONV).where(CONV.c.tenant_id == ctx.tenant, CONV.c.kind == "mpim",
-                                                   CONV.c.name == name)).first()
+    name = (
+        "mpdm-"
+        + "--".join(
+            ctx.conn.execute(
+                select(USER.c.name).where(USER.c.tenant_id == ctx.tenant, USER.c.id == u)
+            ).scalar_one()
+            for u in everyone
+        )
+        + "-1"
+    )
+    existing = ctx.conn.execute(
+        select(CONV).where(CONV.c.tenant_id == ctx.tenant, CONV.c.kind == "mpim", CONV.c.name == name)
+    ).first()
     if existing is not None:
         return _reopen(ctx, existing, return_im=return_im)
     if prevent_creation:
         return {"no_op": True, "channel": {}}
     channel_id = _insert_conversation(ctx, kind="mpim", name=name, is_private=True, prefix="G")
     for u in everyone:
-        ctx.conn.execute(insert(MEMBER).values(tenant_id=ctx.tenant, conversation_id=channel_id, user_id=u,
-                                               joined=ctx.now()))
+        ctx.conn.execute(
+            insert(MEMBER).values(
+                tenant_id=ctx.tenant, conversation_id=channel_id, user_id=u, joined=ctx.now()
+            )
+        )
     conv = _get(ctx, channel_id)
     return {"channel": common.conversation_object(ctx, conv) if return_im else {"id": channel_id}}
 
 
 def _reopen(ctx: TwinContext, conv: Row[Any], *, return_im: bool) -> dict[str, Any]:
     me = ctx.principal.user_id
-    member = ctx.conn.execute(select(MEMBER).where(MEMBER.c.tenant_id == ctx.tenant,
-                                                   MEMBER.c.conversation_id == conv.id, MEMBER.c.user_id == me)).first()
+    member = ctx.conn.execute(
+        select(MEMBER).where(
+            MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == conv.id, MEMBER.c.user_id == me
+        )
+    ).first()
     already = bool(member is not None and member.is_open)
-    ctx.conn.execute(update(MEMBER).where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == conv.id,
-                                          MEMBER.c.user_id == me).values(is_open=True))
+    ctx.conn.execute(
+        update(MEMBER)
+        .where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == conv.id, MEMBER.c.user_id == me)
+        .values(is_open=True)
+    )
     obj = common.conversation_object(ctx, conv) if return_im else {"id": conv.id}
     if return_im and member is not None:
-        obj.update({"last_read": member.last_read, "latest": None, "unread_count": 0, "unread_count_display": 0,
-                    "is_open": True})
+        obj.update(
+            {
+                "last_read": member.last_read,
+                "latest": None,
+                "unread_count": 0,
+                "unread_count_display": 0,
+                "is_open": True,
+            }
+        )
     out: dict[str, Any] = {"channel": obj}
     if already:
         out.update({"no_op": True, "already_open": True})
@@ -530,13 +742,24 @@ def close(ctx: TwinContext, *, channel: str | None) -> dict[str, Any]:
     conv = common.visible_conversation(ctx, channel)
     if conv.kind not in ("im", "mpim"):
         raise SlackError("method_not_supported_for_channel_type")
-    member = ctx.conn.execute(select(MEMBER.c.is_open).where(
-        MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == conv.id,
-        MEMBER.c.user_id == ctx.principal.user_id)).first()
+    member = ctx.conn.execute(
+        select(MEMBER.c.is_open).where(
+            MEMBER.c.tenant_id == ctx.tenant,
+            MEMBER.c.conversation_id == conv.id,
+            MEMBER.c.user_id == ctx.principal.user_id,
+        )
+    ).first()
     if member is None or not member[0]:
         return {"no_op": True, "already_closed": True}
-    ctx.conn.execute(update(MEMBER).where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == conv.id,
-                                          MEMBER.c.user_id == ctx.principal.user_id).values(is_open=False))
+    ctx.conn.execute(
+        update(MEMBER)
+        .where(
+            MEMBER.c.tenant_id == ctx.tenant,
+            MEMBER.c.conversation_id == conv.id,
+            MEMBER.c.user_id == ctx.principal.user_id,
+        )
+        .values(is_open=False)
+    )
     return {}
 
 
@@ -548,6 +771,13 @@ def mark(ctx: TwinContext, *, channel: str | None, ts: str | None) -> dict[str, 
         raise SlackError("invalid_timestamp")
     if not common.is_member(ctx, conv.id, ctx.principal.user_id):
         raise NotInChannel()
-    ctx.conn.execute(update(MEMBER).where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.conversation_id == conv.id,
-                                          MEMBER.c.user_id == ctx.principal.user_id).values(last_read=ts_norm))
+    ctx.conn.execute(
+        update(MEMBER)
+        .where(
+            MEMBER.c.tenant_id == ctx.tenant,
+            MEMBER.c.conversation_id == conv.id,
+            MEMBER.c.user_id == ctx.principal.user_id,
+        )
+        .values(last_read=ts_norm)
+    )
     return {}

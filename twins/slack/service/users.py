@@ -25,8 +25,12 @@ def auth_test(ctx: TwinContext) -> dict[str, Any]:
     team = ctx.conn.execute(select(TEAM).where(TEAM.c.tenant_id == ctx.tenant)).one()
     user = common.get_user(ctx, p.user_id) if p.user_id else None
     out: dict[str, Any] = {
-        "url": f"https://{team.domain}.slack.com/", "team": team.name, "user": user.name if user else None,
-        "team_id": team.id, "user_id": p.user_id, "is_enterprise_install": False,
+        "url": f"https://{team.domain}.slack.com/",
+        "team": team.name,
+        "user": user.name if user else None,
+        "team_id": team.id,
+        "user_id": p.user_id,
+        "is_enterprise_install": False,
     }
     if p.bot_id:
         out["bot_id"] = p.bot_id
@@ -41,10 +45,12 @@ def revoke(ctx: TwinContext, *, test: bool) -> dict[str, Any]:
     if test:
         return {"revoked": False}
     token = table(models.Token)
-    ctx.conn.execute(update(token).where(token.c.tenant_id == ctx.tenant, token.c.token == p.token)
-                     .values(revoked=True))
-    app = ctx.conn.execute(select(APP).where(APP.c.tenant_id == ctx.tenant, APP.c.id == p.app_id,
-                                             APP.c.request_url.is_not(None))).first()
+    ctx.conn.execute(
+        update(token).where(token.c.tenant_id == ctx.tenant, token.c.token == p.token).values(revoked=True)
+    )
+    app = ctx.conn.execute(
+        select(APP).where(APP.c.tenant_id == ctx.tenant, APP.c.id == p.app_id, APP.c.request_url.is_not(None))
+    ).first()
     if app is not None and "tokens_revoked" in (app.bot_events or []):
         kind = "bot" if p.is_bot else "oauth"
         event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [], kind: [p.user_id]}}
@@ -58,13 +64,27 @@ def team_info(ctx: TwinContext, team: str | None) -> dict[str, Any]:
     row = ctx.conn.execute(select(TEAM).where(TEAM.c.tenant_id == ctx.tenant)).one()
     if team and team != row.id:
         raise SlackError("team_not_found")
-    return {"team": {
-        "id": row.id, "name": row.name, "url": f"https://{row.domain}.slack.com/", "domain": row.domain,
-        "email_domain": row.email_domain, "icon": {"image_default": True, "image_34": "", "image_44": "",
-                                                   "image_68": "", "image_88": "", "image_102": "",
-                                                   "image_132": "", "image_230": ""},
-        "avatar_base_url": "https://ca.slack-edge.com/", "is_verified": False,
-    }}
+    return {
+        "team": {
+            "id": row.id,
+            "name": row.name,
+            "url": f"https://{row.domain}.slack.com/",
+            "domain": row.domain,
+            "email_domain": row.email_domain,
+            "icon": {
+                "image_default": True,
+                "image_34": "",
+                "image_44": "",
+                "image_68": "",
+                "image_88": "",
+                "image_102": "",
+                "image_132": "",
+                "image_230": "",
+            },
+            "avatar_base_url": "https://ca.slack-edge.com/",
+            "is_verified": False,
+        }
+    }
 
 
 def bots_info(ctx: TwinContext, bot: str | None) -> dict[str, Any]:
@@ -73,8 +93,17 @@ def bots_info(ctx: TwinContext, bot: str | None) -> dict[str, Any]:
     row = ctx.conn.execute(select(APP).where(APP.c.tenant_id == ctx.tenant, APP.c.bot_id == bot)).first()
     if row is None:
         raise SlackError("bot_not_found")
-    return {"bot": {"id": row.bot_id, "deleted": False, "name": row.name, "updated": 0, "app_id": row.id,
-                    "user_id": row.bot_user_id, "icons": {"image_36": "", "image_48": "", "image_72": ""}}}
+    return {
+        "bot": {
+            "id": row.bot_id,
+            "deleted": False,
+            "name": row.name,
+            "updated": 0,
+            "app_id": row.id,
+            "user_id": row.bot_user_id,
+            "icons": {"image_36": "", "image_48": "", "image_72": ""},
+        }
+    }
 
 
 def list_users(ctx: TwinContext, *, cursor: str | None, limit: int | None) -> dict[str, Any]:
@@ -104,8 +133,11 @@ def user_info(ctx: TwinContext, user: str | None) -> dict[str, Any]:
 
 def lookup_by_email(ctx: TwinContext, email: str) -> dict[str, Any]:
     """https://docs.slack.dev/reference/methods/users.lookupByEmail — case-insensitive."""
-    row = ctx.conn.execute(select(USER).where(USER.c.tenant_id == ctx.tenant, USER.c.email.ilike(email.strip()),
-                                              USER.c.deleted.is_(False))).first()
+    row = ctx.conn.execute(
+        select(USER).where(
+            USER.c.tenant_id == ctx.tenant, USER.c.email.ilike(email.strip()), USER.c.deleted.is_(False)
+        )
+    ).first()
     if row is None:
         raise UsersNotFound()
     return {"user": common.user_object(row)}
@@ -124,8 +156,15 @@ def get_presence(ctx: TwinContext, user: str | None) -> dict[str, Any]:
     presence = "away" if away or row.deleted else "active"
     out: dict[str, Any] = {"presence": presence}
     if row.id == ctx.principal.user_id:
-        out.update({"online": not away, "auto_away": False, "manual_away": away, "connection_count": 0 if away else 1,
-                    "last_activity": int(ctx.now())})
+        out.update(
+            {
+                "online": not away,
+                "auto_away": False,
+                "manual_away": away,
+                "connection_count": 0 if away else 1,
+                "last_activity": int(ctx.now()),
+            }
+        )
     return out
 
 
@@ -134,6 +173,9 @@ def set_presence(ctx: TwinContext, presence: str) -> dict[str, Any]:
         raise SlackError("invalid_presence")
     if ctx.principal.user_id is None:
         raise UserNotFound()
-    ctx.conn.execute(update(USER).where(USER.c.tenant_id == ctx.tenant, USER.c.id == ctx.principal.user_id)
-                     .values(presence=presence))
+    ctx.conn.execute(
+        update(USER)
+        .where(USER.c.tenant_id == ctx.tenant, USER.c.id == ctx.principal.user_id)
+        .values(presence=presence)
+    )
     return {}
