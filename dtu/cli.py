@@ -24,6 +24,10 @@ from dtu.settings import TwinSettings
 
 DEFAULT_PORTS = {"okta": 7101, "jira": 7102, "slack": 7103, "gdrive": 7104, "gsheets": 7105, "gdocs": 7106}
 ALL_TWINS = tuple(DEFAULT_PORTS)
+# The stdlib event loop, not uvloop: at 64 connections uvloop served some requests seconds late
+# (p99 0.7-1.7 s against 80-100 ms on asyncio, same throughput; bench/PROFILE.md). `dtu up`
+# runs its servers under asyncio.run, which is the same loop.
+EVENT_LOOP = "asyncio"
 # The three Google twins are front doors over one Workspace store: one database file.
 _DB_FILE = {"gdrive": "google", "gsheets": "google", "gdocs": "google"}
 
@@ -150,6 +154,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             log_level=args.log_level,
             access_log=False,
+            loop=EVENT_LOOP,
         )
         return 0
     app = importlib.import_module(f"twins.{twin}.app").create_app(settings)
@@ -158,7 +163,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for line in _credentials(twin, base):
         print(f"  {line}")
     sys.stdout.flush()
-    uvicorn.run(app, host=args.host, port=port, log_level=args.log_level, access_log=False)
+    uvicorn.run(app, host=args.host, port=port, log_level=args.log_level, access_log=False, loop=EVENT_LOOP)
     return 0
 
 
