@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-
-def _error(call: Any, **kwargs: Any) -> str:
-    with pytest.raises(SlackApiError) as err:
-        call(**kwargs)
-    return str(err.value.response["error"])
+from tests.twins.slack.conftest import slack_error
 
 
 def test_add_returns_the_bookmark(bot: WebClient, general: str) -> None:
@@ -47,18 +42,18 @@ def test_bookmarks_belong_to_one_channel(alice: WebClient, general: str) -> None
 
 def test_add_invalid_link(alice: WebClient, general: str) -> None:
     assert (
-        _error(alice.bookmarks_add, channel_id=general, title="x", type="link", link="ftp://example.com")
+        slack_error(alice.bookmarks_add, channel_id=general, title="x", type="link", link="ftp://example.com")
         == "invalid_link"
     )
 
 
 def test_add_link_type_without_link(alice: WebClient, general: str) -> None:
-    assert _error(alice.bookmarks_add, channel_id=general, title="x", type="link") == "invalid_link"
+    assert slack_error(alice.bookmarks_add, channel_id=general, title="x", type="link") == "invalid_link"
 
 
 def test_add_invalid_type(alice: WebClient, general: str) -> None:
     assert (
-        _error(
+        slack_error(
             alice.bookmarks_add, channel_id=general, title="x", type="spreadsheet", link="https://example.com"
         )
         == "invalid_bookmark_type"
@@ -67,7 +62,7 @@ def test_add_invalid_type(alice: WebClient, general: str) -> None:
 
 def test_add_invalid_emoji(alice: WebClient, general: str) -> None:
     assert (
-        _error(
+        slack_error(
             alice.bookmarks_add,
             channel_id=general,
             title="x",
@@ -88,7 +83,7 @@ def test_add_without_title_invalid_arguments(alice: WebClient, general: str) -> 
 
 def test_add_unknown_channel(alice: WebClient) -> None:
     assert (
-        _error(
+        slack_error(
             alice.bookmarks_add, channel_id="C0NOTTHERE", title="x", type="link", link="https://example.com"
         )
         == "channel_not_found"
@@ -98,7 +93,7 @@ def test_add_unknown_channel(alice: WebClient) -> None:
 def test_private_channel_hidden_from_outsiders(alice: WebClient, bob: WebClient) -> None:
     secret = alice.conversations_create(name="bm-secret", is_private=True)["channel"]["id"]
     alice.bookmarks_add(channel_id=secret, title="x", type="link", link="https://example.com")
-    assert _error(bob.bookmarks_list, channel_id=secret) == "channel_not_found"
+    assert slack_error(bob.bookmarks_list, channel_id=secret) == "channel_not_found"
 
 
 def test_edit_changes_given_fields(alice: WebClient, bob: WebClient, general: str) -> None:
@@ -114,7 +109,7 @@ def test_edit_changes_given_fields(alice: WebClient, bob: WebClient, general: st
 def test_edit_invalid_link(alice: WebClient, general: str) -> None:
     made = alice.bookmarks_add(channel_id=general, title="x", type="link", link="https://example.com")
     assert (
-        _error(
+        slack_error(
             alice.bookmarks_edit, channel_id=general, bookmark_id=made["bookmark"]["id"], link="example.com"
         )
         == "invalid_link"
@@ -123,7 +118,8 @@ def test_edit_invalid_link(alice: WebClient, general: str) -> None:
 
 def test_edit_unknown_bookmark_not_found(alice: WebClient, general: str) -> None:
     assert (
-        _error(alice.bookmarks_edit, channel_id=general, bookmark_id="Bk0000000000", title="x") == "not_found"
+        slack_error(alice.bookmarks_edit, channel_id=general, bookmark_id="Bk0000000000", title="x")
+        == "not_found"
     )
 
 
@@ -132,11 +128,15 @@ def test_remove(alice: WebClient, general: str) -> None:
     alice.bookmarks_remove(channel_id=general, bookmark_id=made["bookmark"]["id"])
     assert alice.bookmarks_list(channel_id=general)["bookmarks"] == []
     assert (
-        _error(alice.bookmarks_remove, channel_id=general, bookmark_id=made["bookmark"]["id"]) == "not_found"
+        slack_error(alice.bookmarks_remove, channel_id=general, bookmark_id=made["bookmark"]["id"])
+        == "not_found"
     )
 
 
 def test_remove_from_the_wrong_channel_not_found(alice: WebClient, general: str) -> None:
     made = alice.bookmarks_add(channel_id=general, title="x", type="link", link="https://example.com")
     other = alice.conversations_create(name="bm-other")["channel"]["id"]
-    assert _error(alice.bookmarks_remove, channel_id=other, bookmark_id=made["bookmark"]["id"]) == "not_found"
+    assert (
+        slack_error(alice.bookmarks_remove, channel_id=other, bookmark_id=made["bookmark"]["id"])
+        == "not_found"
+    )

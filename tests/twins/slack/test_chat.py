@@ -7,6 +7,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from dtu.testing.plugin import Tenant
+from tests.twins.slack.conftest import slack_error
 
 
 def test_post_message_then_history_shows_it(bot: WebClient, general: str) -> None:
@@ -48,20 +49,14 @@ def test_thread_reply_updates_parent(bot: WebClient, alice: WebClient, general: 
     assert "r1" not in top and "parent" in top
 
 
-def _error(call, **kwargs) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(SlackApiError) as err:
-        call(**kwargs)
-    return str(err.value.response["error"])
-
-
 def test_update_edits_own_message_only(bot: WebClient, alice: WebClient, general: str) -> None:
     ts = bot.chat_postMessage(channel=general, text="draft")["ts"]
     updated = bot.chat_update(channel=general, ts=ts, text="final")
     assert updated["text"] == "final" and updated["message"]["edited"]["user"] == "U0DTUBOT01"
     assert bot.conversations_history(channel=general, limit=1)["messages"][0]["text"] == "final"
-    assert _error(alice.chat_update, channel=general, ts=ts, text="hijack") == "cant_update_message"
-    assert _error(bot.chat_update, channel=general, ts="1.000001", text="x") == "message_not_found"
-    assert _error(bot.chat_update, channel=general, ts=ts, text="x" * 40_001) == "msg_too_long"
+    assert slack_error(alice.chat_update, channel=general, ts=ts, text="hijack") == "cant_update_message"
+    assert slack_error(bot.chat_update, channel=general, ts="1.000001", text="x") == "message_not_found"
+    assert slack_error(bot.chat_update, channel=general, ts=ts, text="x" * 40_001) == "msg_too_long"
 
 
 def test_post_truncates_overlong_text(bot: WebClient, general: str) -> None:
@@ -73,9 +68,9 @@ def test_delete_own_and_admin_deletes_any(
     bot: WebClient, alice: WebClient, bob: WebClient, general: str
 ) -> None:
     mine = bob.chat_postMessage(channel=general, text="bob's")["ts"]
-    assert _error(bot.chat_delete, channel=general, ts=mine) == "cant_delete_message"
+    assert slack_error(bot.chat_delete, channel=general, ts=mine) == "cant_delete_message"
     assert alice.chat_delete(channel=general, ts=mine)["ts"] == mine  # alice is a workspace admin
-    assert _error(bob.chat_delete, channel=general, ts=mine) == "message_not_found"
+    assert slack_error(bob.chat_delete, channel=general, ts=mine) == "message_not_found"
 
 
 def test_deleting_a_parent_with_replies_leaves_a_tombstone(bot: WebClient, general: str) -> None:
@@ -147,7 +142,9 @@ def test_post_ephemeral_needs_a_member(bot: WebClient, general: str, slack_tenan
     priv = WebClient(token=slack_tenant.user_token, base_url=slack_tenant.api_url)
     cid = priv.conversations_create(name="tiny")["channel"]["id"]
     priv.conversations_invite(channel=cid, users="U0DTUBOT01")
-    assert _error(bot.chat_postEphemeral, channel=cid, user="U0DTUBOB01", text="x") == "user_not_in_channel"
+    assert (
+        slack_error(bot.chat_postEphemeral, channel=cid, user="U0DTUBOB01", text="x") == "user_not_in_channel"
+    )
 
 
 def test_permalink_and_me_message(bot: WebClient, alice: WebClient, general: str) -> None:
@@ -175,15 +172,17 @@ def test_scheduled_message_posts_when_the_clock_reaches_it(
 
 def test_scheduled_message_errors_and_delete(bot: WebClient, general: str, slack_tenant: Tenant) -> None:
     now = int(slack_tenant.twin.clock(tenant=slack_tenant.tenant)["now"])
-    assert _error(bot.chat_scheduleMessage, channel=general, text="x", post_at=now - 10) == "time_in_past"
     assert (
-        _error(bot.chat_scheduleMessage, channel=general, text="x", post_at=now + 121 * 86400)
+        slack_error(bot.chat_scheduleMessage, channel=general, text="x", post_at=now - 10) == "time_in_past"
+    )
+    assert (
+        slack_error(bot.chat_scheduleMessage, channel=general, text="x", post_at=now + 121 * 86400)
         == "time_too_far"
     )
     sid = bot.chat_scheduleMessage(channel=general, text="x", post_at=now + 600)["scheduled_message_id"]
     bot.chat_deleteScheduledMessage(channel=general, scheduled_message_id=sid)
     assert (
-        _error(bot.chat_deleteScheduledMessage, channel=general, scheduled_message_id=sid)
+        slack_error(bot.chat_deleteScheduledMessage, channel=general, scheduled_message_id=sid)
         == "invalid_scheduled_message_id"
     )
 
@@ -207,7 +206,7 @@ def test_bot_without_chat_write_public_needs_membership(slack_tenant: Tenant) ->
     )
     narrow = WebClient(token="xoxb-narrow", base_url=slack_tenant.api_url)
     random_id = next(c["id"] for c in narrow.conversations_list()["channels"] if c["name"] == "random")
-    assert _error(narrow.chat_postMessage, channel=random_id, text="x") == "not_in_channel"
+    assert slack_error(narrow.chat_postMessage, channel=random_id, text="x") == "not_in_channel"
     with pytest.raises(SlackApiError) as err:
         narrow.conversations_history(channel=random_id)
     assert err.value.response["error"] == "missing_scope"

@@ -7,14 +7,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from dtu.testing.plugin import Tenant
+from tests.twins.slack.conftest import slack_error
 
 BOB, CAROL, BOT = "U0DTUBOB01", "U0DTUCAROL", "U0DTUBOT01"
-
-
-def _error(call, **kwargs) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(SlackApiError) as err:
-        call(**kwargs)
-    return str(err.value.response["error"])
 
 
 def test_create_then_info_and_list(alice: WebClient) -> None:
@@ -38,12 +33,12 @@ def test_create_then_info_and_list(alice: WebClient) -> None:
     ],
 )
 def test_create_rejects_bad_names(alice: WebClient, name: str, error: str) -> None:
-    assert _error(alice.conversations_create, name=name) == error
+    assert slack_error(alice.conversations_create, name=name) == error
 
 
 def test_private_channel_is_invisible_to_non_members(alice: WebClient, bob: WebClient) -> None:
     secret = alice.conversations_create(name="secret", is_private=True)["channel"]["id"]
-    assert _error(bob.conversations_info, channel=secret) == "channel_not_found"
+    assert slack_error(bob.conversations_info, channel=secret) == "channel_not_found"
     listed = [c["id"] for c in bob.conversations_list(types="public_channel,private_channel")["channels"]]
     assert secret not in listed
     alice.conversations_invite(channel=secret, users=BOB)
@@ -62,8 +57,8 @@ def test_list_paginates_with_cursor_and_types(alice: WebClient) -> None:
         if not cursor:
             break
     assert len(seen) == len(set(seen)) == 9  # general, random, page-0..6
-    assert _error(alice.conversations_list, types="nonsense") == "invalid_types"
-    assert _error(alice.conversations_list, cursor="garbage") == "invalid_cursor"
+    assert slack_error(alice.conversations_list, types="nonsense") == "invalid_types"
+    assert slack_error(alice.conversations_list, cursor="garbage") == "invalid_cursor"
 
 
 def test_history_bounds_and_paging(bot: WebClient, general: str) -> None:
@@ -82,7 +77,7 @@ def test_history_bounds_and_paging(bot: WebClient, general: str) -> None:
 
 def test_bot_must_be_member_to_read_history(bot: WebClient, alice: WebClient) -> None:
     random_id = next(c["id"] for c in alice.conversations_list()["channels"] if c["name"] == "random")
-    assert _error(bot.conversations_history, channel=random_id) == "not_in_channel"
+    assert slack_error(bot.conversations_history, channel=random_id) == "not_in_channel"
     bot.conversations_join(channel=random_id)
     assert bot.conversations_history(channel=random_id)["ok"]
 
@@ -101,13 +96,13 @@ def test_invite_kick_members(alice: WebClient) -> None:
     cid = alice.conversations_create(name="team")["channel"]["id"]
     alice.conversations_invite(channel=cid, users=f"{BOB},{CAROL}")
     assert sorted(alice.conversations_members(channel=cid)["members"]) == sorted(["U0DTUALICE", BOB, CAROL])
-    assert _error(alice.conversations_invite, channel=cid, users=BOB) == "already_in_channel"
-    assert _error(alice.conversations_invite, channel=cid, users="U0NOBODY00") == "user_not_found"
-    assert _error(alice.conversations_invite, channel=cid, users="U0DTUALICE") == "cant_invite_self"
+    assert slack_error(alice.conversations_invite, channel=cid, users=BOB) == "already_in_channel"
+    assert slack_error(alice.conversations_invite, channel=cid, users="U0NOBODY00") == "user_not_found"
+    assert slack_error(alice.conversations_invite, channel=cid, users="U0DTUALICE") == "cant_invite_self"
     alice.conversations_kick(channel=cid, user=BOB)
     assert BOB not in alice.conversations_members(channel=cid)["members"]
-    assert _error(alice.conversations_kick, channel=cid, user=BOB) == "not_in_channel"
-    assert _error(alice.conversations_kick, channel=cid, user="U0DTUALICE") == "cant_kick_self"
+    assert slack_error(alice.conversations_kick, channel=cid, user=BOB) == "not_in_channel"
+    assert slack_error(alice.conversations_kick, channel=cid, user="U0DTUALICE") == "cant_kick_self"
 
 
 def test_members_paginate(alice: WebClient) -> None:
@@ -124,19 +119,19 @@ def test_archive_blocks_posting_and_unarchive_restores(alice: WebClient) -> None
     cid = alice.conversations_create(name="old-project")["channel"]["id"]
     alice.conversations_archive(channel=cid)
     assert alice.conversations_info(channel=cid)["channel"]["is_archived"] is True
-    assert _error(alice.chat_postMessage, channel=cid, text="x") == "is_archived"
-    assert _error(alice.conversations_archive, channel=cid) == "already_archived"
+    assert slack_error(alice.chat_postMessage, channel=cid, text="x") == "is_archived"
+    assert slack_error(alice.conversations_archive, channel=cid) == "already_archived"
     alice.conversations_unarchive(channel=cid)
     assert alice.chat_postMessage(channel=cid, text="back")["ok"]
-    assert _error(alice.conversations_unarchive, channel=cid) == "not_archived"
+    assert slack_error(alice.conversations_unarchive, channel=cid) == "not_archived"
     excluded = [c["id"] for c in alice.conversations_list(exclude_archived=True)["channels"]]
     assert cid in excluded
 
 
 def test_general_cannot_be_left_archived_or_kicked_from(alice: WebClient, general: str) -> None:
-    assert _error(alice.conversations_archive, channel=general) == "cant_archive_general"
-    assert _error(alice.conversations_leave, channel=general) == "cant_leave_general"
-    assert _error(alice.conversations_kick, channel=general, user=BOB) == "cant_kick_from_general"
+    assert slack_error(alice.conversations_archive, channel=general) == "cant_archive_general"
+    assert slack_error(alice.conversations_leave, channel=general) == "cant_leave_general"
+    assert slack_error(alice.conversations_kick, channel=general, user=BOB) == "cant_kick_from_general"
 
 
 def test_leave_when_not_member(alice: WebClient, bob: WebClient) -> None:
@@ -152,14 +147,14 @@ def test_rename_topic_purpose(alice: WebClient) -> None:
     cid = alice.conversations_create(name="before")["channel"]["id"]
     renamed = alice.conversations_rename(channel=cid, name="after")["channel"]
     assert renamed["name"] == "after" and renamed["previous_names"] == ["before"]
-    assert _error(alice.conversations_rename, channel=cid, name="general") == "name_taken"
+    assert slack_error(alice.conversations_rename, channel=cid, name="general") == "name_taken"
     topic = alice.conversations_setTopic(channel=cid, topic="Ship it")["channel"]["topic"]
     assert topic["value"] == "Ship it" and topic["creator"] == "U0DTUALICE"
     purpose = alice.conversations_setPurpose(channel=cid, purpose="Why we exist")["channel"]["purpose"]
     assert purpose["value"] == "Why we exist"
     subtypes = [m.get("subtype") for m in alice.conversations_history(channel=cid)["messages"]]
     assert {"channel_name", "channel_topic", "channel_purpose"} <= set(subtypes)
-    assert _error(alice.conversations_setTopic, channel=cid, topic="x" * 251) == "too_long"
+    assert slack_error(alice.conversations_setTopic, channel=cid, topic="x" * 251) == "too_long"
 
 
 def test_open_im_and_mpim_and_close(bot: WebClient, alice: WebClient) -> None:
@@ -175,7 +170,7 @@ def test_open_im_and_mpim_and_close(bot: WebClient, alice: WebClient) -> None:
     assert sorted(alice.conversations_members(channel=mpim)["members"]) == sorted(["U0DTUALICE", BOB, CAROL])
     assert bot.conversations_close(channel=im)["ok"]
     assert bot.conversations_close(channel=im)["already_closed"] is True
-    assert _error(alice.api_call, api_method="conversations.open") == "users_list_not_supplied"
+    assert slack_error(alice.api_call, api_method="conversations.open") == "users_list_not_supplied"
 
 
 def test_post_to_user_id_opens_dm(bot: WebClient) -> None:
@@ -188,7 +183,7 @@ def test_mark_moves_read_cursor(alice: WebClient, general: str) -> None:
     ts = alice.chat_postMessage(channel=general, text="read me")["ts"]
     alice.conversations_mark(channel=general, ts=ts)
     assert alice.conversations_info(channel=general)["channel"]["last_read"] == ts
-    assert _error(alice.conversations_mark, channel=general, ts="nope") == "invalid_timestamp"
+    assert slack_error(alice.conversations_mark, channel=general, ts="nope") == "invalid_timestamp"
 
 
 def test_users_conversations(bot: WebClient, alice: WebClient, slack_tenant: Tenant) -> None:
@@ -202,4 +197,4 @@ def test_users_conversations(bot: WebClient, alice: WebClient, slack_tenant: Ten
 
 
 def test_replies_of_unknown_thread(bot: WebClient, general: str) -> None:
-    assert _error(bot.conversations_replies, channel=general, ts="1.000001") == "thread_not_found"
+    assert slack_error(bot.conversations_replies, channel=general, ts="1.000001") == "thread_not_found"

@@ -2,42 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from dtu.testing.plugin import Tenant
-
-
-def _error(call: Any, **kwargs: Any) -> str:
-    with pytest.raises(SlackApiError) as err:
-        call(**kwargs)
-    return str(err.value.response["error"])
-
-
-def _subscribe(tenant: Tenant, events: list[str]) -> None:
-    """Give the default app a request URL (nobody listens there: deliveries are still recorded)."""
-    app = {
-        "id": tenant.app_id,
-        "name": "DTU App",
-        "bot_id": "B0DTUBOT01",
-        "bot_user": {"id": "U0DTUBOT01", "name": "dtu-app", "real_name": "DTU App"},
-        "bot_token": tenant.bot_token,
-        "signing_secret": tenant.signing_secret,
-        "request_url": "http://127.0.0.1:9/slack/events",
-        "bot_events": events,
-    }
-    tenant.twin.control("POST", "/seed", params={"tenant": tenant.tenant}, json={"apps": [app]})
-
-
-def _events(tenant: Tenant, kind: str) -> list[dict[str, Any]]:
-    return [
-        d["payload"]["event"]
-        for d in tenant.twin.deliveries(tenant=tenant.tenant, kind="events")
-        if d["meta"]["type"] == kind
-    ]
+from tests.twins.slack.conftest import recorded_events, seed_request_url, slack_error
 
 
 @pytest.fixture
@@ -74,29 +43,29 @@ def test_pinned_message_shows_pinned_to_in_history(bot: WebClient, general: str,
 
 def test_add_twice_already_pinned(alice: WebClient, general: str, msg: str) -> None:
     alice.pins_add(channel=general, timestamp=msg)
-    assert _error(alice.pins_add, channel=general, timestamp=msg) == "already_pinned"
+    assert slack_error(alice.pins_add, channel=general, timestamp=msg) == "already_pinned"
 
 
 def test_add_unknown_message(alice: WebClient, general: str) -> None:
-    assert _error(alice.pins_add, channel=general, timestamp="1500000000.000001") == "message_not_found"
+    assert slack_error(alice.pins_add, channel=general, timestamp="1500000000.000001") == "message_not_found"
 
 
 def test_add_without_timestamp_no_item_specified(alice: WebClient, general: str) -> None:
-    assert _error(alice.pins_add, channel=general, timestamp="") == "no_item_specified"
+    assert slack_error(alice.pins_add, channel=general, timestamp="") == "no_item_specified"
 
 
 def test_add_bad_timestamp(alice: WebClient, general: str) -> None:
-    assert _error(alice.pins_add, channel=general, timestamp="not-a-ts") == "bad_timestamp"
+    assert slack_error(alice.pins_add, channel=general, timestamp="not-a-ts") == "bad_timestamp"
 
 
 def test_add_unknown_channel(alice: WebClient, msg: str) -> None:
-    assert _error(alice.pins_add, channel="C0NOTTHERE", timestamp=msg) == "channel_not_found"
+    assert slack_error(alice.pins_add, channel="C0NOTTHERE", timestamp=msg) == "channel_not_found"
 
 
 def test_bot_outside_the_channel_not_in_channel(alice: WebClient, bot: WebClient) -> None:
     random = next(c["id"] for c in alice.conversations_list()["channels"] if c["name"] == "random")
     ts = alice.chat_postMessage(channel=random, text="x")["ts"]
-    assert _error(bot.pins_add, channel=random, timestamp=ts) == "not_in_channel"
+    assert slack_error(bot.pins_add, channel=random, timestamp=ts) == "not_in_channel"
 
 
 def test_remove(alice: WebClient, general: str, msg: str) -> None:
@@ -106,17 +75,19 @@ def test_remove(alice: WebClient, general: str, msg: str) -> None:
 
 
 def test_remove_unpinned_no_pin(alice: WebClient, general: str, msg: str) -> None:
-    assert _error(alice.pins_remove, channel=general, timestamp=msg) == "no_pin"
+    assert slack_error(alice.pins_remove, channel=general, timestamp=msg) == "no_pin"
 
 
 def test_remove_unknown_message(alice: WebClient, general: str) -> None:
-    assert _error(alice.pins_remove, channel=general, timestamp="1500000000.000001") == "message_not_found"
+    assert (
+        slack_error(alice.pins_remove, channel=general, timestamp="1500000000.000001") == "message_not_found"
+    )
 
 
 def test_list_private_channel_hidden_from_outsiders(alice: WebClient, bob: WebClient) -> None:
     secret = alice.conversations_create(name="pins-secret", is_private=True)["channel"]["id"]
     assert alice.pins_list(channel=secret)["items"] == []
-    assert _error(bob.pins_list, channel=secret) == "channel_not_found"
+    assert slack_error(bob.pins_list, channel=secret) == "channel_not_found"
 
 
 def test_deleted_message_loses_its_pin(alice: WebClient, general: str, msg: str) -> None:
@@ -126,10 +97,10 @@ def test_deleted_message_loses_its_pin(alice: WebClient, general: str, msg: str)
 
 
 def test_add_and_remove_raise_events(slack_tenant: Tenant, alice: WebClient, general: str, msg: str) -> None:
-    _subscribe(slack_tenant, ["pin_added", "pin_removed"])
+    seed_request_url(slack_tenant, ["pin_added", "pin_removed"])
     alice.pins_add(channel=general, timestamp=msg)
     alice.pins_remove(channel=general, timestamp=msg)
-    added, removed = _events(slack_tenant, "pin_added"), _events(slack_tenant, "pin_removed")
+    added, removed = recorded_events(slack_tenant, "pin_added"), recorded_events(slack_tenant, "pin_removed")
     assert len(added) == 1 and len(removed) == 1
     assert added[0]["user"] == "U0DTUALICE" and added[0]["channel_id"] == general
     assert added[0]["item"]["type"] == "message" and added[0]["item"]["message"]["ts"] == msg

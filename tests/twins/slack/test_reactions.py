@@ -2,42 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from dtu.testing.plugin import Tenant
-
-
-def _error(call: Any, **kwargs: Any) -> str:
-    with pytest.raises(SlackApiError) as err:
-        call(**kwargs)
-    return str(err.value.response["error"])
-
-
-def _subscribe(tenant: Tenant, events: list[str]) -> None:
-    """Give the default app a request URL (nobody listens there: deliveries are still recorded)."""
-    app = {
-        "id": tenant.app_id,
-        "name": "DTU App",
-        "bot_id": "B0DTUBOT01",
-        "bot_user": {"id": "U0DTUBOT01", "name": "dtu-app", "real_name": "DTU App"},
-        "bot_token": tenant.bot_token,
-        "signing_secret": tenant.signing_secret,
-        "request_url": "http://127.0.0.1:9/slack/events",
-        "bot_events": events,
-    }
-    tenant.twin.control("POST", "/seed", params={"tenant": tenant.tenant}, json={"apps": [app]})
-
-
-def _events(tenant: Tenant, kind: str) -> list[dict[str, Any]]:
-    return [
-        d["payload"]["event"]
-        for d in tenant.twin.deliveries(tenant=tenant.tenant, kind="events")
-        if d["meta"]["type"] == kind
-    ]
+from tests.twins.slack.conftest import recorded_events, seed_request_url, slack_error
 
 
 @pytest.fixture
@@ -72,30 +42,35 @@ def test_colons_and_skin_tone_accepted(alice: WebClient, general: str, msg: str)
 
 def test_add_twice_already_reacted(alice: WebClient, general: str, msg: str) -> None:
     alice.reactions_add(channel=general, timestamp=msg, name="thumbsup")
-    assert _error(alice.reactions_add, channel=general, timestamp=msg, name="thumbsup") == "already_reacted"
+    assert (
+        slack_error(alice.reactions_add, channel=general, timestamp=msg, name="thumbsup") == "already_reacted"
+    )
 
 
 def test_add_invalid_name(alice: WebClient, general: str, msg: str) -> None:
-    assert _error(alice.reactions_add, channel=general, timestamp=msg, name="Not An Emoji!") == "invalid_name"
+    assert (
+        slack_error(alice.reactions_add, channel=general, timestamp=msg, name="Not An Emoji!")
+        == "invalid_name"
+    )
 
 
 def test_add_unknown_message(alice: WebClient, general: str) -> None:
     assert (
-        _error(alice.reactions_add, channel=general, timestamp="1500000000.000001", name="thumbsup")
+        slack_error(alice.reactions_add, channel=general, timestamp="1500000000.000001", name="thumbsup")
         == "message_not_found"
     )
 
 
 def test_add_bad_timestamp(alice: WebClient, general: str) -> None:
     assert (
-        _error(alice.reactions_add, channel=general, timestamp="yesterday", name="thumbsup")
+        slack_error(alice.reactions_add, channel=general, timestamp="yesterday", name="thumbsup")
         == "bad_timestamp"
     )
 
 
 def test_add_unknown_channel(alice: WebClient, msg: str) -> None:
     assert (
-        _error(alice.reactions_add, channel="C0NOTTHERE", timestamp=msg, name="thumbsup")
+        slack_error(alice.reactions_add, channel="C0NOTTHERE", timestamp=msg, name="thumbsup")
         == "channel_not_found"
     )
 
@@ -104,14 +79,15 @@ def test_add_in_archived_channel(alice: WebClient) -> None:
     channel = alice.conversations_create(name="old-stuff")["channel"]["id"]
     ts = alice.chat_postMessage(channel=channel, text="hi")["ts"]
     alice.conversations_archive(channel=channel)
-    assert _error(alice.reactions_add, channel=channel, timestamp=ts, name="thumbsup") == "is_archived"
+    assert slack_error(alice.reactions_add, channel=channel, timestamp=ts, name="thumbsup") == "is_archived"
 
 
 def test_add_too_many_reactions_per_person(alice: WebClient, general: str, msg: str) -> None:
     for i in range(23):
         alice.reactions_add(channel=general, timestamp=msg, name=f"emoji_{i}")
     assert (
-        _error(alice.reactions_add, channel=general, timestamp=msg, name="one_more") == "too_many_reactions"
+        slack_error(alice.reactions_add, channel=general, timestamp=msg, name="one_more")
+        == "too_many_reactions"
     )
 
 
@@ -125,11 +101,11 @@ def test_remove_someone_elses_reaction_no_reaction(
     alice: WebClient, bob: WebClient, general: str, msg: str
 ) -> None:
     alice.reactions_add(channel=general, timestamp=msg, name="thumbsup")
-    assert _error(bob.reactions_remove, channel=general, timestamp=msg, name="thumbsup") == "no_reaction"
+    assert slack_error(bob.reactions_remove, channel=general, timestamp=msg, name="thumbsup") == "no_reaction"
 
 
 def test_get_without_item_no_item_specified(alice: WebClient) -> None:
-    assert _error(alice.reactions_get) == "no_item_specified"
+    assert slack_error(alice.reactions_get) == "no_item_specified"
 
 
 def test_get_full_lists_every_user(slack_tenant: Tenant, general: str, msg: str) -> None:
@@ -188,7 +164,7 @@ def test_list_other_user_and_unknown_user(alice: WebClient, bob: WebClient, gene
     items = alice.reactions_list(user="U0DTUBOB01")["items"]
     assert [i["message"]["ts"] for i in items] == [msg]
     assert alice.reactions_list()["items"] == []
-    assert _error(alice.reactions_list, user="U0NOBODY00") == "user_not_found"
+    assert slack_error(alice.reactions_list, user="U0NOBODY00") == "user_not_found"
 
 
 def test_list_hides_private_channels_from_outsiders(alice: WebClient, bob: WebClient) -> None:
@@ -225,11 +201,14 @@ def test_token_without_write_scope_missing_scope(slack_tenant: Tenant, general: 
 def test_add_and_remove_raise_events(
     slack_tenant: Tenant, alice: WebClient, bot: WebClient, general: str
 ) -> None:
-    _subscribe(slack_tenant, ["reaction_added", "reaction_removed"])
+    seed_request_url(slack_tenant, ["reaction_added", "reaction_removed"])
     ts = bot.chat_postMessage(channel=general, text="watch me")["ts"]
     alice.reactions_add(channel=general, timestamp=ts, name="thumbsup")
     alice.reactions_remove(channel=general, timestamp=ts, name="thumbsup")
-    added, removed = _events(slack_tenant, "reaction_added"), _events(slack_tenant, "reaction_removed")
+    added, removed = (
+        recorded_events(slack_tenant, "reaction_added"),
+        recorded_events(slack_tenant, "reaction_removed"),
+    )
     assert len(added) == 1 and len(removed) == 1
     item = {"type": "message", "channel": general, "ts": ts}
     assert added[0]["user"] == "U0DTUALICE" and added[0]["reaction"] == "thumbsup"
@@ -238,8 +217,8 @@ def test_add_and_remove_raise_events(
 
 
 def test_no_event_where_the_bot_is_not_a_member(slack_tenant: Tenant, alice: WebClient) -> None:
-    _subscribe(slack_tenant, ["reaction_added"])
+    seed_request_url(slack_tenant, ["reaction_added"])
     random = next(c["id"] for c in alice.conversations_list()["channels"] if c["name"] == "random")
     ts = alice.chat_postMessage(channel=random, text="bot cannot see")["ts"]
     alice.reactions_add(channel=random, timestamp=ts, name="thumbsup")
-    assert _events(slack_tenant, "reaction_added") == []
+    assert recorded_events(slack_tenant, "reaction_added") == []

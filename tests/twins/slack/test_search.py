@@ -8,15 +8,9 @@ from typing import Any
 
 import pytest
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from dtu.testing.plugin import Tenant
-
-
-def _error(call: Any, **kwargs: Any) -> str:
-    with pytest.raises(SlackApiError) as err:
-        call(**kwargs)
-    return str(err.value.response["error"])
+from tests.twins.slack.conftest import slack_error
 
 
 def _texts(client: WebClient, query: str, **kwargs: Any) -> list[str]:
@@ -29,11 +23,11 @@ def random(alice: WebClient) -> str:
 
 
 def test_bot_token_not_allowed(bot: WebClient) -> None:
-    assert _error(bot.search_messages, query="anything") == "not_allowed_token_type"
+    assert slack_error(bot.search_messages, query="anything") == "not_allowed_token_type"
 
 
 def test_empty_query_no_query(alice: WebClient) -> None:
-    assert _error(alice.search_messages, query="") == "no_query"
+    assert slack_error(alice.search_messages, query="") == "no_query"
 
 
 def test_match_shape(slack_tenant: Tenant, alice: WebClient, bob: WebClient, general: str) -> None:

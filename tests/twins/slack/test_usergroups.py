@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from dtu.testing.plugin import Tenant
-
-
-def _error(call: Any, **kwargs: Any) -> str:
-    with pytest.raises(SlackApiError) as err:
-        call(**kwargs)
-    return str(err.value.response["error"])
+from tests.twins.slack.conftest import slack_error
 
 
 @pytest.fixture
@@ -40,27 +33,30 @@ def test_create_without_handle_derives_one(alice: WebClient) -> None:
 
 
 def test_create_duplicate_name(alice: WebClient, group: str) -> None:
-    assert _error(alice.usergroups_create, name="platform team", handle="other") == "name_already_exists"
+    assert slack_error(alice.usergroups_create, name="platform team", handle="other") == "name_already_exists"
 
 
 def test_create_duplicate_handle(alice: WebClient, group: str) -> None:
-    assert _error(alice.usergroups_create, name="Another", handle="platform") == "handle_already_exists"
+    assert slack_error(alice.usergroups_create, name="Another", handle="platform") == "handle_already_exists"
 
 
 def test_handle_may_not_be_a_member_name(alice: WebClient) -> None:
-    assert _error(alice.usergroups_create, name="Bobs", handle="bob") == "handle_already_exists"
+    assert slack_error(alice.usergroups_create, name="Bobs", handle="bob") == "handle_already_exists"
 
 
 def test_reserved_handle_forbidden(alice: WebClient) -> None:
-    assert _error(alice.usergroups_create, name="Everybody", handle="everyone") == "forbidden_handle"
+    assert slack_error(alice.usergroups_create, name="Everybody", handle="everyone") == "forbidden_handle"
 
 
 def test_bad_handle(alice: WebClient) -> None:
-    assert _error(alice.usergroups_create, name="Spaces", handle="has spaces") == "bad_handle"
+    assert slack_error(alice.usergroups_create, name="Spaces", handle="has spaces") == "bad_handle"
 
 
 def test_unknown_channel_invalid_channel_provided(alice: WebClient) -> None:
-    assert _error(alice.usergroups_create, name="Chan", channels=["C0NOTTHERE"]) == "invalid_channel_provided"
+    assert (
+        slack_error(alice.usergroups_create, name="Chan", channels=["C0NOTTHERE"])
+        == "invalid_channel_provided"
+    )
 
 
 def test_users_update_then_users_list(alice: WebClient, bot: WebClient, group: str) -> None:
@@ -74,15 +70,17 @@ def test_users_update_then_users_list(alice: WebClient, bot: WebClient, group: s
 
 
 def test_users_update_unknown_user_invalid_users(alice: WebClient, group: str) -> None:
-    assert _error(alice.usergroups_users_update, usergroup=group, users=["U0NOBODY00"]) == "invalid_users"
+    assert (
+        slack_error(alice.usergroups_users_update, usergroup=group, users=["U0NOBODY00"]) == "invalid_users"
+    )
 
 
 def test_users_update_empty_no_users_provided(alice: WebClient, group: str) -> None:
-    assert _error(alice.usergroups_users_update, usergroup=group, users="") == "no_users_provided"
+    assert slack_error(alice.usergroups_users_update, usergroup=group, users="") == "no_users_provided"
 
 
 def test_users_list_unknown_group(alice: WebClient) -> None:
-    assert _error(alice.usergroups_users_list, usergroup="S0000000000") == "no_such_subteam"
+    assert slack_error(alice.usergroups_users_list, usergroup="S0000000000") == "no_such_subteam"
 
 
 def test_list_options(alice: WebClient, group: str) -> None:
@@ -100,7 +98,7 @@ def test_disable_hides_until_enabled(alice: WebClient, group: str) -> None:
     assert disabled["date_delete"] > 0 and disabled["deleted_by"] == "U0DTUALICE"
     assert alice.usergroups_list()["usergroups"] == []
     assert [g["id"] for g in alice.usergroups_list(include_disabled=True)["usergroups"]] == [group]
-    assert _error(alice.usergroups_users_list, usergroup=group) == "no_such_subteam"
+    assert slack_error(alice.usergroups_users_list, usergroup=group) == "no_such_subteam"
     assert alice.usergroups_users_list(usergroup=group, include_disabled=True)["users"] == []
     enabled = alice.usergroups_enable(usergroup=group)["usergroup"]
     assert enabled["date_delete"] == 0
@@ -117,15 +115,15 @@ def test_update_changes_given_fields(alice: WebClient, group: str) -> None:
 
 def test_update_to_taken_name(alice: WebClient, group: str) -> None:
     alice.usergroups_create(name="Other", handle="other")
-    assert _error(alice.usergroups_update, usergroup=group, name="Other") == "name_already_exists"
+    assert slack_error(alice.usergroups_update, usergroup=group, name="Other") == "name_already_exists"
 
 
 def test_update_unknown_group(alice: WebClient) -> None:
-    assert _error(alice.usergroups_update, usergroup="S0000000000", name="x") == "no_such_subteam"
+    assert slack_error(alice.usergroups_update, usergroup="S0000000000", name="x") == "no_such_subteam"
 
 
 def test_disable_without_usergroup_missing_argument(alice: WebClient) -> None:
-    assert _error(alice.usergroups_disable, usergroup="") == "missing_argument"
+    assert slack_error(alice.usergroups_disable, usergroup="") == "missing_argument"
 
 
 def test_membership_change_raises_events(slack_tenant: Tenant, alice: WebClient, group: str) -> None:
