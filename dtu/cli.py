@@ -142,7 +142,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise SystemExit(
                 "dtu: --workers > 1 needs a database the workers share (a SQLite file or PostgreSQL)"
             )
-        # Workers build the app from the environment (uvicorn imports the factory in each).
+        # Workers build the app from the environment (uvicorn imports the factory in each),
+        # and share the database: no process may trust its own read caches.
+        settings.cache = False
         for field, value in vars(settings).items():
             if value is not None:
                 os.environ[f"DTU_{twin.upper()}_{field.upper()}"] = str(value)

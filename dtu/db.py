@@ -28,11 +28,11 @@ from typing import Any, TypeVar, cast
 import orjson
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Connection,
     Engine,
     Float,
-    Integer,
     MetaData,
     String,
     Table,
@@ -45,7 +45,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import TextClause
 from starlette.concurrency import run_in_threadpool
+
+from dtu.cache import UNKNOWN_TENANT, Versions
 
 T = TypeVar("T")
 
@@ -123,7 +127,7 @@ def core_tables(twin: str) -> CoreTables:
             Base.metadata,
             Column("tenant_id", String(64), primary_key=True),
             Column("kind", String(64), primary_key=True),
-            Column("value", Integer, nullable=False),
+            Column("value", BigInteger, nullable=False),  # also clocks in micros (Slack's ts)
         )
         _CORE[twin] = CoreTables(tenant, counter)
     return _CORE[twin]
@@ -132,7 +136,7 @@ def core_tables(twin: str) -> CoreTables:
 _LONG_DIGITS = re.compile(r"\d{19}")
 
 
-def _json_loads(text: str | bytes) -> Any:
+def json_loads(text: str | bytes) -> Any:
     """JSON columns are decoded with orjson (a page of messages holds ~100 of them, and the
     stdlib decoder costs ten times more). The stdlib decodes what orjson would not give back
     identically: NaN and infinities (refused) and integers past 64 bits (made floats; any run
@@ -145,6 +149,15 @@ def _json_loads(text: str | bytes) -> Any:
         except orjson.JSONDecodeError:
             pass
     return json.loads(text)
+
+
+def _json_dumps(value: Any) -> str:
+    """JSON columns are encoded with orjson; the stdlib encodes what orjson refuses (integers
+    past 64 bits, non-string keys), so every value stores as before."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -165,6 +178,25 @@ class Store:
         self.core = core
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._lock = threading.RLock()
+        self.versions = Versions()
+        self._conn: Connection | None = None
+        event.listen(engine, "after_execute", self._after_execute)
+
+    def _after_execute(self, conn: Connection, statement: Any, *_rest: Any) -> None:
+        if isinstance(statement, UpdateBase):
+            self.versions.on_write(conn, statement)
+        elif isinstance(statement, str | TextClause):
+            text = str(statement).lstrip()[:6].lower()
+            if text not in ("select", "pragma"):
+                self.versions.on_write(conn, statement)
+
+    @staticmethod
+    def note_tenant(conn: Connection, tenant: str) -> None:
+        """The unit of work in `conn` acts for `tenant` (its writes bump that tenant's versions);
+        a unit that acts for two tenants bumps everyone's."""
+        info = conn.info
+        current = info.get("dtu.tenant")
+        info["dtu.tenant"] = tenant if current in (None, tenant) else UNKNOWN_TENANT
 
     @classmethod
     def open(cls, url: str, tables: Sequence[Table], *, twin: str = "dtu", pool_size: int = 40) -> Store:
@@ -172,7 +204,8 @@ class Store:
             memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
             kwargs: dict[str, Any] = {
                 "connect_args": {"check_same_thread": False},
-                "json_deserializer": _json_loads,
+                "json_deserializer": json_loads,
+                "json_serializer": _json_dumps,
             }
             if memory:
                 kwargs["poolclass"] = StaticPool
@@ -183,7 +216,12 @@ class Store:
                 event.listen(engine, "connect", lambda c, _r: c.execute("PRAGMA foreign_keys=ON"))
         else:
             engine = create_engine(
-                url, pool_size=pool_size, max_overflow=0, pool_pre_ping=False, json_deserializer=_json_loads
+                url,
+                pool_size=pool_size,
+                max_overflow=0,
+                pool_pre_ping=False,
+                json_deserializer=json_loads,
+                json_serializer=_json_dumps,
             )
         store = cls(engine, tables, core_tables(twin))
         Base.metadata.create_all(engine, tables=store.all_tables())
@@ -194,11 +232,28 @@ class Store:
 
     def run_sync(self, fn: Callable[[Connection], T]) -> T:
         """Run one unit of work in one transaction (commits on success, rolls back on error)."""
-        if self.is_sqlite:
-            with self._lock, self.engine.begin() as conn:
-                return fn(conn)
-        with self.engine.begin() as conn:
-            return fn(conn)
+        written: set[tuple[str, str]] = set()
+        try:
+            if self.is_sqlite:
+                with self._lock:
+                    # One connection for the process, kept open: units run one at a time
+                    # anyway, and a checkout per unit cost as much as a cached call's statements.
+                    if self._conn is None or self._conn.closed:
+                        self._conn = self.engine.connect()
+                    with self._conn.begin():
+                        return self._enter(self._conn, fn, written)
+            with self.engine.begin() as conn:
+                return self._enter(conn, fn, written)
+        finally:
+            if written:  # bumped again now that the transaction has ended: see dtu/cache.py
+                self.versions.settle(written)
+
+    def _enter(self, conn: Connection, fn: Callable[[Connection], T], written: set[tuple[str, str]]) -> T:
+        info = conn.info
+        info["dtu.written"] = written
+        info["dtu.tenant"] = None
+        info["dtu.on_write"] = self.versions.on_write
+        return fn(conn)
 
     async def run(self, fn: Callable[[Connection], T]) -> T:
         if self.is_sqlite:
@@ -244,4 +299,7 @@ class Store:
         return hashlib.sha256(desc.encode()).hexdigest()[:16]
 
     def dispose(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
         self.engine.dispose()

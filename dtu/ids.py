@@ -13,10 +13,14 @@ with the rest of the state. Never `uuid4()` in a twin.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, case, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from dtu.db import core_tables
+from dtu.sql import Prepared
 
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _HEX = "0123456789abcdef"
@@ -35,17 +39,7 @@ class Ids:
 
     def next(self, kind: str) -> int:
         """The next value of the tenant's `kind` sequence (1-based)."""
-        c = self._c
-        row = self._conn.execute(
-            update(c)
-            .where(c.c.tenant_id == self.tenant, c.c.kind == kind)
-            .values(value=c.c.value + 1)
-            .returning(c.c.value)
-        ).first()
-        if row is not None:
-            return int(row[0])
-        self._conn.execute(insert(c).values(tenant_id=self.tenant, kind=kind, value=1))
-        return 1
+        return advance(self._conn, self._c, self.tenant, kind, 1)
 
     def peek(self, kind: str) -> int:
         c = self._c
@@ -63,6 +57,32 @@ class Ids:
 
     def hex(self, kind: str, length: int = 32) -> str:
         return self.token(kind, length=length, alphabet=_HEX)
+
+
+_ADVANCE: dict[tuple[str, str], Prepared] = {}
+
+
+def advance(conn: Connection, counter: Table, tenant: str, kind: str, at_least: int) -> int:
+    """Move the (tenant, kind) counter to max(value + 1, at_least) and answer it, creating it at
+    `at_least` on first use; one upsert, so two units that first use a kind at the same time
+    (PostgreSQL runs them in parallel) both succeed."""
+    key = (conn.dialect.name, counter.name)
+    stmt = _ADVANCE.get(key)
+    if stmt is None:
+        upsert: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        base = upsert(counter).values(
+            tenant_id=bindparam("tenant"), kind=bindparam("kind"), value=bindparam("at_least")
+        )
+        value = counter.c.value
+        stmt = _ADVANCE[key] = Prepared(
+            base.on_conflict_do_update(
+                index_elements=[counter.c.tenant_id, counter.c.kind],
+                set_={
+                    "value": case((value + 1 > bindparam("at_least"), value + 1), else_=bindparam("at_least"))
+                },
+            ).returning(counter.c.value)
+        )
+    return int(stmt.scalar(conn, {"tenant": tenant, "kind": kind, "at_least": at_least}))
 
 
 def encode(digest: bytes, length: int, alphabet: str = _ALNUM) -> str:

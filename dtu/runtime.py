@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Table, insert, select
 
 from dtu import __version__
+from dtu.cache import TenantCache
 from dtu.clock import ClockRegistry
 from dtu.context import TwinContext
 from dtu.db import Store
@@ -41,7 +42,7 @@ class TwinRuntime:
     def __init__(self, spec: TwinSpec, settings: TwinSettings) -> None:
         self.spec = spec
         self.settings = settings
-        self.store = Store.open(settings.db_url, spec.tables, twin=spec.name)
+        self.store = Store.open(settings.db_url, spec.tables, twin=spec.store_group or spec.name)
         self._tenants_t = self.store.core.tenant
         self.clocks = ClockRegistry()
         self.faults = FaultEngine(spec.name, self.clocks)
@@ -51,6 +52,7 @@ class TwinRuntime:
         )
         self.limiter = RateLimiter()
         self._tenant_of: dict[str, str] = {}
+        self._caches: dict[str, TenantCache[Any, Any]] = {}
         self._snapshots: dict[str, dict[str, Any]] = {}
         self._snap_seq = itertools.count(1)
         self._default_fixture = self._read_default_fixture()
@@ -91,6 +93,7 @@ class TwinRuntime:
         return Ids(conn, seed=self.settings.seed, tenant=tenant, counter=self.store.core.counter)
 
     def context(self, conn: Connection, tenant: str, **extra: Any) -> TwinContext:
+        Store.note_tenant(conn, tenant)
         return TwinContext(
             conn=conn,
             tenant=tenant,
@@ -241,6 +244,17 @@ class TwinRuntime:
             if tenant is not None:
                 self._tenant_of[credential] = tenant
         return tenant
+
+    # -- caches ---------------------------------------------------------------------------
+
+    def cache(self, name: str, *tables: Table) -> TenantCache[Any, Any]:
+        """The cache `name`, of values read from `tables` (see dtu/cache.py); off when several
+        processes share the database (`TwinSettings.cache`)."""
+        found = self._caches.get(name)
+        if found is None:
+            found = TenantCache(self.store.versions, [t.name for t in tables], enabled=self.settings.cache)
+            self._caches[name] = found
+        return found
 
     # -- units of work --------------------------------------------------------------------
 

@@ -17,6 +17,9 @@ class TwinSettings:
     fixture_file: str | None = None
     delivery_retry_scale: float = 1.0
     tick_s: float = 0.1
+    cache: bool = True
+    """In-process read caches (dtu/cache.py): only right when this process is the only one
+    writing the twin's tables; `dtu serve --workers N` turns them off."""
 
     @classmethod
     def from_env(cls, twin: str, **overrides: Any) -> TwinSettings:
@@ -27,7 +30,12 @@ class TwinSettings:
             )
             if raw is None:
                 continue
-            kind = type(f.default) if f.default is not None else str
-            values[f.name] = kind(raw) if kind in (int, float) else raw
+            default: Any = f.default
+            if isinstance(default, bool):
+                values[f.name] = raw.strip().lower() not in ("0", "false", "no", "off", "")
+            elif isinstance(default, int | float):
+                values[f.name] = type(default)(raw)
+            else:
+                values[f.name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

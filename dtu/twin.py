@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 from sqlalchemy import Connection, Table
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 
 from dtu.context import TwinContext
 from dtu.errors import ErrorAdapter, RequestFacts
@@ -54,4 +54,14 @@ class TwinSpec:
     """The twin's own OpenAPI document (given the server URL), when FastAPI's generated one
     cannot describe the vendor surface (Slack's RPC methods share one route)."""
     max_body_bytes: int = 10 * 1024 * 1024
+    direct: tuple[str, ASGIApp] | None = None
+    """(path prefix, ASGI app): the twin's hot API served ahead of FastAPI's routing (which
+    costs as much as a whole cached call); the core middleware still applies faults, the
+    journal, body limits, and renders `TwinError`s through the adapter."""
     description: str = ""
+    store_group: str | None = None
+    """Twins that are front doors over one state (the three Google twins over the Workspace
+    store) name the same group: they share its tenant registry and id counters
+    (`<group>_tenant`, `<group>_counter`), so a tenant made through one is a tenant of all. They
+    must declare the same `tables`, so that a reset, a tenant deletion or a snapshot through any
+    of them covers the whole shared state. None: the twin is a group of its own."""

@@ -57,6 +57,12 @@ class TwinMiddleware:
         # The twin's own routes, in order. FastAPI keeps included routers nested (and hides
         # their prefixes), so a twin keeps each router flat, or gives `operation_of` itself.
         self._routes = [r for router in self.spec.routers for r in router.routes if isinstance(r, APIRoute)]
+        self._direct = self.spec.direct
+
+    def _app_for(self, scope: Scope) -> ASGIApp:
+        if self._direct is not None and scope["path"].startswith(self._direct[0]):
+            return self._direct[1]
+        return self.app
 
     def _operation(self, scope: Scope) -> str | None:
         if self.spec.operation_of is not None:
@@ -105,11 +111,19 @@ class TwinMiddleware:
                     raise BodyTooLarge()
             return message
 
+        app = self._app_for(scope)
         try:
             if decision is None or not await self._apply(
                 decision, facts, scope, receive, send_tracking, state
             ):
-                await self.app(scope, receive_limited, send_tracking)
+                await app(scope, receive_limited, send_tracking)
+        except TwinError as exc:  # from a direct app: FastAPI's handlers never saw it
+            if response_started[0]:
+                raise
+            facts = RequestFacts(
+                self.spec.name, scope["method"], scope["path"], operation, state.get("dtu.tenant") or tenant
+            )
+            await self.spec.error_adapter.render(exc, facts)(scope, receive, send_tracking)
         except BodyTooLarge:
             if not response_started[0]:
                 err = self.spec.error_adapter.validation("request body too large", facts)
@@ -199,7 +213,7 @@ class TwinMiddleware:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        await self.app(scope, receive, capture)
+        await self._app_for(scope)(scope, receive, capture)
         body = b"".join(chunks)
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         if kind == "malformed":

@@ -21,6 +21,7 @@ from twins.slack.errors import SlackErrorAdapter
 from twins.slack.fault_points import FAULT_POINTS
 from twins.slack.openapi import openapi
 from twins.slack.routes import router
+from twins.slack.routes.oauth import web_api as oauth_web_api
 
 
 def _operation_of(scope: Scope) -> str | None:
@@ -86,5 +87,6 @@ TWIN = TwinSpec(
     admin_routers=_admin_routers(),
     universe=seed.universe_fixture,
     openapi=openapi,
+    direct=("/api/", oauth_web_api),  # web_api, plus oauth.v2.access's Basic credentials
     description="A behavioral clone of the Slack Web API (https://docs.slack.dev/apis/web-api/).",
 )

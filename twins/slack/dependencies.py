@@ -23,6 +23,7 @@ import orjson
 from sqlalchemy import Connection, bindparam, select
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from dtu.context import TwinContext
 from dtu.db import table
@@ -354,6 +355,10 @@ def lookup_principal(conn: Connection, token: str) -> Principal:
     )
 
 
+def _keyed(principal: Principal) -> tuple[str, Principal]:
+    return principal.tenant, principal
+
+
 def check_scopes(principal: Principal, info: catalog.MethodInfo) -> str:
     """Raise Slack's token-type and scope errors; answer the accepted scopes header."""
     if not info.scopes:
@@ -373,10 +378,20 @@ def bearer(headers: Any) -> str | None:
     return None
 
 
-async def handle(request: Request) -> Response:
-    """The endpoint behind `/api/{method}`."""
+async def web_api(scope: Scope, receive: Receive, send: Send) -> None:
+    """`/api/<method>`, served ahead of FastAPI's routing (`TwinSpec.direct`)."""
+    name = scope["path"][5:]
+    if scope["method"] not in ("GET", "POST", "HEAD"):
+        raise InvalidPostType(status=200)  # what the adapter answers to a 405
+    if "/" in name:
+        raise UnknownMethod(extra={"req_method": name})
+    response = await handle(Request(scope, receive), name)
+    await response(scope, receive, send)
+
+
+async def handle(request: Request, name: str) -> Response:
+    """A Web API call: arguments, token, scopes, the method in one unit of work."""
     runtime: TwinRuntime = request.app.state.dtu
-    name = request.path_params["method"]
     registered = METHODS.get(name)
     if registered is None:
         raise UnknownMethod(extra={"req_method": name})
@@ -392,8 +407,10 @@ async def handle(request: Request) -> Response:
     info = catalog.info(name)
     assert info is not None
 
+    principals = runtime.cache("slack.principal", _TOKEN, _USER, _APP, _TEAM)
+
     def authenticate(conn: Connection, token: str) -> Principal:
-        principal = lookup_principal(conn, token)
+        principal: Principal = principals.get(token, lambda: _keyed(lookup_principal(conn, token)))
         state["dtu.tenant"] = principal.tenant
         accepted = check_scopes(principal, info)
         headers.update(

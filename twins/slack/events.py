@@ -166,7 +166,10 @@ _SUBSCRIBED_APPS = select(APP).where(APP.c.tenant_id == bindparam("tenant"), APP
 
 
 def _subscribers(ctx: TwinContext, subscription: str) -> list[Row[Any]]:
-    rows = ctx.conn.execute(_SUBSCRIBED_APPS, {"tenant": ctx.tenant}).all()
+    tenant = ctx.tenant
+    rows: list[Row[Any]] = ctx.runtime.cache("slack.subscribed_apps", APP).get(
+        tenant, lambda: (tenant, ctx.conn.execute(_SUBSCRIBED_APPS, {"tenant": tenant}).all())
+    )
     return [r for r in rows if subscription in (r.bot_events or [])]
 
 

@@ -11,6 +11,11 @@ synchronous answer as Slack does, and tells the caller what happened.
                                    value? | selected_option? | selected_options? | selected_user? ..., values?}
     POST /_dtu/slack/views/submit {tenant, user, view_id, values: {block_id: {action_id: {...}}}}
     POST /_dtu/slack/views/close  {tenant, user, view_id, clear?}
+    POST /_dtu/slack/options      {tenant, user, channel, message_ts | view_id, action_id, value}
+    POST /_dtu/slack/shortcuts    {tenant, user, callback_id, channel?, message_ts?}
+    POST /_dtu/slack/home         {tenant, user, app?, tab?}
+    POST /_dtu/slack/oauth/authorize {tenant, user, url | client_id, scope, user_scope, redirect_uri,
+                                   state, channel?, approve?}  -> the redirect back to the app
     POST /_dtu/slack/webhooks     {tenant, channel, app?, user?}  -> an incoming webhook URL
 
 Public (no credentials but the URL itself, like hooks.slack.com): incoming webhooks
@@ -20,6 +25,7 @@ Public (no credentials but the URL itself, like hooks.slack.com): incoming webho
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -35,7 +41,7 @@ from dtu.runtime import TwinRuntime
 from twins.slack.dependencies import base_url
 from twins.slack.errors import JSON, SlackError
 from twins.slack.events import signature_headers
-from twins.slack.service import common, interactions
+from twins.slack.service import common, interactions, oauth
 from twins.slack.service.interactions import Answer, Outbound, Refused
 
 T = TypeVar("T")
@@ -78,42 +84,66 @@ async def _body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _tenant(rt: TwinRuntime, body: dict[str, Any], request: Request) -> str:
+@dataclass
+class Act:
+    """One simulated person's act: its JSON body, tenant and twin URL, and the two things every
+    act does, a unit of work (with the person's refusals as control-plane errors) and a request
+    to the app."""
+
+    rt: TwinRuntime
+    body: dict[str, Any]
+    tenant: str
+    url: str
+
+    def get(self, key: str) -> Any:
+        return self.body.get(key)
+
+    def args(self, *names: str) -> dict[str, Any]:
+        """These fields of the body as keyword arguments (None when absent)."""
+        return {name: self.body.get(name) for name in names}
+
+    async def unit(self, fn: Callable[[TwinContext], T]) -> T:
+        try:
+            return await self.rt.unit(self.tenant, fn, base_url=self.url)
+        except Refused as exc:
+            raise ControlError(exc.status, exc.message, exc.field) from None
+        except SlackError as exc:
+            raise ControlError(400, exc.slack_code) from None
+
+    async def send(self, out: Outbound) -> tuple[Delivery, Answer]:
+        """POST to the app once and wait (3 s at most) for its synchronous answer."""
+        delivery = Delivery(
+            tenant=self.tenant,
+            kind="interactivity",
+            target=out.target,
+            body=out.body,
+            content_type="application/x-www-form-urlencoded",
+            sign=signature_headers(out.signing_secret),
+            timeout_s=interactions.INTERACTION_TIMEOUT_S,
+            meta=out.meta,
+        )
+        attempt = await self.rt.deliveries.send_now(delivery)
+        headers = attempt.response_headers or {}
+        return delivery, Answer(
+            status=attempt.status,
+            error=attempt.error,
+            body=attempt.response_body or "",
+            content_type=headers.get("content-type", ""),
+        )
+
+    async def send_and_report(self, out: Outbound, outcome: Callable[[Answer], dict[str, Any]]) -> Response:
+        delivery, answer = await self.send(out)
+        return json_response(_report(delivery, answer, out, outcome(answer)))
+
+
+async def _act(request: Request) -> Act:
+    """The preamble of every control-plane act: body, tenant (404 if unknown), twin URL."""
+    rt = _runtime(request)
+    body = await _body(request)
     tenant = body.get("tenant") or request.query_params.get("tenant") or "default"
     if not isinstance(tenant, str) or not rt.tenant_exists(tenant):
         raise ControlError(404, f"no tenant {tenant!r}", "tenant")
-    return tenant
-
-
-async def _unit(rt: TwinRuntime, tenant: str, url: str, fn: Callable[[TwinContext], T]) -> T:
-    try:
-        return await rt.unit(tenant, fn, base_url=url)
-    except Refused as exc:
-        raise ControlError(exc.status, exc.message, exc.field) from None
-    except SlackError as exc:
-        raise ControlError(400, exc.slack_code) from None
-
-
-async def _send(rt: TwinRuntime, tenant: str, out: Outbound) -> tuple[Delivery, Answer]:
-    """POST to the app once and wait (3 s at most) for its synchronous answer."""
-    delivery = Delivery(
-        tenant=tenant,
-        kind="interactivity",
-        target=out.target,
-        body=out.body,
-        content_type="application/x-www-form-urlencoded",
-        sign=signature_headers(out.signing_secret),
-        timeout_s=interactions.INTERACTION_TIMEOUT_S,
-        meta=out.meta,
-    )
-    attempt = await rt.deliveries.send_now(delivery)
-    headers = attempt.response_headers or {}
-    return delivery, Answer(
-        status=attempt.status,
-        error=attempt.error,
-        body=attempt.response_body or "",
-        content_type=headers.get("content-type", ""),
-    )
+    return Act(rt, body, tenant, base_url(request, rt))
 
 
 def _report(delivery: Delivery, answer: Answer, out: Outbound, outcome: dict[str, Any]) -> dict[str, Any]:
@@ -131,78 +161,119 @@ def _report(delivery: Delivery, answer: Answer, out: Outbound, outcome: dict[str
     }
 
 
+def _acknowledged(answer: Answer) -> dict[str, Any]:
+    """An app answers a click or a shortcut with an empty 200; anything else shows an error."""
+    outcome: dict[str, Any] = {"outcome": "acknowledged" if answer.ok else "failed"}
+    if not answer.ok:
+        outcome["error_shown"] = "dispatch_failed" if answer.error != "http_timeout" else "operation_timeout"
+    return outcome
+
+
+def _where(act: Act) -> dict[str, Any]:
+    """Where the person acts: a message (`channel`, `message_ts`, `ephemeral`) or a view."""
+    return {**act.args("channel", "message_ts", "view_id"), "ephemeral": act.get("ephemeral") is True}
+
+
 # -- control plane: the simulated person -------------------------------------------------------
 
 
 @router.post("/commands")
 async def run_command(request: Request) -> Response:
     """Type `/command text` in a channel."""
-    rt = _runtime(request)
-    body = await _body(request)
-    tenant = _tenant(rt, body, request)
-    url = base_url(request, rt)
-    out = await _unit(
-        rt,
-        tenant,
-        url,
-        lambda ctx: interactions.prepare_command(
-            ctx,
-            user=body.get("user"),
-            channel=body.get("channel"),
-            command=body.get("command"),
-            text=body.get("text"),
-        ),
+    act = await _act(request)
+    out = await act.unit(
+        lambda ctx: interactions.prepare_command(ctx, **act.args("user", "channel", "command", "text"))
     )
-    delivery, answer = await _send(rt, tenant, out)
-    outcome = await _unit(rt, tenant, url, lambda ctx: interactions.apply_command_answer(ctx, out, answer))
+    delivery, answer = await act.send(out)
+    outcome = await act.unit(lambda ctx: interactions.apply_command_answer(ctx, out, answer))
     return json_response(_report(delivery, answer, out, outcome))
 
 
 @router.post("/actions")
 async def click(request: Request) -> Response:
-    """Click a button (or choose in a select, a date picker...) in a message or a view."""
-    rt = _runtime(request)
-    body = await _body(request)
-    tenant = _tenant(rt, body, request)
-    url = base_url(request, rt)
-    given = {k: body[k] for k in SELECTIONS if k in body}
-    out = await _unit(
-        rt,
-        tenant,
-        url,
+    """Click a button (or choose in a select, a date picker...) in a message, an ephemeral
+    message (`ephemeral: true`) or a view."""
+    act = await _act(request)
+    given = {k: act.body[k] for k in SELECTIONS if k in act.body}
+    out = await act.unit(
         lambda ctx: interactions.prepare_block_action(
-            ctx,
-            user=body.get("user"),
-            channel=body.get("channel"),
-            message_ts=body.get("message_ts"),
-            view_id=body.get("view_id"),
-            action_id=body.get("action_id"),
-            block_id=body.get("block_id"),
-            given=given,
-            values=body.get("values"),
-        ),
+            ctx, given=given, **act.args("user", "action_id", "block_id", "values"), **_where(act)
+        )
     )
-    delivery, answer = await _send(rt, tenant, out)
-    outcome = {"outcome": "acknowledged" if answer.ok else "failed"}
-    if not answer.ok:
-        outcome["error_shown"] = "dispatch_failed" if answer.error != "http_timeout" else "operation_timeout"
-    return json_response(_report(delivery, answer, out, outcome))
+    return await act.send_and_report(out, _acknowledged)
+
+
+@router.post("/options")
+async def type_in_external_select(request: Request) -> Response:
+    """Type in an external select: the app's options load URL answers what the menu shows."""
+    act = await _act(request)
+    value = act.get("value") if act.get("value") is not None else ""
+    out = await act.unit(
+        lambda ctx: interactions.prepare_block_suggestion(
+            ctx, value=value, **act.args("user", "action_id", "block_id"), **_where(act)
+        )
+    )
+    if out is None:
+        return json_response(
+            {
+                "ok": True,
+                "type": "block_suggestion",
+                "delivery_id": None,
+                "outcome": "too_short",
+                "options": [],
+            }
+        )
+    return await act.send_and_report(out, interactions.read_options)
+
+
+@router.post("/shortcuts")
+async def run_shortcut(request: Request) -> Response:
+    """Pick a global shortcut, or (with `channel` and `message_ts`) a message shortcut."""
+    act = await _act(request)
+    out = await act.unit(
+        lambda ctx: interactions.prepare_shortcut(
+            ctx, **act.args("user", "callback_id", "channel", "message_ts")
+        )
+    )
+    return await act.send_and_report(out, _acknowledged)
+
+
+@router.post("/home")
+async def open_home(request: Request) -> Response:
+    """Open the app's Home tab (or Messages tab): `app_home_opened` for a subscribed app."""
+    act = await _act(request)
+    result = await act.unit(
+        lambda ctx: interactions.open_home(
+            ctx, user=act.get("user"), app_id=act.get("app"), tab=act.get("tab")
+        )
+    )
+    return json_response({"ok": True, "type": "app_home_opened", **result})
+
+
+@router.post("/oauth/authorize")
+async def authorize_app(request: Request) -> Response:
+    """Open an app's OAuth authorize URL and press Allow (`approve: false`: Cancel); answers the
+    redirect the browser follows back to the app."""
+    act = await _act(request)
+    params = oauth.authorize_params(act.get("url")) if act.get("url") is not None else act.body
+    result = await act.unit(
+        lambda ctx: oauth.authorize(
+            ctx,
+            user=act.get("user"),
+            request=params,
+            channel=act.get("channel"),
+            approve=act.get("approve") is not False,
+        )
+    )
+    return json_response({"ok": True, **result})
 
 
 @router.post("/views/submit")
 async def submit_view(request: Request) -> Response:
     """Press Submit on the modal in front of the user."""
-    rt = _runtime(request)
-    body = await _body(request)
-    tenant = _tenant(rt, body, request)
-    url = base_url(request, rt)
-    submission = await _unit(
-        rt,
-        tenant,
-        url,
-        lambda ctx: interactions.prepare_view_submission(
-            ctx, user=body.get("user"), view_id=body.get("view_id"), values=body.get("values")
-        ),
+    act = await _act(request)
+    submission = await act.unit(
+        lambda ctx: interactions.prepare_view_submission(ctx, **act.args("user", "view_id", "values"))
     )
     if submission.out is None:
         return json_response(
@@ -216,48 +287,33 @@ async def submit_view(request: Request) -> Response:
             }
         )
     out = submission.out
-    delivery, answer = await _send(rt, tenant, out)
-    outcome = await _unit(
-        rt, tenant, url, lambda ctx: interactions.apply_view_submission_answer(ctx, out, answer)
-    )
+    delivery, answer = await act.send(out)
+    outcome = await act.unit(lambda ctx: interactions.apply_view_submission_answer(ctx, out, answer))
     return json_response(_report(delivery, answer, out, outcome))
 
 
 @router.post("/views/close")
 async def close_view(request: Request) -> Response:
     """Dismiss the modal in front of the user (Cancel, or the X with `clear: true`)."""
-    rt = _runtime(request)
-    body = await _body(request)
-    tenant = _tenant(rt, body, request)
-    url = base_url(request, rt)
-    result, out = await _unit(
-        rt,
-        tenant,
-        url,
+    act = await _act(request)
+    result, out = await act.unit(
         lambda ctx: interactions.close_view(
-            ctx, user=body.get("user"), view_id=body.get("view_id"), clear=bool(body.get("clear"))
-        ),
+            ctx, user=act.get("user"), view_id=act.get("view_id"), clear=bool(act.get("clear"))
+        )
     )
     if out is None:
         return json_response({"ok": True, "type": "view_closed", "delivery_id": None, **result})
-    delivery, answer = await _send(rt, tenant, out)
-    return json_response(_report(delivery, answer, out, result))
+    return await act.send_and_report(out, lambda answer: result)
 
 
 @router.post("/webhooks")
 async def create_webhook(request: Request) -> Response:
     """Install an incoming webhook for a channel (what the OAuth `incoming-webhook` flow does)."""
-    rt = _runtime(request)
-    body = await _body(request)
-    tenant = _tenant(rt, body, request)
-    url = base_url(request, rt)
-    made = await _unit(
-        rt,
-        tenant,
-        url,
+    act = await _act(request)
+    made = await act.unit(
         lambda ctx: interactions.create_incoming_webhook(
-            ctx, channel=body.get("channel"), app_id=body.get("app"), user=body.get("user")
-        ),
+            ctx, channel=act.get("channel"), app_id=act.get("app"), user=act.get("user")
+        )
     )
     return json_response({"ok": True, "incoming_webhook": made}, 201)
 

@@ -23,6 +23,8 @@ class Team(TenantScoped, Base):
     name: Mapped[str]
     domain: Mapped[str]
     email_domain: Mapped[str] = mapped_column(default="")
+    # Custom profile fields (team.profile.get): [{id, label, type, ordering, hint, ...}]
+    profile_fields: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class User(TenantScoped, Base):
@@ -70,6 +72,12 @@ class App(TenantScoped, Base):
     verification_token: Mapped[str]
     client_id: Mapped[str] = mapped_column(default="")
     client_secret: Mapped[str] = mapped_column(default="")
+    # features.shortcuts: [{name, type: global|message, callback_id, description}]
+    shortcuts: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # settings.interactivity.message_menu_options_url: where block_suggestion goes
+    options_url: Mapped[str | None] = mapped_column(String(2048))
+    # oauth_config.redirect_urls: where the OAuth install flow may send the installer back
+    redirect_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Token(TenantScoped, Base):
@@ -104,7 +112,6 @@ class Conversation(TenantScoped, Base):
     purpose: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     previous_names: Mapped[list[str]] = mapped_column(JSON, default=list)
     im_user: Mapped[str | None] = mapped_column(String(32))  # the other party of an IM
-    last_ts: Mapped[str] = mapped_column(String(32), default="0000000000.000000")
     seq: Mapped[int] = mapped_column(default=0)  # creation order, the listing key
 
 
@@ -302,8 +309,78 @@ class Hook(TenantScoped, Base):
     app_id: Mapped[str] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))  # the message an action came from
+    ephemeral_id: Mapped[int | None]  # set when that message is ephemeral (one user's copy)
     created: Mapped[float]
     uses: Mapped[int] = mapped_column(default=0)
+
+
+class OAuthCode(TenantScoped, Base):
+    """A temporary authorization code of the OAuth v2 install flow, exchanged once by
+    oauth.v2.access within 10 minutes. https://docs.slack.dev/authentication/installing-with-oauth"""
+
+    __tablename__ = "slack_oauth_code"
+    __table_args__ = (Index("ix_slack_oauth_code_code", "code", unique=True),)
+    code: Mapped[str] = mapped_column(String(128), primary_key=True)
+    app_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)  # bot scopes
+    user_scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    redirect_uri: Mapped[str | None] = mapped_column(String(2048))  # as given to authorize
+    webhook_channel: Mapped[str | None] = mapped_column(String(32))  # incoming-webhook's channel
+    issued_at: Mapped[float]
+    used: Mapped[bool] = mapped_column(default=False)
+
+
+class Reminder(TenantScoped, Base):
+    """A reminder set by a person (reminders.add). https://docs.slack.dev/reference/methods/reminders.add"""
+
+    __tablename__ = "slack_reminder"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    creator: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str]
+    time: Mapped[int | None]  # one-off reminders: when
+    recurrence: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # recurring ones: how often
+    complete_ts: Mapped[int] = mapped_column(default=0)
+    seq: Mapped[int] = mapped_column(default=0)
+
+
+class Star(TenantScoped, Base):
+    """A saved item (stars.add): a message, a file or a conversation, private to one person."""
+
+    __tablename__ = "slack_star"
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    item: Mapped[str] = mapped_column(String(80), primary_key=True)  # "C1:ts", "F1" or "C1"
+    type: Mapped[str]  # message | file | channel | im | group
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    file_id: Mapped[str | None] = mapped_column(String(32))
+    date_create: Mapped[int]
+    seq: Mapped[int] = mapped_column(default=0)
+
+
+class Dnd(TenantScoped, Base):
+    """A person's Do Not Disturb: the daily schedule and any snooze. No row = Slack's default
+    schedule (22:00 to 08:00 in the person's time zone)."""
+
+    __tablename__ = "slack_dnd"
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    start_minute: Mapped[int] = mapped_column(default=22 * 60)  # minutes after local midnight
+    end_minute: Mapped[int] = mapped_column(default=8 * 60)
+    snooze_end: Mapped[float | None]
+    ended_until: Mapped[float | None]  # dnd.endDnd: the scheduled session in force ends early
+
+
+class Emoji(TenantScoped, Base):
+    """A custom emoji of the workspace (emoji.list): an image URL or an alias of another emoji."""
+
+    __tablename__ = "slack_emoji"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    url: Mapped[str | None] = mapped_column(String(2048))
+    alias_for: Mapped[str | None] = mapped_column(String(100))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    created: Mapped[int] = mapped_column(default=0)
 
 
 TABLES = [
@@ -324,6 +401,11 @@ TABLES = [
     table(Trigger),
     table(ScheduledMessage),
     table(Hook),
+    table(OAuthCode),
+    table(Reminder),
+    table(Star),
+    table(Dnd),
+    table(Emoji),
 ]
 
 COLLECTIONS = {
@@ -342,4 +424,9 @@ COLLECTIONS = {
     "views": table(View),
     "scheduled_messages": table(ScheduledMessage),
     "hooks": table(Hook),
+    "oauth_codes": table(OAuthCode),
+    "reminders": table(Reminder),
+    "stars": table(Star),
+    "dnd": table(Dnd),
+    "emoji": table(Emoji),
 }

@@ -194,7 +194,16 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     conn, t = ctx.conn, ctx.tenant
     now = int(ctx.now())
     created: dict[str, Any] = {"users": [], "channels": [], "messages": [], "apps": [], "tokens": 0}
-    unknown = set(data) - {"team", "users", "apps", "tokens", "channels", "messages", "incoming_webhooks"}
+    unknown = set(data) - {
+        "team",
+        "users",
+        "apps",
+        "tokens",
+        "channels",
+        "messages",
+        "incoming_webhooks",
+        "emoji",
+    }
     if unknown:
         raise ValueError(f"unknown fixture keys {sorted(unknown)}")
     team_row = conn.execute(select(table(models.Team)).where(table(models.Team).c.tenant_id == t)).first()
@@ -211,6 +220,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
                 "name": team.get("name", "Workspace"),
                 "domain": team.get("domain", "dtu"),
                 "email_domain": team.get("email_domain", ""),
+                "profile_fields": list(team.get("profile_fields") or []),
             },
         )
         team_id = team["id"]
@@ -271,6 +281,16 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
         bot_user = a["bot_user"]
         put_user({**bot_user, "is_bot": True}, bot_id=a["bot_id"])
         secret = ctx.ids.hex("signing-secret", 32) if fresh_credentials else a["signing_secret"]
+        client_id, client_secret = a.get("client_id", ""), a.get("client_secret", "")
+        if fresh_credentials and client_id:
+            # OAuth client credentials lead to this tenant alone, like the tokens.
+            digits = "0123456789"
+            client_id = (
+                ctx.ids.token("client-id", length=13, alphabet=digits)
+                + "."
+                + ctx.ids.token("client-id", length=13, alphabet=digits)
+            )
+            client_secret = ctx.ids.hex("client-secret", 32)
         upsert(
             conn,
             table(models.App),
@@ -287,8 +307,11 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
                 "slash_commands": list(a.get("slash_commands", [])),
                 "signing_secret": secret,
                 "verification_token": a.get("verification_token", "dtu-verification-token"),
-                "client_id": a.get("client_id", ""),
-                "client_secret": a.get("client_secret", ""),
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "shortcuts": list(a.get("shortcuts", [])),
+                "options_url": a.get("options_url"),
+                "redirect_urls": list(a.get("redirect_urls", [])),
             },
         )
         put_token(a["bot_token"], "bot", bot_user["id"], a["id"], a.get("bot_scopes", _scopes("bot")))
@@ -355,6 +378,14 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             )
         )
         created["messages"].append({"channel": m["channel"], "ts": ts})
+    for name, value in (data.get("emoji") or {}).items():
+        alias = value[6:] if isinstance(value, str) and value.startswith("alias:") else None
+        upsert(
+            conn,
+            table(models.Emoji),
+            {"tenant_id": t, "name": name},
+            {"url": None if alias else value, "alias_for": alias, "created": now},
+        )
     if data.get("incoming_webhooks"):
         from twins.slack.service import interactions
 
@@ -392,5 +423,7 @@ def credentials(ctx: TwinContext) -> dict[str, Any]:
         "user_token": first_user or next((r.token for r in rows if r.kind == "user"), None),
         "config_token": next((r.token for r in rows if r.kind == "configuration"), None),
         "signing_secret": app.signing_secret if app else None,
+        "client_id": app.client_id if app else None,
+        "client_secret": app.client_secret if app else None,
         "user_tokens": user_tokens,
     }

@@ -50,3 +50,24 @@ def users_conversations(ctx: TwinContext, args: Args) -> dict[str, Any]:
         cursor=args.str("cursor"),
         limit=args.int("limit"),
     )
+
+
+@slack_method("users.profile.set")
+def users_profile_set(ctx: TwinContext, args: Args) -> dict[str, Any]:
+    return users.profile_set(
+        ctx,
+        user=args.str("user"),
+        profile=args.json("profile", error="invalid_profile"),
+        name=args.str("name"),
+        value=args.str("value"),
+    )
+
+
+@slack_method("users.identity")
+def users_identity(ctx: TwinContext, args: Args) -> dict[str, Any]:
+    return users.identity(ctx)
+
+
+@slack_method("team.profile.get")
+def team_profile_get(ctx: TwinContext, args: Args) -> dict[str, Any]:
+    return users.team_profile_get(ctx, visibility=args.str("visibility"))

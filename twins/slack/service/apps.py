@@ -49,6 +49,10 @@ MAX_COMMAND = 32
 MAX_COMMAND_DESCRIPTION = 2000
 MAX_USAGE_HINT = 1000
 MAX_EVENTS = 100
+MAX_SHORTCUTS = 10
+MAX_SHORTCUT_NAME = 24
+MAX_SHORTCUT_DESCRIPTION = 150
+MAX_CALLBACK_ID = 255
 
 
 # -- parsing and validation --------------------------------------------------------------------
@@ -190,6 +194,7 @@ def manifest_errors(manifest: Any) -> list[dict[str, str]]:
             )
         e.boolean(bot_user, "always_online", "/features/bot_user")
     _slash_commands(e, features.get("slash_commands"), socket_mode)
+    _shortcuts(e, features.get("shortcuts"))
     oauth = e.obj(manifest.get("oauth_config"), "/oauth_config") or {}
     scopes = e.obj(oauth.get("scopes"), "/oauth_config/scopes") or {}
     bot_scopes = e.strings(scopes.get("bot"), "/oauth_config/scopes/bot")
@@ -259,6 +264,33 @@ def _slash_commands(e: _Errors, value: Any, socket_mode: bool) -> None:
             e.add("must have required property 'url'", ptr)
 
 
+def _shortcuts(e: _Errors, value: Any) -> None:
+    """features.shortcuts: https://docs.slack.dev/reference/app-manifest#shortcuts"""
+    if value is None:
+        return
+    if not isinstance(value, list):
+        e.add("must be array", "/features/shortcuts")
+        return
+    if len(value) > MAX_SHORTCUTS:
+        e.add(f"must NOT have more than {MAX_SHORTCUTS} items", "/features/shortcuts")
+    seen: set[str] = set()
+    for i, item in enumerate(value):
+        ptr = f"/features/shortcuts/{i}"
+        if not isinstance(item, dict):
+            e.add("must be object", ptr)
+            continue
+        e.text(item, "name", ptr, required=True, max_len=MAX_SHORTCUT_NAME, min_len=1)
+        kind = e.text(item, "type", ptr, required=True)
+        if kind is not None and kind not in ("global", "message"):
+            e.add("must be equal to one of the allowed values: global, message", f"{ptr}/type")
+        callback = e.text(item, "callback_id", ptr, required=True, max_len=MAX_CALLBACK_ID, min_len=1)
+        if callback is not None:
+            if callback in seen:
+                e.add("must be unique", f"{ptr}/callback_id")
+            seen.add(callback)
+        e.text(item, "description", ptr, required=True, max_len=MAX_SHORTCUT_DESCRIPTION, min_len=1)
+
+
 def require_valid(manifest: Any) -> dict[str, Any]:
     errors = manifest_errors(manifest)
     if errors:
@@ -304,14 +336,18 @@ def _configuration(manifest: dict[str, Any]) -> dict[str, Any]:
         }
         for c in (manifest.get("features") or {}).get("slash_commands") or []
     ]
+    enabled = bool(interactivity.get("is_enabled"))
     return {
         "name": manifest["display_information"]["name"],
         "manifest": manifest,
         "request_url": _events_url(manifest),
         "bot_events": list(subs.get("bot_events") or []),
         "user_events": list(subs.get("user_events") or []),
-        "interactivity_url": interactivity.get("request_url") if interactivity.get("is_enabled") else None,
+        "interactivity_url": interactivity.get("request_url") if enabled else None,
+        "options_url": interactivity.get("message_menu_options_url") if enabled else None,
         "slash_commands": commands,
+        "shortcuts": list((manifest.get("features") or {}).get("shortcuts") or []),
+        "redirect_urls": list((manifest.get("oauth_config") or {}).get("redirect_urls") or []),
     }
 
 
@@ -348,10 +384,17 @@ def _from_fixture(ctx: TwinContext, app: Row[Any]) -> dict[str, Any]:
         )
     if app.slash_commands:
         features["slash_commands"] = list(app.slash_commands)
+    if app.shortcuts:
+        features["shortcuts"] = list(app.shortcuts)
     if features:
         manifest["features"] = features
+    oauth_config: dict[str, Any] = {}
+    if app.redirect_urls:
+        oauth_config["redirect_urls"] = list(app.redirect_urls)
     if bot_scopes:
-        manifest["oauth_config"] = {"scopes": {"bot": bot_scopes}}
+        oauth_config["scopes"] = {"bot": bot_scopes}
+    if oauth_config:
+        manifest["oauth_config"] = oauth_config
     settings: dict[str, Any] = {}
     if app.request_url or app.bot_events:
         subs: dict[str, Any] = {"bot_events": list(app.bot_events or [])}
@@ -360,6 +403,8 @@ def _from_fixture(ctx: TwinContext, app: Row[Any]) -> dict[str, Any]:
         settings["event_subscriptions"] = subs
     if app.interactivity_url:
         settings["interactivity"] = {"is_enabled": True, "request_url": app.interactivity_url}
+        if app.options_url:
+            settings["interactivity"]["message_menu_options_url"] = app.options_url
     manifest["settings"] = settings
     return _normalized(manifest)
 

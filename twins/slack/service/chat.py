@@ -18,6 +18,7 @@ from dtu.context import TwinContext
 from dtu.db import table
 from dtu.pagination import CursorError, clamp, decode_cursor, encode_cursor, slack_metadata
 from dtu.ratelimit import Limit
+from dtu.sql import Prepared
 from twins.slack import blocks as block_kit
 from twins.slack import constants, events, models
 from twins.slack.errors import (
@@ -47,7 +48,14 @@ SYSTEM_SUBTYPES = {
 _APP_BY_ID = select(APP.c.id, APP.c.name).where(
     APP.c.tenant_id == bindparam("tenant"), APP.c.id == bindparam("app")
 )
-_INSERT_MSG = insert(MSG)
+_INSERT_MSG = Prepared(insert(MSG), columns=[c.name for c in MSG.columns])
+
+
+class _AsWritten:
+    """A message row as just inserted, for `message_object`."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
 
 
 def _target(ctx: TwinContext, channel: str | None) -> Row[Any]:
@@ -101,7 +109,11 @@ def _author(
     p = ctx.principal
     extra: dict[str, Any] = {}
     if p.is_bot:
-        app = ctx.conn.execute(_APP_BY_ID, {"tenant": ctx.tenant, "app": p.app_id}).first()
+        tenant = ctx.tenant
+        app = ctx.runtime.cache("slack.app", APP).get(
+            (tenant, p.app_id),
+            lambda: (tenant, ctx.conn.execute(_APP_BY_ID, {"tenant": tenant, "app": p.app_id}).first()),
+        )
         if app is not None:
             extra["bot_profile"] = {
                 "id": p.bot_id,
@@ -192,30 +204,28 @@ def post_message(
         if parent is not None and reply_broadcast
         else ("bot_message" if p.is_bot and extra.get("username") else None)
     )
-    ctx.conn.execute(
-        _INSERT_MSG,
-        dict(
-            tenant_id=ctx.tenant,
-            channel_id=conv.id,
-            ts=ts,
-            subtype=msg_subtype,
-            user_id=p.user_id,
-            bot_id=p.bot_id,
-            app_id=p.app_id if p.is_bot else None,
-            text=text,
-            blocks=blocks,
-            attachments=attachments,
-            files=files,
-            thread_ts=thread,
-            reply_count=0,
-            reply_users=[],
-            latest_reply=None,
-            is_broadcast=bool(parent is not None and reply_broadcast),
-            edited=None,
-            extra=extra or None,
-            written_at=ctx.now(),
-        ),
+    values = dict(
+        tenant_id=ctx.tenant,
+        channel_id=conv.id,
+        ts=ts,
+        subtype=msg_subtype,
+        user_id=p.user_id,
+        bot_id=p.bot_id,
+        app_id=p.app_id if p.is_bot else None,
+        text=text,
+        blocks=blocks,
+        attachments=attachments,
+        files=files,
+        thread_ts=thread,
+        reply_count=0,
+        reply_users=[],
+        latest_reply=None,
+        is_broadcast=bool(parent is not None and reply_broadcast),
+        edited=None,
+        extra=extra or None,
+        written_at=ctx.now(),
     )
+    _INSERT_MSG.execute(ctx.conn, values)
     if parent is not None:
         users = list(parent.reply_users or [])
         if p.user_id and p.user_id not in users:
@@ -227,8 +237,8 @@ def post_message(
                 thread_ts=parent.ts, reply_count=MSG.c.reply_count + 1, reply_users=users, latest_reply=ts
             )
         )
-    row = common.get_message(ctx, conv.id, ts)
-    message = common.message_object(ctx, row)
+    # The answer is built from the values written (JSON values read back are equal to them).
+    message = common.message_object(ctx, _AsWritten(values))
     events.message_event(ctx, conv, message)
     return {"channel": conv.id, "ts": ts, "message": message}
 

@@ -7,13 +7,17 @@ can never disagree on what a channel looks like.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, select, update
+import orjson
+from sqlalchemy import Row, and_, bindparam, func, select
 
 from dtu.context import TwinContext
-from dtu.db import table
+from dtu.db import core_tables, json_loads, table
+from dtu.ids import advance
+from dtu.sql import Prepared
 from twins.slack import models
 from twins.slack.errors import ChannelNotFound, IsArchived, NotInChannel, SlackError, UserNotFound
 
@@ -29,14 +33,7 @@ ZERO_TS = "0000000000.000000"
 
 # The hot statements, built once: building a Core statement costs more than running it on
 # SQLite (bench/PROFILE.md), and a prebuilt one also keeps its cache key.
-_LAST_TS = select(CONV.c.last_ts).where(
-    CONV.c.tenant_id == bindparam("tenant"), CONV.c.id == bindparam("channel")
-)
-_SET_LAST_TS = (
-    update(CONV)
-    .where(CONV.c.tenant_id == bindparam("tenant"), CONV.c.id == bindparam("channel"))
-    .values(last_ts=bindparam("new_ts"))
-)
+COUNTER = core_tables("slack").counter
 _CONV_BY_ID = select(CONV).where(CONV.c.tenant_id == bindparam("tenant"), CONV.c.id == bindparam("key"))
 _CONV_BY_NAME = select(CONV).where(CONV.c.tenant_id == bindparam("tenant"), CONV.c.name == bindparam("key"))
 _IS_MEMBER = select(MEMBER.c.user_id).where(
@@ -58,18 +55,31 @@ _REACTIONS = (
         REACTION.c.channel_id == bindparam("channel"),
         REACTION.c.ts.in_(bindparam("tss", expanding=True)),
     )
-    .order_by(REACTION.c.seq)
+    .order_by(REACTION.c.seq, REACTION.c.ts, REACTION.c.name, REACTION.c.user_id)
+)
+# On SQLite a range of the key, then the exact set in Python (see `pinned_in`).
+_REACTIONS_BETWEEN = Prepared(
+    select(REACTION.c.ts, REACTION.c.name, REACTION.c.user_id)
+    .where(
+        REACTION.c.tenant_id == bindparam("tenant"),
+        REACTION.c.channel_id == bindparam("channel"),
+        REACTION.c.ts >= bindparam("lo"),
+        REACTION.c.ts <= bindparam("hi"),
+    )
+    .order_by(REACTION.c.seq, REACTION.c.ts, REACTION.c.name, REACTION.c.user_id)
 )
 _PINNED = select(PIN.c.ts).where(
     PIN.c.tenant_id == bindparam("tenant"),
     PIN.c.channel_id == bindparam("channel"),
     PIN.c.ts.in_(bindparam("tss", expanding=True)),
 )
-_PINNED_BETWEEN = select(PIN.c.ts).where(
-    PIN.c.tenant_id == bindparam("tenant"),
-    PIN.c.channel_id == bindparam("channel"),
-    PIN.c.ts >= bindparam("lo"),
-    PIN.c.ts <= bindparam("hi"),
+_PINNED_BETWEEN = Prepared(
+    select(PIN.c.ts).where(
+        PIN.c.tenant_id == bindparam("tenant"),
+        PIN.c.channel_id == bindparam("channel"),
+        PIN.c.ts >= bindparam("lo"),
+        PIN.c.ts <= bindparam("hi"),
+    )
 )
 
 
@@ -98,13 +108,11 @@ def parse_ts(value: str | None, error: str = "invalid_ts") -> str | None:
 
 
 def next_ts(ctx: TwinContext, channel_id: str) -> str:
-    """A ts unique and increasing within the channel, from the twin clock."""
-    row = ctx.conn.execute(_LAST_TS, {"tenant": ctx.tenant, "channel": channel_id}).first()
-    last = ts_to_micros(row[0]) if row else 0
-    micros = max(int(ctx.now() * 1_000_000), last + 1)
-    ts = micros_to_ts(micros)
-    ctx.conn.execute(_SET_LAST_TS, {"tenant": ctx.tenant, "channel": channel_id, "new_ts": ts})
-    return ts
+    """A ts unique and increasing within the channel, from the twin clock. The channel's last
+    ts is a core counter (in micros), not a conversation column: a post must not change the
+    conversation row, which every call reads through the cache."""
+    now = int(ctx.now() * 1_000_000)
+    return micros_to_ts(advance(ctx.conn, COUNTER, ctx.tenant, "ts:" + channel_id, now))
 
 
 def text_meta(value: str, creator: str | None, when: int) -> dict[str, Any]:
@@ -121,7 +129,11 @@ def get_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:
     stmt, key = _CONV_BY_ID, channel
     if not channel[:1].isupper() or channel.startswith("#"):
         stmt, key = _CONV_BY_NAME, channel.lstrip("#")
-    row = ctx.conn.execute(stmt, {"tenant": ctx.tenant, "key": key}).first()
+    tenant = ctx.tenant
+    row: Row[Any] | None = ctx.runtime.cache("slack.conversation", CONV).get(
+        (tenant, stmt is _CONV_BY_ID, key),
+        lambda: (tenant, ctx.conn.execute(stmt, {"tenant": tenant, "key": key}).first()),
+    )
     if row is None:
         raise ChannelNotFound()
     return row
@@ -130,10 +142,13 @@ def get_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:
 def is_member(ctx: TwinContext, channel_id: str, user_id: str | None) -> bool:
     if user_id is None:
         return False
-    return (
-        ctx.conn.execute(_IS_MEMBER, {"tenant": ctx.tenant, "channel": channel_id, "user": user_id}).first()
-        is not None
+    tenant = ctx.tenant
+    params = {"tenant": tenant, "channel": channel_id, "user": user_id}
+    member: bool = ctx.runtime.cache("slack.member", MEMBER).get(
+        (tenant, channel_id, user_id),
+        lambda: (tenant, ctx.conn.execute(_IS_MEMBER, params).first() is not None),
     )
+    return member
 
 
 def visible_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:
@@ -181,7 +196,11 @@ def num_members(ctx: TwinContext, channel_id: str) -> int:
 
 
 def team_id(ctx: TwinContext) -> str:
-    return str(ctx.conn.execute(_TEAM_ID, {"tenant": ctx.tenant}).scalar_one())
+    tenant = ctx.tenant
+    team: str = ctx.runtime.cache("slack.team", TEAM).get(
+        tenant, lambda: (tenant, str(ctx.conn.execute(_TEAM_ID, {"tenant": tenant}).scalar_one()))
+    )
+    return team
 
 
 def conversation_object(
@@ -323,7 +342,7 @@ def can_see_emails(ctx: TwinContext) -> bool:
 
 def message_object(
     ctx: TwinContext,
-    row: Row[Any],
+    row: Any,  # a Row, a page row (`page_rows`), or a message as just written
     *,
     reactions: dict[str, list[dict[str, Any]]] | None = None,
     pinned: set[str] | None = None,
@@ -385,7 +404,13 @@ def reactions_for(ctx: TwinContext, channel_id: str, tss: list[str]) -> dict[str
     """Reactions on these messages: [{name, users, count}] in the order they were first added."""
     if not tss:
         return {}
-    rows = ctx.conn.execute(_REACTIONS, {"tenant": ctx.tenant, "channel": channel_id, "tss": tss}).all()
+    rows: Sequence[Any]
+    if ctx.runtime.store.is_sqlite:
+        wanted = set(tss)
+        params = {"tenant": ctx.tenant, "channel": channel_id, "lo": min(tss), "hi": max(tss)}
+        rows = [r for r in _REACTIONS_BETWEEN.all(ctx.conn, params) if r[0] in wanted]
+    else:
+        rows = ctx.conn.execute(_REACTIONS, {"tenant": ctx.tenant, "channel": channel_id, "tss": tss}).all()
     out: dict[str, list[dict[str, Any]]] = {}
     for ts, name, user in rows:
         entries = out.setdefault(ts, [])
@@ -405,19 +430,58 @@ def pinned_in(ctx: TwinContext, channel_id: str, tss: list[str]) -> set[str]:
         # SQLite orders text as Python does, so a range scan of the key and the exact set here
         # find the same pins as an IN list, for a third of its cost (bench/PROFILE.md).
         wanted = set(tss)
-        rows = ctx.conn.execute(
-            _PINNED_BETWEEN, {"tenant": ctx.tenant, "channel": channel_id, "lo": min(tss), "hi": max(tss)}
-        )
-        return {r[0] for r in rows if r[0] in wanted}
+        params = {"tenant": ctx.tenant, "channel": channel_id, "lo": min(tss), "hi": max(tss)}
+        return {r[0] for r in _PINNED_BETWEEN.all(ctx.conn, params) if r[0] in wanted}
     return {
         r[0] for r in ctx.conn.execute(_PINNED, {"tenant": ctx.tenant, "channel": channel_id, "tss": tss})
     }
 
 
-def messages_out(ctx: TwinContext, channel_id: str, rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+def _json_out(value: Any) -> Any:
+    """A JSON column for the answer only: its stored text goes out as is (on SQLite; PostgreSQL's
+    driver has decoded it already), which is also exact for integers past 64 bits."""
+    if value is None or value == "null":
+        return None
+    return orjson.Fragment(value) if isinstance(value, str) else value
+
+
+_PAGE_ROW: dict[tuple[str, ...], Any] = {}
+
+
+def page_rows(fields: tuple[str, ...], raw: list[tuple[Any, ...]]) -> list[Any]:
+    """Message rows from a page read as the driver gives them (`Prepared.tuples`), ready for
+    `message_object`: blocks, attachments, files and edited are only copied into the answer, so
+    their JSON text goes out as is; `extra` and `reply_users` are read, so decoded, each
+    distinct text once per page (a bot's messages share theirs)."""
+    make = _PAGE_ROW.get(fields)
+    if make is None:
+        make = _PAGE_ROW[fields] = namedtuple("MessageRow", fields)._make  # type: ignore[misc,attr-defined]
+    out_only = [fields.index(n) for n in ("blocks", "attachments", "files", "edited")]
+    read = [fields.index(n) for n in ("extra", "reply_users")]
+    seen: dict[Any, Any] = {"null": None, "[]": []}
+    rows = []
+    for r in raw:
+        values = list(r)
+        for i in out_only:
+            values[i] = _json_out(values[i])
+        for i in read:
+            v = values[i]
+            if isinstance(v, str):
+                if v not in seen:
+                    seen[v] = json_loads(v)
+                values[i] = seen[v]
+        rows.append(make(values))
+    return rows
+
+
+def messages_out(
+    ctx: TwinContext, channel_id: str, rows: Sequence[Any], pins: set[str] | None = None
+) -> list[dict[str, Any]]:
+    """Message objects for a page of rows (`pins`: the page's pinned ts, if already read)."""
     tss = [r.ts for r in rows]
     reactions = reactions_for(ctx, channel_id, tss)
-    pins = pinned_in(ctx, channel_id, tss)
+    if pins is None:
+        pins = pinned_in(ctx, channel_id, tss)
     team = team_id(ctx) if any(r.user_id for r in rows) else None
     return [message_object(ctx, r, reactions=reactions, pinned=pins, team=team) for r in rows]
 

@@ -12,14 +12,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, insert, or_, select, update
 
 from dtu.context import TwinContext
 from dtu.pagination import CursorError, clamp, decode_cursor, encode_cursor, slack_metadata
+from dtu.sql import Prepared
 from twins.slack import constants, events
 from twins.slack.errors import ChannelNotFound, InvalidCursor, IsArchived, NotInChannel, SlackError
 from twins.slack.service import common
-from twins.slack.service.common import CONV, MEMBER, MSG, USER
+from twins.slack.service.common import CONV, MEMBER, MSG, PIN, REACTION, TEAM, USER
 
 _NAME_OK = re.compile(r"^[a-z0-9_\-\u00c0-\uffff]+$")
 TYPES = {"public_channel", "private_channel", "mpim", "im"}
@@ -322,6 +323,39 @@ def _bounds(oldest: str | None, latest: str | None, inclusive: bool) -> list[Any
     return where
 
 
+_HISTORY_PAGES: dict[tuple[bool, ...], Prepared] = {}
+
+
+def _history_page(cutoff: bool, oldest: bool, latest: bool, inclusive: bool, after_key: bool) -> Prepared:
+    """The page statement for this combination of arguments, built once (a read runs it on
+    every call; building it cost as much as running it)."""
+    shape = (cutoff, oldest, latest, inclusive, after_key)
+    found = _HISTORY_PAGES.get(shape)
+    if found is None:
+        ts = MSG.c.ts
+        where = [
+            MSG.c.tenant_id == bindparam("tenant"),
+            MSG.c.channel_id == bindparam("channel"),
+            or_(MSG.c.thread_ts.is_(None), MSG.c.thread_ts == ts, MSG.c.is_broadcast.is_(True)),
+        ]
+        if cutoff:
+            where.append(MSG.c.written_at <= bindparam("cutoff"))
+        if oldest:
+            where.append(ts >= bindparam("oldest") if inclusive else ts > bindparam("oldest"))
+        if latest:
+            where.append(ts <= bindparam("latest") if inclusive else ts < bindparam("latest"))
+        if after_key:
+            where.append(ts < bindparam("key"))
+        found = Prepared(
+            select(*[c for c in MSG.columns if c.name not in ("tenant_id", "written_at", "is_broadcast")])
+            .where(*where)
+            .order_by(ts.desc())
+            .limit(bindparam("n"))
+        )
+        _HISTORY_PAGES[shape] = found
+    return found
+
+
 def history(
     ctx: TwinContext,
     *,
@@ -341,23 +375,57 @@ def history(
         key = decode_cursor(cursor, kind="history", filters=filters)
     except CursorError:
         raise InvalidCursor() from None
-    stmt = select(MSG).where(
-        MSG.c.tenant_id == ctx.tenant,
-        MSG.c.channel_id == conv.id,
-        or_(MSG.c.thread_ts.is_(None), MSG.c.thread_ts == MSG.c.ts, MSG.c.is_broadcast.is_(True)),
-        common.stale_filter(ctx, MSG.c.written_at),
-        *_bounds(oldest, latest, inclusive),
+    oldest_ts = common.parse_ts(oldest, "invalid_ts_oldest")
+    latest_ts = common.parse_ts(latest, "invalid_ts_latest")
+    cutoff = ctx.visible_before()
+    if cutoff is not None:  # stale reads: the answer depends on the clock, nothing to reuse
+        return _history_answer(ctx, conv.id, n, key, oldest, latest, inclusive, oldest_ts, latest_ts, cutoff)
+    # A page is a function of the channel's messages, reactions and pins (and the team id):
+    # it is rebuilt only after one of them changes in this tenant (dtu/cache.py).
+    tenant = ctx.tenant
+    page: dict[str, Any] = ctx.runtime.cache("slack.history", MSG, REACTION, PIN, TEAM).get(
+        (tenant, conv.id, n, cursor or "", oldest, latest, inclusive),
+        lambda: (
+            tenant,
+            _history_answer(ctx, conv.id, n, key, oldest, latest, inclusive, oldest_ts, latest_ts, None),
+        ),
     )
-    if key:
-        stmt = stmt.where(MSG.c.ts < key[0])
-    rows = ctx.conn.execute(stmt.order_by(MSG.c.ts.desc()).limit(n + 1)).all()
+    return page
+
+
+def _history_answer(
+    ctx: TwinContext,
+    channel_id: str,
+    n: int,
+    key: list[Any] | None,
+    oldest: str | None,
+    latest: str | None,
+    inclusive: bool,
+    oldest_ts: str | None,
+    latest_ts: str | None,
+    cutoff: float | None,
+) -> dict[str, Any]:
+    filters = {"channel": channel_id, "oldest": oldest, "latest": latest, "inclusive": inclusive}
+    params: dict[str, Any] = {
+        "tenant": ctx.tenant,
+        "channel": channel_id,
+        "oldest": oldest_ts,
+        "latest": latest_ts,
+        "cutoff": cutoff,
+        "key": key[0] if key else None,
+        "n": n + 1,
+    }
+    page = _history_page(
+        cutoff is not None, oldest_ts is not None, latest_ts is not None, inclusive, bool(key)
+    )
+    rows = common.page_rows(page.fields(ctx.conn), page.tuples(ctx.conn, params))
     more = len(rows) > n
     rows = rows[:n]
-    pin_count = len(common.pinned_in(ctx, conv.id, [r.ts for r in rows]))
+    pins = common.pinned_in(ctx, channel_id, [r.ts for r in rows])
     out: dict[str, Any] = {
-        "messages": common.messages_out(ctx, conv.id, rows),
+        "messages": common.messages_out(ctx, channel_id, rows, pins),
         "has_more": more,
-        "pin_count": pin_count,
+        "pin_count": len(pins),
         "channel_actions_ts": None,
         "channel_actions_count": 0,
     }

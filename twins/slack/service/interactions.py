@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from dtu.context import TwinContext
 from dtu.db import table
@@ -54,7 +54,7 @@ class Refused(Exception):
 class Outbound:
     """A request prepared for the app: where it goes, the signed body, and what it is about."""
 
-    kind: str  # slash_command | block_actions | view_submission | view_closed
+    kind: str  # slash_command | block_actions | block_suggestion | shortcut | message_action | view_*
     app_id: str
     target: str
     body: bytes
@@ -221,6 +221,7 @@ def mint_response_url(
     user_id: str,
     message_ts: str | None = None,
     thread_ts: str | None = None,
+    ephemeral_id: int | None = None,
 ) -> str:
     """{base}/{commands|actions}/T.../<number>/<secret>, like hooks.slack.com's."""
     number = str(10**12 + ctx.ids.next("response-url"))
@@ -235,6 +236,7 @@ def mint_response_url(
             app_id=app_id,
             thread_ts=thread_ts,
             message_ts=message_ts,
+            ephemeral_id=ephemeral_id,
             created=ctx.now(),
             uses=0,
         )
@@ -403,7 +405,11 @@ def post_response_url(ctx: TwinContext, hook_id: str, payload: dict[str, Any]) -
     try:
         text, blocks, attachments = _message_fields(payload)
         original = hook.message_ts
-        if payload.get("delete_original") is True and original:
+        if hook.ephemeral_id is not None and (
+            payload.get("delete_original") is True or payload.get("replace_original") is True
+        ):
+            _change_ephemeral(ctx, hook.ephemeral_id, payload, text, blocks, attachments)
+        elif payload.get("delete_original") is True and original:
             chat.delete_message(sub, channel=hook.channel_id, ts=original)
         elif payload.get("replace_original") is True and original:
             if text is None and blocks is None and attachments is None:
@@ -439,6 +445,23 @@ def post_response_url(ctx: TwinContext, hook_id: str, payload: dict[str, Any]) -
         update(HOOK).where(HOOK.c.tenant_id == ctx.tenant, HOOK.c.id == hook_id).values(uses=HOOK.c.uses + 1)
     )
     return 200, out
+
+
+def _change_ephemeral(
+    ctx: TwinContext, ephemeral_id: int, payload: dict[str, Any], text: Any, blocks: Any, attachments: Any
+) -> None:
+    """replace_original / delete_original on an ephemeral message: only the copy the person
+    sees changes (chat.update cannot reach ephemeral messages; response_url can)."""
+    where = (EPHEMERAL.c.tenant_id == ctx.tenant) & (EPHEMERAL.c.id == ephemeral_id)
+    if ctx.conn.execute(select(EPHEMERAL.c.id).where(where)).first() is None:
+        raise SlackError("message_not_found")
+    if payload.get("delete_original") is True:
+        ctx.conn.execute(delete(EPHEMERAL).where(where))
+        return
+    if text is None and blocks is None and attachments is None:
+        raise SlackError("no_text")
+    text, blocks, attachments = chat._content(text, blocks, attachments, limit_text=True)
+    ctx.conn.execute(update(EPHEMERAL).where(where).values(text=text, blocks=blocks, attachments=attachments))
 
 
 # -- slash commands ----------------------------------------------------------------------------
@@ -572,7 +595,11 @@ def _with_ids(blocks: list[Any], seed: str) -> list[Any]:
     return list(out)
 
 
-def _find_element(blocks: list[Any], action_id: Any, block_id: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _find_element(
+    blocks: list[Any], action_id: Any, block_id: Any, *, inputs_too: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The element a person uses; elements of input blocks dispatch actions only with
+    `dispatch_action` (but load external options either way: `inputs_too`)."""
     if not action_id and not block_id:
         raise Refused(400, "action_id (or block_id) names the element the user clicks", "action_id")
     for block in blocks:
@@ -581,8 +608,10 @@ def _find_element(blocks: list[Any], action_id: Any, block_id: Any) -> tuple[dic
         for element in views.block_elements(block):
             if action_id and element.get("action_id") != action_id:
                 continue
-            if block.get("type") == "input" and not (
-                element.get("dispatch_action") or block.get("dispatch_action")
+            if (
+                block.get("type") == "input"
+                and not inputs_too
+                and not (element.get("dispatch_action") or block.get("dispatch_action"))
             ):
                 continue  # inputs only dispatch actions when dispatch_action is set
             return block, element
@@ -703,6 +732,12 @@ def _in_message(
 ) -> tuple[list[Any], Row[Any], Row[Any], Row[Any]]:
     """Blocks, app, conversation and message for a click in a message."""
     conv = _conversation_for(ctx, person, channel)
+    msg = _message_row(ctx, conv, message_ts)
+    blocks = _with_ids(list(msg.blocks or []), f"{conv.id}:{msg.ts}")
+    return blocks, _sole_app(ctx, msg.app_id), conv, msg
+
+
+def _message_row(ctx: TwinContext, conv: Row[Any], message_ts: Any) -> Row[Any]:
     ts = common.parse_ts(message_ts if isinstance(message_ts, str) else None, "message_not_found")
     msg = ctx.conn.execute(
         select(common.MSG).where(
@@ -711,10 +746,50 @@ def _in_message(
             common.MSG.c.ts == (ts or ""),
         )
     ).first()
-    if msg is None:
+    if msg is None or msg.subtype == "tombstone":
         raise Refused(404, f"no message {message_ts!r} in {conv.id}", "message_ts")
-    blocks = _with_ids(list(msg.blocks or []), f"{conv.id}:{msg.ts}")
-    return blocks, _sole_app(ctx, msg.app_id), conv, msg
+    return msg
+
+
+def _in_ephemeral(
+    ctx: TwinContext, person: Row[Any], channel: Any, message_ts: Any
+) -> tuple[list[Any], Row[Any], Row[Any], Row[Any]]:
+    """Blocks, app, conversation and ephemeral message for a click in an ephemeral message
+    (only the person it was shown to can see it, hence click it)."""
+    conv = _conversation_for(ctx, person, channel)
+    ts = common.parse_ts(message_ts if isinstance(message_ts, str) else None, "message_not_found")
+    eph = ctx.conn.execute(
+        select(EPHEMERAL)
+        .where(
+            EPHEMERAL.c.tenant_id == ctx.tenant,
+            EPHEMERAL.c.channel_id == conv.id,
+            EPHEMERAL.c.user_id == person.id,
+            EPHEMERAL.c.ts == (ts or ""),
+        )
+        .order_by(EPHEMERAL.c.id.desc())
+    ).first()
+    if eph is None:
+        raise Refused(
+            404, f"no ephemeral message {message_ts!r} shown to {person.id} in {conv.id}", "message_ts"
+        )
+    app_id = ctx.conn.execute(
+        select(APP.c.id).where(APP.c.tenant_id == ctx.tenant, APP.c.bot_id == (eph.bot_id or ""))
+    ).scalar()
+    blocks = _with_ids(list(eph.blocks or []), f"ephemeral:{eph.id}")
+    return blocks, _sole_app(ctx, app_id), conv, eph
+
+
+def _payload(kind: str, person: Row[Any], app: Row[Any], team: Row[Any]) -> dict[str, Any]:
+    """The fields every interaction payload starts with."""
+    return {
+        "type": kind,
+        "user": _user_object(person),
+        "api_app_id": app.id,
+        "token": app.verification_token,
+        "team": _team_object(team),
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
 
 
 def prepare_block_action(
@@ -728,44 +803,253 @@ def prepare_block_action(
     block_id: Any = None,
     given: dict[str, Any] | None = None,
     values: Any = None,
+    ephemeral: bool = False,
 ) -> Outbound:
-    """A click (or a choice) on an element of a message or a view: `block_actions`.
-    https://docs.slack.dev/reference/interaction-payloads/block_actions-payload"""
+    """A click (or a choice) on an element of a message, an ephemeral message or a view:
+    `block_actions`. https://docs.slack.dev/reference/interaction-payloads/block_actions-payload"""
     person = resolve_user(ctx, user)
-    team = _team(ctx)
+    source = _source(
+        ctx,
+        person,
+        channel=channel,
+        message_ts=message_ts,
+        view_id=view_id,
+        values=values,
+        ephemeral=ephemeral,
+    )
+    block, element = _find_element(source.blocks, action_id, block_id)
+    target = _interactivity_url(source.app)
+    payload = _payload("block_actions", person, source.app, _team(ctx))
+    trigger_id = views.mint_trigger(ctx, person.id, view_id=source.view.id if source.view else None)
+    payload.update(trigger_id=trigger_id, **source.fields(ctx))
+    response_url: str | None = None
+    if source.conv is not None:
+        response_url = source.response_url(ctx, person)
+        payload.update(state={"values": {}}, response_url=response_url)
+    payload["actions"] = [_action(ctx, block, element, given or {})]
+    return Outbound(
+        kind="block_actions",
+        app_id=source.app.id,
+        target=target,
+        body=_payload_form(payload),
+        signing_secret=source.app.signing_secret,
+        user_id=person.id,
+        trigger_id=trigger_id,
+        response_url=response_url,
+        channel_id=source.conv.id if source.conv is not None else None,
+        view_id=source.view.id if source.view is not None else None,
+        payload=payload,
+    )
+
+
+@dataclass
+class Source:
+    """Where a person interacts with blocks: a message, an ephemeral message or a view."""
+
+    blocks: list[Any]
+    app: Row[Any]
+    conv: Row[Any] | None = None
+    message: Row[Any] | None = None
+    ephemeral: Row[Any] | None = None
+    view: Row[Any] | None = None
+
+    def fields(self, ctx: TwinContext) -> dict[str, Any]:
+        """`container`, and `channel` + `message` (a message) or `view` (a view). Ephemeral
+        messages are not sent back: the app gets their ts alone."""
+        if self.view is not None:
+            return {
+                "container": {"type": "view", "view_id": self.view.id},
+                "view": views.view_object(ctx, self.view),
+            }
+        assert self.conv is not None
+        shown = self.ephemeral if self.ephemeral is not None else self.message
+        assert shown is not None
+        out: dict[str, Any] = {
+            "container": {
+                "type": "message",
+                "message_ts": shown.ts,
+                "channel_id": self.conv.id,
+                "is_ephemeral": self.ephemeral is not None,
+            },
+            "channel": {"id": self.conv.id, "name": _channel_name(self.conv)},
+        }
+        if self.message is not None:
+            message = common.message_object(ctx, self.message)
+            if "blocks" in message:
+                message["blocks"] = self.blocks
+            out["message"] = message
+        return out
+
+    def response_url(self, ctx: TwinContext, person: Row[Any]) -> str:
+        assert self.conv is not None
+        shown = self.ephemeral if self.ephemeral is not None else self.message
+        assert shown is not None
+        return mint_response_url(
+            ctx,
+            kind="actions",
+            app_id=self.app.id,
+            channel_id=self.conv.id,
+            user_id=person.id,
+            message_ts=shown.ts,
+            thread_ts=shown.thread_ts if shown.thread_ts != shown.ts else None,
+            ephemeral_id=self.ephemeral.id if self.ephemeral is not None else None,
+        )
+
+
+def _source(
+    ctx: TwinContext,
+    person: Row[Any],
+    *,
+    channel: Any,
+    message_ts: Any,
+    view_id: Any,
+    values: Any,
+    ephemeral: bool,
+) -> Source:
     if view_id:
         blocks, app, view_row = _in_view(ctx, person, view_id, values)
-    else:
-        blocks, app, conv, msg = _in_message(ctx, person, channel, message_ts)
-    block, element = _find_element(blocks, action_id, block_id)
+        return Source(blocks, app, view=view_row)
+    if ephemeral:
+        blocks, app, conv, eph = _in_ephemeral(ctx, person, channel, message_ts)
+        return Source(blocks, app, conv=conv, ephemeral=eph)
+    blocks, app, conv, msg = _in_message(ctx, person, channel, message_ts)
+    return Source(blocks, app, conv=conv, message=msg)
+
+
+# -- block_suggestion (external selects) -------------------------------------------------------
+
+EXTERNAL_SELECTS = {"external_select", "multi_external_select"}
+# https://docs.slack.dev/reference/block-kit/block-elements/select-menu-element#external_select
+DEFAULT_MIN_QUERY_LENGTH = 3
+MAX_OPTIONS = 100
+
+
+def prepare_block_suggestion(
+    ctx: TwinContext,
+    *,
+    user: Any,
+    channel: Any = None,
+    message_ts: Any = None,
+    view_id: Any = None,
+    action_id: Any = None,
+    block_id: Any = None,
+    value: Any = "",
+    ephemeral: bool = False,
+) -> Outbound | None:
+    """The person types in an external select: `block_suggestion` to the app's options load
+    URL, once the text reaches the element's `min_query_length` (None before: nothing is sent).
+    https://docs.slack.dev/reference/interaction-payloads/block_suggestion-payload"""
+    person = resolve_user(ctx, user)
+    if not isinstance(value, str):
+        raise Refused(400, "value is the text the person typed", "value")
+    source = _source(
+        ctx, person, channel=channel, message_ts=message_ts, view_id=view_id, values=None, ephemeral=ephemeral
+    )
+    block, element = _find_element(source.blocks, action_id, block_id, inputs_too=True)
+    if element.get("type") not in EXTERNAL_SELECTS:
+        raise Refused(
+            409, f"{element.get('action_id')} is a {element.get('type')}, not an external select", "action_id"
+        )
+    minimum = element.get("min_query_length", DEFAULT_MIN_QUERY_LENGTH)
+    if isinstance(minimum, int) and len(value) < minimum:
+        return None
+    if not source.app.options_url:
+        raise Refused(409, f"app {source.app.id} has no options load URL (message_menu_options_url)", "app")
+    payload = _payload("block_suggestion", person, source.app, _team(ctx))
+    payload.update(
+        action_id=element["action_id"], block_id=block["block_id"], value=value, **source.fields(ctx)
+    )
+    return Outbound(
+        kind="block_suggestion",
+        app_id=source.app.id,
+        target=str(source.app.options_url),
+        body=_payload_form(payload),
+        signing_secret=source.app.signing_secret,
+        user_id=person.id,
+        channel_id=source.conv.id if source.conv is not None else None,
+        view_id=source.view.id if source.view is not None else None,
+        payload=payload,
+    )
+
+
+def _valid_option(option: Any) -> bool:
+    if not isinstance(option, dict) or not isinstance(option.get("value"), str):
+        return False
+    text = option.get("text")
+    return isinstance(text, dict) and text.get("type") == "plain_text" and isinstance(text.get("text"), str)
+
+
+def read_options(answer: Answer) -> dict[str, Any]:
+    """What the person's menu shows from the app's answer: `options` or `option_groups` (100 at
+    most); anything else leaves the menu empty with Slack's load error."""
+    if not answer.ok:
+        return {"outcome": "failed", "error": _failure_code(answer), "options": []}
+    body = answer.parsed()
+    if isinstance(body, dict) and isinstance(body.get("options"), list):
+        options = body["options"]
+        if len(options) <= MAX_OPTIONS and all(_valid_option(o) for o in options):
+            return {"outcome": "options", "options": options}
+    if isinstance(body, dict) and isinstance(body.get("option_groups"), list):
+        groups = body["option_groups"]
+        if len(groups) <= MAX_OPTIONS and all(
+            isinstance(g, dict)
+            and isinstance(g.get("options"), list)
+            and all(_valid_option(o) for o in g["options"])
+            for g in groups
+        ):
+            return {"outcome": "options", "option_groups": groups}
+    return {"outcome": "failed", "error": "invalid_options", "options": []}
+
+
+# -- shortcuts ---------------------------------------------------------------------------------
+
+
+def prepare_shortcut(
+    ctx: TwinContext,
+    *,
+    user: Any,
+    callback_id: Any,
+    channel: Any = None,
+    message_ts: Any = None,
+) -> Outbound:
+    """The person picks a shortcut: global (from the shortcuts menu, `shortcut`) or, with
+    `channel` and `message_ts`, on a message (its "More actions" menu, `message_action`).
+    https://docs.slack.dev/reference/interaction-payloads/shortcuts-interaction-payload"""
+    person = resolve_user(ctx, user)
+    if not callback_id or not isinstance(callback_id, str):
+        raise Refused(400, "callback_id names the shortcut", "callback_id")
+    kind = "message" if message_ts else "global"
+    found: Row[Any] | None = None
+    for app in ctx.conn.execute(select(APP).where(APP.c.tenant_id == ctx.tenant).order_by(APP.c.id)):
+        if any(
+            isinstance(s, dict) and s.get("callback_id") == callback_id and s.get("type") == kind
+            for s in app.shortcuts or []
+        ):
+            found = app
+            break
+    if found is None:
+        raise Refused(404, f"no app in this workspace has a {kind} shortcut {callback_id!r}", "callback_id")
+    app = found
     target = _interactivity_url(app)
+    team = _team(ctx)
+    trigger_id = views.mint_trigger(ctx, person.id)
     payload: dict[str, Any] = {
-        "type": "block_actions",
-        "user": _user_object(person),
-        "api_app_id": app.id,
+        "type": "shortcut" if kind == "global" else "message_action",
         "token": app.verification_token,
+        "action_ts": _action_ts(ctx),
+        "team": _team_object(team),
+        "user": _user_object(person),
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
     }
-    common_fields = {"team": _team_object(team), "enterprise": None, "is_enterprise_install": False}
     response_url: str | None = None
     channel_id: str | None = None
-    source_view: str | None = None
-    if view_id:
-        source_view = view_row.id
-        trigger_id = views.mint_trigger(ctx, person.id, view_id=view_row.id)
-        payload["container"] = {"type": "view", "view_id": view_row.id}
-        payload.update({"trigger_id": trigger_id, **common_fields, "view": views.view_object(ctx, view_row)})
-    else:
+    if kind == "message":
+        conv = _conversation_for(ctx, person, channel)
+        msg = _message_row(ctx, conv, message_ts)
         channel_id = conv.id
-        trigger_id = views.mint_trigger(ctx, person.id)
-        payload["container"] = {
-            "type": "message",
-            "message_ts": msg.ts,
-            "channel_id": conv.id,
-            "is_ephemeral": False,
-        }
-        message = common.message_object(ctx, msg)
-        if "blocks" in message:
-            message["blocks"] = blocks
         response_url = mint_response_url(
             ctx,
             kind="actions",
@@ -776,18 +1060,13 @@ def prepare_block_action(
             thread_ts=msg.thread_ts if msg.thread_ts != msg.ts else None,
         )
         payload.update(
-            {
-                "trigger_id": trigger_id,
-                **common_fields,
-                "channel": {"id": conv.id, "name": _channel_name(conv)},
-                "message": message,
-                "state": {"values": {}},
-                "response_url": response_url,
-            }
+            channel={"id": conv.id, "name": _channel_name(conv)},
+            message_ts=msg.ts,
+            message=common.message_object(ctx, msg),
+            response_url=response_url,
         )
-    payload["actions"] = [_action(ctx, block, element, given or {})]
     return Outbound(
-        kind="block_actions",
+        kind=payload["type"],
         app_id=app.id,
         target=target,
         body=_payload_form(payload),
@@ -796,9 +1075,49 @@ def prepare_block_action(
         trigger_id=trigger_id,
         response_url=response_url,
         channel_id=channel_id,
-        view_id=source_view,
         payload=payload,
     )
+
+
+# -- App Home ----------------------------------------------------------------------------------
+
+
+def open_home(ctx: TwinContext, *, user: Any, app_id: Any, tab: Any) -> dict[str, Any]:
+    """The person opens the app's Home (or Messages) tab: `app_home_opened` for an app that
+    subscribes, with the Home view published for them, if any. The tab's channel is the
+    person's DM with the app, opened if need be.
+    https://docs.slack.dev/reference/events/app_home_opened"""
+    from twins.slack import events
+    from twins.slack.service import conversations
+
+    person = resolve_user(ctx, user)
+    if tab is None:
+        tab = "home"
+    if tab not in ("home", "messages"):
+        raise Refused(400, "tab is home or messages", "tab")
+    app = _sole_app(ctx, app_id if isinstance(app_id, str) else None)
+    if not app.bot_user_id:
+        raise Refused(409, f"app {app.id} has no bot user, hence no App Home", "app")
+    opened = conversations.open_conversation(
+        app_context(ctx, app.id), channel=None, users=[person.id], return_im=False, prevent_creation=False
+    )
+    channel_id = opened["channel"]["id"]
+    home = ctx.conn.execute(
+        select(views.VIEW).where(
+            views.VIEW.c.tenant_id == ctx.tenant,
+            views.VIEW.c.app_id == app.id,
+            views.VIEW.c.user_id == person.id,
+            views.VIEW.c.type == "home",
+        )
+    ).first()
+    event: dict[str, Any] = {"type": "app_home_opened", "user": person.id, "channel": channel_id, "tab": tab}
+    if home is not None:
+        event["view"] = views.view_object(ctx, home)
+    event["event_ts"] = _action_ts(ctx)
+    subscribed = app.request_url is not None and "app_home_opened" in (app.bot_events or [])
+    if subscribed:
+        events.deliver_event(ctx, app, common.team_id(ctx), event, ctx.now())
+    return {"channel": channel_id, "tab": tab, "view": event.get("view"), "event_sent": subscribed}
 
 
 # -- views: submission and closing -------------------------------------------------------------
