@@ -54,6 +54,9 @@ class TwinSpec:
     """The twin's own OpenAPI document (given the server URL), when FastAPI's generated one
     cannot describe the vendor surface (Slack's RPC methods share one route)."""
     max_body_bytes: int = 10 * 1024 * 1024
+    credential_in_body: Callable[[Scope, bytes], str | None] | None = None
+    """The credential of a POST whose headers carry none, from its body (Slack's form `token`);
+    the core reads the body for it only when a fault profile is active."""
     direct: tuple[str, ASGIApp] | None = None
     """(path prefix, ASGI app): the twin's hot API served ahead of FastAPI's routing (which
     costs as much as a whole cached call); the core middleware still applies faults, the

@@ -49,6 +49,32 @@ async def _abort(receive: Receive) -> None:
     await asyncio.sleep(0)  # let the server see the disconnect before the app returns
 
 
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands out `body` again, then whatever the server sends next."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
 class TwinMiddleware:
     def __init__(self, app: ASGIApp, runtime: TwinRuntime) -> None:
         self.app = app
@@ -84,12 +110,6 @@ class TwinMiddleware:
         state["dtu.operation"] = operation
         tenant: str | None = None
         decision: Decision | None = None
-        if rt.faults.active:
-            credential = self.spec.credential_of(scope)
-            tenant = rt.tenant_for(credential) if credential else None
-            decision = rt.faults.decide(
-                operation=operation, method=scope["method"], path=scope["path"], tenant=tenant
-            )
         facts = RequestFacts(self.spec.name, scope["method"], scope["path"], operation, tenant)
         status = [0]
         response_started = [False]
@@ -112,11 +132,26 @@ class TwinMiddleware:
             return message
 
         app = self._app_for(scope)
+        app_receive: Receive = receive_limited
         try:
+            if rt.faults.active:
+                credential = self.spec.credential_of(scope)
+                in_body = self.spec.credential_in_body
+                if credential is None and in_body is not None and scope["method"] == "POST":
+                    # The credential may be in the body (Slack's form `token`): read it now, so
+                    # that per-tenant rules see the tenant, and hand the app the same bytes.
+                    body = await _read_body(receive_limited)
+                    credential = in_body(scope, body)
+                    app_receive = _replay(body, receive)
+                tenant = rt.tenant_for(credential) if credential else None
+                decision = rt.faults.decide(
+                    operation=operation, method=scope["method"], path=scope["path"], tenant=tenant
+                )
+                facts = RequestFacts(self.spec.name, scope["method"], scope["path"], operation, tenant)
             if decision is None or not await self._apply(
-                decision, facts, scope, receive, send_tracking, state
+                decision, facts, scope, receive, send_tracking, state, app_receive
             ):
-                await app(scope, receive_limited, send_tracking)
+                await app(scope, app_receive, send_tracking)
         except TwinError as exc:  # from a direct app: FastAPI's handlers never saw it
             if response_started[0]:
                 raise
@@ -157,8 +192,10 @@ class TwinMiddleware:
         receive: Receive,
         send: Send,
         state: dict[str, Any],
+        app_receive: Receive,
     ) -> bool:
-        """Apply a fault; True if the request was answered (or dropped) here."""
+        """Apply a fault; True if the request was answered (or dropped) here. `receive` is the
+        server's (dropping the connection goes through it), `app_receive` what the app reads."""
         adapter = self.spec.error_adapter
         kind = decision.kind
         action: Any = decision.action
@@ -197,11 +234,13 @@ class TwinMiddleware:
             await _abort(receive)
             return True
         if kind in ("truncate", "malformed"):
-            await self._mangle(kind, action, scope, receive, send)
+            await self._mangle(kind, action, scope, receive, send, app_receive)
             return True
         raise TwinError(f"unsupported fault kind {kind}")  # the model refuses these on load
 
-    async def _mangle(self, kind: str, action: Any, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _mangle(
+        self, kind: str, action: Any, scope: Scope, receive: Receive, send: Send, app_receive: Receive
+    ) -> None:
         """Run the request for real, then hand back a cut or unparseable body."""
         start: Message = {}
         chunks: list[bytes] = []
@@ -213,7 +252,7 @@ class TwinMiddleware:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        await self._app_for(scope)(scope, receive, capture)
+        await self._app_for(scope)(scope, app_receive, capture)
         body = b"".join(chunks)
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         if kind == "malformed":

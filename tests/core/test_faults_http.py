@@ -357,3 +357,22 @@ def test_shipped_outage_window_profile_over_http(slack_tenant: Tenant, bot: WebC
     assert err.value.response["error"] == "service_unavailable"
     twin.clock(tenant=slack_tenant.tenant, advance_s=30)
     assert bot.users_list()["ok"]
+
+
+def test_tenant_rules_fire_for_a_token_in_a_form_body(slack_tenant: Tenant, general: str) -> None:
+    """A token sent as a form field (not a header) still tells the engine whose call it is,
+    and the method still reads every field of the body."""
+    _faults(
+        slack_tenant,
+        _on("chat.postMessage", {"kind": "rate_limit", "retry_after_s": 2}, budget={"max_fires": 1}),
+    )
+    form = {"token": slack_tenant.bot_token, "channel": general, "text": "from a form"}
+    throttled = httpx.post(slack_tenant.api_url + "chat.postMessage", data=form)
+    assert throttled.status_code == 429
+    assert throttled.json() == {"ok": False, "error": "ratelimited"}
+    posted = httpx.post(slack_tenant.api_url + "chat.postMessage", data=form)
+    assert posted.status_code == 200 and posted.json()["ok"] is True
+    assert [m["text"] for m in slack_tenant.twin.state("messages", tenant=slack_tenant.tenant)] == [
+        "from a form"
+    ]
+    assert _fired(slack_tenant) == [{"rule": "rate_limit-rule", "kind": "rate_limit", "ordinal": 1}]

@@ -6,6 +6,7 @@ The reference twin: every other twin has the same file set in the same roles.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs
 
 from sqlalchemy import Connection, select
 from starlette.types import Scope
@@ -35,6 +36,22 @@ def _credential_of(scope: Scope) -> str | None:
             text = value.decode("latin-1")
             return text[7:].strip() if text[:7].lower() == "bearer " else None
     return None
+
+
+def _credential_in_body(scope: Scope, body: bytes) -> str | None:
+    """A form body's `token` (slack_sdk sends it so when the token is not in the header)."""
+    for key, value in scope.get("headers", ()):
+        if key == b"content-type":
+            if not value.split(b";")[0].strip().lower() == b"application/x-www-form-urlencoded":
+                return None
+            break
+    else:
+        return None
+    try:
+        tokens = parse_qs(body.decode("utf-8"), keep_blank_values=False).get("token")
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return tokens[0] if tokens else None
 
 
 def _tenant_of_credential(conn: Connection, token: str) -> str | None:
@@ -76,6 +93,7 @@ TWIN = TwinSpec(
     load_fixture=seed.load_fixture,
     credentials=seed.credentials,
     credential_of=_credential_of,
+    credential_in_body=_credential_in_body,
     tenant_of_credential=_tenant_of_credential,
     operations=frozenset(METHODS),
     collections=models.COLLECTIONS,
