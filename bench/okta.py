@@ -322,7 +322,33 @@ def prepare_twin(port: int, users: int) -> None:
         conn.close()
 
 
-def section(res: run.Results, users: int, limit: int, command: str) -> str:
+def comparison(res: run.Results, before_path: Path) -> list[str]:
+    """Lines comparing this run's twin loads with an earlier run's (its raw JSON): what a change
+    did, both runs' load averages beside them (a busy machine moves both)."""
+    before = json.loads(before_path.read_text())
+    old = {(x["backend"], x["call"], x["conns"]): x for x in before["loads"] if x["server"] == "twin"}
+    lines = [
+        "",
+        f"Against the earlier run in `{before_path.relative_to(BENCH.parent)}` ({before['started']}, "
+        f"load average {before['machine'].get('load_before', '?')} / {before['machine'].get('load_after', '?')}):",
+        "",
+        "| backend | call | conns | req/s before | req/s now | CPU ms/request before | CPU ms/request now |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for load in res.loads:
+        prev = old.get((load.backend, load.call, load.conns))
+        if load.server != "twin" or prev is None:
+            continue
+        ms_before = 1000 / prev["per_cpu_s"] if prev["per_cpu_s"] else float("nan")
+        ms_now = 1000 / load.per_cpu_s if load.per_cpu_s else float("nan")
+        lines.append(
+            f"| {load.backend} | {load.call} | {load.conns} | {prev['rps']:,.0f} | {load.rps:,.0f} | "
+            f"{ms_before:.1f} | {ms_now:.1f} |"
+        )
+    return lines
+
+
+def section(res: run.Results, users: int, limit: int, command: str, compare: Path | None = None) -> str:
     s, m = res.settings, res.machine
     lines = [
         BEGIN,
@@ -355,6 +381,8 @@ def section(res: run.Results, users: int, limit: int, command: str) -> str:
             f"{load.p50_ms:.2f} | {load.p99_ms:.2f} | {load.errors} | {load.cpu_pct:.0f}% | "
             f"{load.per_cpu_s:,.0f} | {ratio} |"
         )
+    if compare is not None:
+        lines += comparison(res, compare)
     if res.notes:
         lines += ["", "Notes:", ""] + [f"- {n}" for n in res.notes]
     return "\n".join([*lines, "", END]) + "\n"
@@ -384,6 +412,9 @@ def main() -> int:
     parser.add_argument("--client-cpu", default="1")
     parser.add_argument("--json-out", type=Path, default=BENCH / "results" / "okta.json")
     parser.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md")
+    parser.add_argument(
+        "--compare", type=Path, help="an earlier run's raw JSON: add a before/now table of the twin's loads"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
@@ -453,7 +484,7 @@ def main() -> int:
         res.notes.append("Fewer than 2 cores (or no taskset): server and wrk were not pinned.")
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     args.json_out.write_text(json.dumps(asdict(res), indent=1) + "\n")
-    text = section(res, args.users, args.limit, command)
+    text = section(res, args.users, args.limit, command, args.compare.resolve() if args.compare else None)
     print()
     print(text)
     if not args.no_write:

@@ -25,6 +25,24 @@ CLASSIC: dict[str, dict[str, Any]] = {
         "source": "developer.okta.com/docs/reference/api/authn/#verify-factor",
         "scopes": [],
     },
+    "enrollAuthnFactor": {
+        "method": "POST",
+        "path": "/api/v1/authn/factors",
+        "source": "developer.okta.com/docs/reference/api/authn/#enroll-factor",
+        "scopes": [],
+    },
+    "activateAuthnFactor": {
+        "method": "POST",
+        "path": "/api/v1/authn/factors/{factorId}/lifecycle/activate",
+        "source": "developer.okta.com/docs/reference/api/authn/#activate-factor",
+        "scopes": [],
+    },
+    "previousAuthnStep": {
+        "method": "POST",
+        "path": "/api/v1/authn/previous",
+        "source": "developer.okta.com/docs/reference/api/authn/#previous-transaction-state",
+        "scopes": [],
+    },
     "createSession": {
         "method": "POST",
         "path": "/api/v1/sessions",

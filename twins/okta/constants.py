@@ -35,6 +35,8 @@ USERS_Q_DEFAULT_LIMIT = 10
 GROUPS_DEFAULT_LIMIT = 10000
 GROUPS_MAX_LIMIT = 10000
 GROUP_USERS_DEFAULT_LIMIT = 1000
+# https://developer.okta.com/docs/api/openapi/okta-management/management/tag/GroupOwner/ : limit defaults to 1000
+GROUP_OWNERS_DEFAULT_LIMIT = 1000
 # https://developer.okta.com/docs/api/openapi/okta-management/management/tag/SystemLog/
 LOGS_DEFAULT_LIMIT = 100
 LOGS_MAX_LIMIT = 1000

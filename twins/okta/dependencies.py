@@ -20,9 +20,10 @@ from starlette.responses import Response
 
 from dtu.context import TwinContext
 from dtu.db import table
+from dtu.errors import TwinError
 from dtu.runtime import TwinRuntime
 from twins.okta import models
-from twins.okta.errors import JSON, Forbidden, InvalidToken, MalformedBody
+from twins.okta.errors import JSON, Forbidden, InvalidToken, MalformedBody, OAuthError, OktaError
 
 T = TypeVar("T")
 _API_TOKEN = table(models.ApiToken)
@@ -188,8 +189,22 @@ def ctx_extra(principal: Principal | None, request: Request) -> dict[str, Any]:
 
 
 async def call(request: Request, principal: Principal, fn: Callable[[TwinContext], T]) -> T:
+    """Run `fn` in one unit of work. An error marked `kept` (errors.kept) still commits the
+    unit's writes and is raised after the commit; any other error rolls the unit back."""
     runtime: TwinRuntime = request.app.state.dtu
-    return await runtime.unit(principal.tenant, fn, **ctx_extra(principal, request))
+
+    def work(ctx: TwinContext) -> tuple[T | None, TwinError | None]:
+        try:
+            return fn(ctx), None
+        except (OktaError, OAuthError) as err:
+            if err.keep_writes:
+                return None, err
+            raise
+
+    result, err = await runtime.unit(principal.tenant, work, **ctx_extra(principal, request))
+    if err is not None:
+        raise err
+    return result  # type: ignore[return-value]
 
 
 async def json_body(request: Request, *, required: bool = True) -> dict[str, Any]:

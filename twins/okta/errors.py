@@ -10,7 +10,7 @@ https://developer.okta.com/docs/reference/error-codes/ . Every Management API fa
 from __future__ import annotations
 
 import itertools
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import orjson
 from starlette.responses import Response
@@ -31,6 +31,7 @@ def error_id(*parts: object) -> str:
 class OktaError(TwinError):
     """A Management API error: `code` is Okta's `E00000nn`, `text` its `errorSummary`."""
 
+    keep_writes: bool = False  # see `kept`
     code: ClassVar[str] = "E0000001"
     http_status: ClassVar[int] = 400
     message: ClassVar[str] = ""
@@ -227,6 +228,16 @@ MissingHeader = _error(
 )
 
 
+E = TypeVar("E", OktaError, "OAuthError")
+
+
+def kept(err: E) -> E:
+    """An error whose unit of work still commits what it wrote (a failed sign-in counts toward
+    lockout and is logged, though the request fails): `dependencies.call` commits, then raises."""
+    err.keep_writes = True
+    return err
+
+
 def not_found(id_: str, kind: str) -> OktaError:
     return NotFound(id=id_, kind=kind)
 
@@ -239,6 +250,7 @@ class OAuthError(TwinError):
     """An OAuth 2.0 / OIDC endpoint error (RFC 6749 section 5.2): `{"error", "error_description"}`."""
 
     http_status = 400
+    keep_writes: bool = False  # see `kept`
 
     def __init__(
         self,

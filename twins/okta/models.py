@@ -85,6 +85,7 @@ class Group(TenantScoped, Base):
     created: Mapped[float]
     last_updated: Mapped[float]
     last_membership_updated: Mapped[float]
+    source_app_id: Mapped[str | None] = mapped_column(String(32), default=None)  # APP_GROUP groups
     seq: Mapped[int]
     written_at: Mapped[float]
 
@@ -98,6 +99,17 @@ class GroupMember(TenantScoped, Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     seq: Mapped[int]
     rule_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class GroupOwner(TenantScoped, Base):
+    """An owner of a group: a user or a group (`type` USER or GROUP), managed in Okta."""
+
+    __tablename__ = "okta_group_owner"
+    group_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    type: Mapped[str] = mapped_column(String(16))
+    last_updated: Mapped[float]
+    seq: Mapped[int]
 
 
 class GroupRule(TenantScoped, Base):
@@ -154,6 +166,67 @@ class AppGroup(TenantScoped, Base):
     group_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     priority: Mapped[int] = mapped_column(default=0)
     created: Mapped[float]
+    seq: Mapped[int]
+
+
+class AppKey(TenantScoped, Base):
+    """An app's SAML signing key credential (`credentials.signing.kid`), with its X.509 certificate."""
+
+    __tablename__ = "okta_app_key"
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    app_id: Mapped[str] = mapped_column(String(32))
+    private_pem: Mapped[str] = mapped_column(Text)
+    cert_der_b64: Mapped[str] = mapped_column(Text)
+    created: Mapped[float]
+    expires_at: Mapped[float]
+
+
+class ClientSecret(TenantScoped, Base):
+    """An OAuth client secret of an app (`/credentials/secrets`): two may be ACTIVE for rotation."""
+
+    __tablename__ = "okta_client_secret"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(String(32))
+    secret: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    created: Mapped[float]
+    last_updated: Mapped[float]
+    seq: Mapped[int]
+
+
+class Policy(TenantScoped, Base):
+    """A policy (OKTA_SIGN_ON, MFA_ENROLL, PASSWORD); `system` marks the org's default one."""
+
+    __tablename__ = "okta_policy"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str]
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    priority: Mapped[int]
+    system: Mapped[bool] = mapped_column(default=False)
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created: Mapped[float]
+    last_updated: Mapped[float]
+    seq: Mapped[int]
+
+
+class PolicyRule(TenantScoped, Base):
+    """A rule of a policy: conditions on people, and the actions that apply when they match."""
+
+    __tablename__ = "okta_policy_rule"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str]
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    priority: Mapped[int]
+    system: Mapped[bool] = mapped_column(default=False)
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created: Mapped[float]
+    last_updated: Mapped[float]
     seq: Mapped[int]
 
 
@@ -275,8 +348,13 @@ TABLES = [
         SchemaProperty,
         Group,
         GroupMember,
+        GroupOwner,
         GroupRule,
         App,
+        AppKey,
+        ClientSecret,
+        Policy,
+        PolicyRule,
         AppUser,
         AppGroup,
         LogEvent,
@@ -294,10 +372,15 @@ COLLECTIONS = {
     "users": table(User),
     "groups": table(Group),
     "group_members": table(GroupMember),
+    "group_owners": table(GroupOwner),
     "group_rules": table(GroupRule),
     "apps": table(App),
     "app_users": table(AppUser),
     "app_groups": table(AppGroup),
+    "app_keys": table(AppKey),
+    "client_secrets": table(ClientSecret),
+    "policies": table(Policy),
+    "policy_rules": table(PolicyRule),
     "logs": table(LogEvent),
     "event_hooks": table(EventHook),
     "sessions": table(Session),

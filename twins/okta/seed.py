@@ -25,7 +25,7 @@ WEB_APP, SERVICE_APP = "0oadtuwebapp00000001", "0oadtuserviceapp0001"
 PASSWORD = "Dtu-Passw0rd!"
 MANAGEMENT_SCOPES = [
     f"okta.{r}.{a}"
-    for r in ("users", "groups", "apps", "logs", "eventHooks", "schemas", "sessions")
+    for r in ("users", "groups", "apps", "logs", "eventHooks", "schemas", "sessions", "policies")
     for a in ("read", "manage")
 ]
 
@@ -160,6 +160,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     if unknown:
         raise ValueError(f"unknown fixture keys {sorted(unknown)}")
     created: dict[str, Any] = {"users": [], "groups": [], "apps": [], "api_tokens": 0}
+    default_policies = False
     org = data.get("org")
     if (
         org
@@ -177,6 +178,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
                 "lockout_attempts": int(org.get("lockout_attempts", 10)),
             },
         )
+        default_policies = True
         upsert(
             conn,
             table(models.AuthServer),
@@ -237,6 +239,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             {"tenant_id": t, "id": g["id"]},
             {
                 "type": g.get("type", "OKTA_GROUP"),
+                "source_app_id": g.get("source"),
                 "profile": profile,
                 "created": now,
                 "last_updated": now,
@@ -334,6 +337,10 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
                 "scopes": list(s.get("scopes", [])),
             },
         )
+    if default_policies:
+        from twins.okta.service import policies
+
+        policies.ensure_defaults(ctx, int((org or {}).get("lockout_attempts", 10)))
     return created
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from twins.okta.routes import apps, authn, event_hooks, factors, groups, logs, oauth, users
+from twins.okta.routes import apps, authn, event_hooks, factors, groups, logs, oauth, policies, users
 
 routers = [
     apps.router,
@@ -11,6 +11,7 @@ routers = [
     users.router,
     groups.router,
     logs.router,
+    policies.router,
     authn.router,
     oauth.router,
 ]

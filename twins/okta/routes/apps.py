@@ -8,7 +8,7 @@ from starlette.responses import Response
 from twins.okta import constants
 from twins.okta.dependencies import authenticate, call, json_body, no_content, okta_json, query_bool
 from twins.okta.routes.common import paged
-from twins.okta.service import apps, common
+from twins.okta.service import app_credentials, apps, common
 
 router = APIRouter()
 READ, MANAGE = "okta.apps.read", "okta.apps.manage"
@@ -33,7 +33,12 @@ async def list_applications(request: Request) -> Response:
         request,
         p,
         lambda ctx: apps.list_apps(
-            ctx, q=qp.get("q"), filter_=qp.get("filter"), limit=limit, after=qp.get("after")
+            ctx,
+            q=qp.get("q"),
+            filter_=qp.get("filter"),
+            limit=limit,
+            after=qp.get("after"),
+            expand=qp.get("expand"),
         ),
     )
     return paged(request, items, nxt)
@@ -71,6 +76,92 @@ async def deactivate_application(request: Request, appId: str) -> Response:
     p = await authenticate(request, MANAGE)
     await call(request, p, lambda ctx: apps.set_status(ctx, app_id=appId, active=False))
     return okta_json({})
+
+
+# -- credentials: client secrets, signing keys, SAML metadata -------------------------------------
+
+
+@router.get("/api/v1/apps/{appId}/credentials/secrets", operation_id="listOAuth2ClientSecrets")
+async def list_client_secrets(request: Request, appId: str) -> Response:
+    p = await authenticate(request, READ)
+    return okta_json(await call(request, p, lambda ctx: app_credentials.list_secrets(ctx, app_id=appId)))
+
+
+@router.post("/api/v1/apps/{appId}/credentials/secrets", operation_id="createOAuth2ClientSecret")
+async def create_client_secret(request: Request, appId: str) -> Response:
+    p = await authenticate(request, MANAGE)
+    body = await json_body(request, required=False)
+    secret = await call(request, p, lambda ctx: app_credentials.create_secret(ctx, app_id=appId, body=body))
+    return okta_json(secret, status=201)
+
+
+@router.get("/api/v1/apps/{appId}/credentials/secrets/{secretId}", operation_id="getOAuth2ClientSecret")
+async def get_client_secret(request: Request, appId: str, secretId: str) -> Response:
+    p = await authenticate(request, READ)
+    return okta_json(
+        await call(request, p, lambda ctx: app_credentials.get_secret(ctx, app_id=appId, secret_id=secretId))
+    )
+
+
+@router.delete("/api/v1/apps/{appId}/credentials/secrets/{secretId}", operation_id="deleteOAuth2ClientSecret")
+async def delete_client_secret(request: Request, appId: str, secretId: str) -> Response:
+    p = await authenticate(request, MANAGE)
+    await call(request, p, lambda ctx: app_credentials.delete_secret(ctx, app_id=appId, secret_id=secretId))
+    return no_content()
+
+
+@router.post(
+    "/api/v1/apps/{appId}/credentials/secrets/{secretId}/lifecycle/activate",
+    operation_id="activateOAuth2ClientSecret",
+)
+async def activate_client_secret(request: Request, appId: str, secretId: str) -> Response:
+    p = await authenticate(request, MANAGE)
+    return okta_json(
+        await call(
+            request,
+            p,
+            lambda ctx: app_credentials.set_secret_status(ctx, app_id=appId, secret_id=secretId, active=True),
+        )
+    )
+
+
+@router.post(
+    "/api/v1/apps/{appId}/credentials/secrets/{secretId}/lifecycle/deactivate",
+    operation_id="deactivateOAuth2ClientSecret",
+)
+async def deactivate_client_secret(request: Request, appId: str, secretId: str) -> Response:
+    p = await authenticate(request, MANAGE)
+    return okta_json(
+        await call(
+            request,
+            p,
+            lambda ctx: app_credentials.set_secret_status(
+                ctx, app_id=appId, secret_id=secretId, active=False
+            ),
+        )
+    )
+
+
+@router.get("/api/v1/apps/{appId}/credentials/keys", operation_id="listApplicationKeys")
+async def list_app_keys(request: Request, appId: str) -> Response:
+    p = await authenticate(request, READ)
+    return okta_json(await call(request, p, lambda ctx: app_credentials.list_keys(ctx, app_id=appId)))
+
+
+@router.get("/api/v1/apps/{appId}/credentials/keys/{keyId}", operation_id="getApplicationKey")
+async def get_app_key(request: Request, appId: str, keyId: str) -> Response:
+    p = await authenticate(request, READ)
+    return okta_json(
+        await call(request, p, lambda ctx: app_credentials.get_key(ctx, app_id=appId, kid=keyId))
+    )
+
+
+@router.get("/api/v1/apps/{appId}/sso/saml/metadata", operation_id="previewSAMLmetadataForApplication")
+async def saml_metadata(request: Request, appId: str) -> Response:
+    p = await authenticate(request, READ)
+    kid = request.query_params.get("kid")
+    xml = await call(request, p, lambda ctx: app_credentials.saml_metadata(ctx, app_id=appId, kid=kid))
+    return Response(xml, media_type="application/xml")
 
 
 # -- app users ------------------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from dtu.context import TwinContext
 from dtu.runtime import TwinRuntime
 from twins.okta.dependencies import anonymous, authenticate, call, json_body, no_content, okta_json
 from twins.okta.errors import InvalidToken
@@ -42,37 +44,47 @@ async def _state_tenant(request: Request, body: dict[str, Any]) -> str:
     return tenant
 
 
-@router.post("/api/v1/authn/factors/{factorId}/verify", operation_id="verifyAuthnFactor")
-async def verify_authn_factor(request: Request, factorId: str) -> Response:
+async def _in_transaction(
+    request: Request, step: Callable[[TwinContext, dict[str, Any]], dict[str, Any]]
+) -> Response:
+    """A step of an Authn transaction: the body's state token names the org, `step` answers."""
     body = await json_body(request)
     tenant = await _state_tenant(request, body)
-    return okta_json(
-        await call(
-            request,
-            anonymous(request, tenant),
-            lambda ctx: authn.verify_factor(ctx, factor_id=factorId, body=body),
-        )
+    return okta_json(await call(request, anonymous(request, tenant), lambda ctx: step(ctx, body)))
+
+
+@router.post("/api/v1/authn/factors/{factorId}/verify", operation_id="verifyAuthnFactor")
+async def verify_authn_factor(request: Request, factorId: str) -> Response:
+    return await _in_transaction(
+        request, lambda ctx, body: authn.verify_factor(ctx, factor_id=factorId, body=body)
     )
+
+
+@router.post("/api/v1/authn/factors", operation_id="enrollAuthnFactor")
+async def enroll_authn_factor(request: Request) -> Response:
+    return await _in_transaction(request, lambda ctx, body: authn.enroll_factor(ctx, body=body))
+
+
+@router.post("/api/v1/authn/factors/{factorId}/lifecycle/activate", operation_id="activateAuthnFactor")
+async def activate_authn_factor(request: Request, factorId: str) -> Response:
+    return await _in_transaction(
+        request, lambda ctx, body: authn.activate_factor(ctx, factor_id=factorId, body=body)
+    )
+
+
+@router.post("/api/v1/authn/previous", operation_id="previousAuthnStep")
+async def previous_authn_step(request: Request) -> Response:
+    return await _in_transaction(request, lambda ctx, body: authn.previous(ctx, body=body))
 
 
 @router.post("/api/v1/authn/cancel", operation_id="cancelTransaction")
 async def cancel_transaction(request: Request) -> Response:
-    body = await json_body(request)
-    tenant = await _state_tenant(request, body)
-    return okta_json(
-        await call(request, anonymous(request, tenant), lambda ctx: authn.cancel(ctx, body=body))
-    )
+    return await _in_transaction(request, lambda ctx, body: authn.cancel(ctx, body=body))
 
 
 @router.post("/api/v1/authn/credentials/change_password", operation_id="changePasswordAuthn")
 async def change_expired_password(request: Request) -> Response:
-    body = await json_body(request)
-    tenant = await _state_tenant(request, body)
-    return okta_json(
-        await call(
-            request, anonymous(request, tenant), lambda ctx: authn.change_expired_password(ctx, body=body)
-        )
-    )
+    return await _in_transaction(request, lambda ctx, body: authn.change_expired_password(ctx, body=body))
 
 
 @router.post("/api/v1/sessions", operation_id="createSession")

@@ -100,7 +100,10 @@ async def deactivate_group_rule(request: Request, groupRuleId: str) -> Response:
 @router.get("/api/v1/groups/{groupId}", operation_id="getGroup")
 async def get_group(request: Request, groupId: str) -> Response:
     p = await authenticate(request, READ)
-    return okta_json(await call(request, p, lambda ctx: groups.get_group(ctx, group_id=groupId)))
+    expand = request.query_params.get("expand")
+    return okta_json(
+        await call(request, p, lambda ctx: groups.get_group(ctx, group_id=groupId, expand=expand))
+    )
 
 
 @router.put("/api/v1/groups/{groupId}", operation_id="replaceGroup")
@@ -145,4 +148,38 @@ async def assign_user(request: Request, groupId: str, userId: str) -> Response:
 async def unassign_user(request: Request, groupId: str, userId: str) -> Response:
     p = await authenticate(request, MANAGE)
     await call(request, p, lambda ctx: groups.remove_member(ctx, group_id=groupId, user_id=userId))
+    return no_content()
+
+
+@router.get("/api/v1/groups/{groupId}/owners", operation_id="listGroupOwners")
+async def list_group_owners(request: Request, groupId: str) -> Response:
+    p = await authenticate(request, READ)
+    qp = request.query_params
+    limit = common.parse_limit(
+        qp.get("limit"),
+        default=constants.GROUP_OWNERS_DEFAULT_LIMIT,
+        maximum=constants.GROUP_OWNERS_DEFAULT_LIMIT,
+    )
+    items, nxt = await call(
+        request,
+        p,
+        lambda ctx: groups.list_owners(
+            ctx, group_id=groupId, search=qp.get("search"), limit=limit, after=qp.get("after")
+        ),
+    )
+    return paged(request, items, nxt)
+
+
+@router.post("/api/v1/groups/{groupId}/owners", operation_id="assignGroupOwner")
+async def assign_group_owner(request: Request, groupId: str) -> Response:
+    p = await authenticate(request, MANAGE)
+    body = await json_body(request)
+    owner = await call(request, p, lambda ctx: groups.assign_owner(ctx, group_id=groupId, body=body))
+    return okta_json(owner, status=201)
+
+
+@router.delete("/api/v1/groups/{groupId}/owners/{ownerId}", operation_id="deleteGroupOwner")
+async def delete_group_owner(request: Request, groupId: str, ownerId: str) -> Response:
+    p = await authenticate(request, MANAGE)
+    await call(request, p, lambda ctx: groups.delete_owner(ctx, group_id=groupId, owner_id=ownerId))
     return no_content()

@@ -70,14 +70,55 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+def _both(
+    method: str,
+    path: str,
+    org_op: str,
+    custom_op: str,
+    handler: Callable[[Request, str | None], Awaitable[Response]],
+    *,
+    hidden: bool = False,
+) -> None:
+    """Serve `handler` for the org server (`/oauth2/v1{path}`, as_id None) and for custom
+    servers (`/oauth2/{authorizationServerId}/v1{path}`), under their own operation ids."""
+
+    async def org(request: Request) -> Response:
+        return await handler(request, None)
+
+    async def custom(request: Request, authorizationServerId: str) -> Response:
+        return await handler(request, authorizationServerId)
+
+    for route_path, endpoint, op in (
+        (f"/oauth2/v1{path}", org, org_op),
+        (f"/oauth2/{{authorizationServerId}}/v1{path}", custom, custom_op),
+    ):
+        router.add_api_route(
+            route_path, endpoint, methods=[method], operation_id=op, include_in_schema=not hidden
+        )
+
+
+async def _client_form(request: Request) -> tuple[dict[str, str], str | None, str | None, str]:
+    """(form, client_id, client_secret, tenant) of a client-authenticated POST (token,
+    introspect, revoke): the client's id names the org."""
+    form = await _form(request)
+    cid, secret = _client_auth(request, form)
+    return form, cid, secret, await _client_tenant(request, cid)
+
+
 # -- discovery and keys ---------------------------------------------------------------------------
 
 
-async def _discovery(request: Request, as_id: str | None, oauth_doc: bool = False) -> Response:
+async def _query_client_tenant(request: Request) -> tuple[str | None, str]:
+    """(client_id, tenant) of a public GET: `?client_id=` names the org, else the default one."""
     cid = request.query_params.get("client_id")
     tenant = await _tenant(
         request, lambda conn: oauth.tenant_of_client(conn, cid) if cid else None, missing=None
     )
+    return cid, tenant
+
+
+async def _discovery(request: Request, as_id: str | None, oauth_doc: bool = False) -> Response:
+    cid, tenant = await _query_client_tenant(request)
     return okta_json(
         await _run(
             request, tenant, lambda ctx: oauth.discovery(ctx, as_id=as_id, client_id=cid, oauth=oauth_doc)
@@ -107,10 +148,7 @@ async def custom_oauth_discovery(request: Request, authorizationServerId: str) -
 
 
 async def _keys(request: Request, as_id: str | None) -> Response:
-    cid = request.query_params.get("client_id")
-    tenant = await _tenant(
-        request, lambda conn: oauth.tenant_of_client(conn, cid) if cid else None, missing=None
-    )
+    _cid, tenant = await _query_client_tenant(request)
 
     def work(ctx: TwinContext) -> dict[str, Any]:
         oauth.server(ctx, as_id)
@@ -119,16 +157,6 @@ async def _keys(request: Request, as_id: str | None) -> Response:
     response = okta_json(await _run(request, tenant, work))
     response.headers["Cache-Control"] = "max-age=3832304, must-revalidate"
     return response
-
-
-@router.get("/oauth2/v1/keys", operation_id="oauthKeys")
-async def org_keys(request: Request) -> Response:
-    return await _keys(request, None)
-
-
-@router.get("/oauth2/{authorizationServerId}/v1/keys", operation_id="oauthKeysCustomAS")
-async def custom_keys(request: Request, authorizationServerId: str) -> Response:
-    return await _keys(request, authorizationServerId)
 
 
 # -- authorize and the login page -----------------------------------------------------------------
@@ -202,31 +230,16 @@ async def _authorize(request: Request, as_id: str | None, params: dict[str, str]
     return _login_page(request, as_id, result["login"]["client"], urlencode(params))
 
 
-@router.get("/oauth2/v1/authorize", operation_id="authorize")
-async def org_authorize(request: Request) -> Response:
-    return await _authorize(request, None, dict(request.query_params))
-
-
-@router.post("/oauth2/v1/authorize", operation_id="authorizeWithPost")
-async def org_authorize_post(request: Request) -> Response:
-    return await _authorize(request, None, await _form(request))
-
-
-@router.get("/oauth2/{authorizationServerId}/v1/authorize", operation_id="authorizeCustomAS")
-async def custom_authorize(request: Request, authorizationServerId: str) -> Response:
-    return await _authorize(request, authorizationServerId, dict(request.query_params))
-
-
-@router.post("/oauth2/{authorizationServerId}/v1/authorize", operation_id="authorizeCustomASWithPost")
-async def custom_authorize_post(request: Request, authorizationServerId: str) -> Response:
-    return await _authorize(request, authorizationServerId, await _form(request))
-
-
-async def _login(request: Request, as_id: str | None) -> Response:
+async def _sign_in_form(request: Request) -> tuple[dict[str, str], str, dict[str, str], str]:
+    """(form, authorize query, its params, tenant) of a hosted sign-in page's POST."""
     form = await _form(request)
     query = form.get("authorize_query", "")
     params = dict(parse_qsl(query))
-    tenant = await _client_tenant(request, params.get("client_id"))
+    return form, query, params, await _client_tenant(request, params.get("client_id"))
+
+
+async def _login(request: Request, as_id: str | None) -> Response:
+    form, query, params, tenant = await _sign_in_form(request)
     username, password = form.get("username", ""), form.get("password", "")
     result = await _run(request, tenant, lambda ctx: oauth.login(ctx, username=username, password=password))
     if "mfa" in result:
@@ -237,10 +250,7 @@ async def _login(request: Request, as_id: str | None) -> Response:
 
 
 async def _verify(request: Request, as_id: str | None) -> Response:
-    form = await _form(request)
-    query = form.get("authorize_query", "")
-    params = dict(parse_qsl(query))
-    tenant = await _client_tenant(request, params.get("client_id"))
+    form, query, params, tenant = await _sign_in_form(request)
     state, passcode = form.get("stateToken", ""), form.get("passCode", "")
     result = await _run(
         request, tenant, lambda ctx: oauth.login_mfa(ctx, state_token=state, passcode=passcode)
@@ -252,41 +262,11 @@ async def _verify(request: Request, as_id: str | None) -> Response:
     return _mfa_page(as_id, query, state, result["error"], 401)
 
 
-@router.post("/oauth2/v1/authorize/verify", operation_id="mfa-verify", include_in_schema=False)
-async def org_verify(request: Request) -> Response:
-    return await _verify(request, None)
-
-
-@router.post(
-    "/oauth2/{authorizationServerId}/v1/authorize/verify",
-    operation_id="mfa-verify-custom-as",
-    include_in_schema=False,
-)
-async def custom_verify(request: Request, authorizationServerId: str) -> Response:
-    return await _verify(request, authorizationServerId)
-
-
-@router.post("/oauth2/v1/authorize/login", operation_id="primary-authenticate", include_in_schema=False)
-async def org_login(request: Request) -> Response:
-    return await _login(request, None)
-
-
-@router.post(
-    "/oauth2/{authorizationServerId}/v1/authorize/login",
-    operation_id="primary-authenticate-custom-as",
-    include_in_schema=False,
-)
-async def custom_login(request: Request, authorizationServerId: str) -> Response:
-    return await _login(request, authorizationServerId)
-
-
 # -- token, introspect, revoke, userinfo, logout --------------------------------------------------
 
 
 async def _token(request: Request, as_id: str | None) -> Response:
-    form = await _form(request)
-    cid, secret = _client_auth(request, form)
-    tenant = await _client_tenant(request, cid)
+    form, cid, secret, tenant = await _client_form(request)
     result = await _run(
         request,
         tenant,
@@ -295,20 +275,8 @@ async def _token(request: Request, as_id: str | None) -> Response:
     return _no_store(okta_json(result))
 
 
-@router.post("/oauth2/v1/token", operation_id="token")
-async def org_token(request: Request) -> Response:
-    return await _token(request, None)
-
-
-@router.post("/oauth2/{authorizationServerId}/v1/token", operation_id="tokenCustomAS")
-async def custom_token(request: Request, authorizationServerId: str) -> Response:
-    return await _token(request, authorizationServerId)
-
-
 async def _introspect(request: Request, as_id: str | None) -> Response:
-    form = await _form(request)
-    cid, secret = _client_auth(request, form)
-    tenant = await _client_tenant(request, cid)
+    form, cid, secret, tenant = await _client_form(request)
     return okta_json(
         await _run(
             request,
@@ -320,20 +288,8 @@ async def _introspect(request: Request, as_id: str | None) -> Response:
     )
 
 
-@router.post("/oauth2/v1/introspect", operation_id="introspect")
-async def org_introspect(request: Request) -> Response:
-    return await _introspect(request, None)
-
-
-@router.post("/oauth2/{authorizationServerId}/v1/introspect", operation_id="introspectCustomAS")
-async def custom_introspect(request: Request, authorizationServerId: str) -> Response:
-    return await _introspect(request, authorizationServerId)
-
-
 async def _revoke(request: Request, as_id: str | None) -> Response:
-    form = await _form(request)
-    cid, secret = _client_auth(request, form)
-    tenant = await _client_tenant(request, cid)
+    form, cid, secret, tenant = await _client_form(request)
     await _run(
         request,
         tenant,
@@ -344,16 +300,6 @@ async def _revoke(request: Request, as_id: str | None) -> Response:
     return Response(status_code=200)
 
 
-@router.post("/oauth2/v1/revoke", operation_id="revoke")
-async def org_revoke(request: Request) -> Response:
-    return await _revoke(request, None)
-
-
-@router.post("/oauth2/{authorizationServerId}/v1/revoke", operation_id="revokeCustomAS")
-async def custom_revoke(request: Request, authorizationServerId: str) -> Response:
-    return await _revoke(request, authorizationServerId)
-
-
 async def _userinfo(request: Request, as_id: str | None) -> Response:
     parsed = parse_authorization(request.headers.get("authorization"))
     token = parsed[1] if parsed and parsed[0] == "Bearer" else None
@@ -362,16 +308,6 @@ async def _userinfo(request: Request, as_id: str | None) -> Response:
         raise invalid
     tenant = await _tenant(request, lambda conn: oauth.tenant_of_token(conn, token), missing=invalid)
     return okta_json(await _run(request, tenant, lambda ctx: oauth.userinfo(ctx, as_id=as_id, token=token)))
-
-
-@router.get("/oauth2/v1/userinfo", operation_id="userinfo")
-async def org_userinfo(request: Request) -> Response:
-    return await _userinfo(request, None)
-
-
-@router.get("/oauth2/{authorizationServerId}/v1/userinfo", operation_id="userinfoCustomAS")
-async def custom_userinfo(request: Request, authorizationServerId: str) -> Response:
-    return await _userinfo(request, authorizationServerId)
 
 
 async def _logout(request: Request, as_id: str | None) -> Response:
@@ -406,14 +342,25 @@ async def _logout(request: Request, as_id: str | None) -> Response:
     return response
 
 
-@router.get("/oauth2/v1/logout", operation_id="logout")
-async def org_logout(request: Request) -> Response:
-    return await _logout(request, None)
+async def _authorize_get(request: Request, as_id: str | None) -> Response:
+    return await _authorize(request, as_id, dict(request.query_params))
 
 
-@router.get("/oauth2/{authorizationServerId}/v1/logout", operation_id="logoutCustomAS")
-async def custom_logout(request: Request, authorizationServerId: str) -> Response:
-    return await _logout(request, authorizationServerId)
+async def _authorize_post(request: Request, as_id: str | None) -> Response:
+    return await _authorize(request, as_id, await _form(request))
 
 
-__all__ = ["Awaitable", "router"]
+_both("GET", "/keys", "oauthKeys", "oauthKeysCustomAS", _keys)
+_both("GET", "/authorize", "authorize", "authorizeCustomAS", _authorize_get)
+_both("POST", "/authorize", "authorizeWithPost", "authorizeCustomASWithPost", _authorize_post)
+_both("POST", "/authorize/verify", "mfa-verify", "mfa-verify-custom-as", _verify, hidden=True)
+_both(
+    "POST", "/authorize/login", "primary-authenticate", "primary-authenticate-custom-as", _login, hidden=True
+)
+_both("POST", "/token", "token", "tokenCustomAS", _token)
+_both("POST", "/introspect", "introspect", "introspectCustomAS", _introspect)
+_both("POST", "/revoke", "revoke", "revokeCustomAS", _revoke)
+_both("GET", "/userinfo", "userinfo", "userinfoCustomAS", _userinfo)
+_both("GET", "/logout", "logout", "logoutCustomAS", _logout)
+
+__all__ = ["router"]

@@ -75,11 +75,31 @@ def _kid(ctx: TwinContext) -> str | None:
     ).scalar()
 
 
+def _links(ctx: TwinContext, row: Any, link_name: str, link_href: str) -> dict[str, Any]:
+    """An app's `_links`: its app link, assignments, logo, self and the lifecycle move it allows."""
+    base = f"/api/v1/apps/{row.id}"
+    links: dict[str, Any] = {
+        "appLinks": [{"name": link_name, "href": link_href, "type": "text/html"}],
+        "groups": href(ctx, base + "/groups"),
+        "logo": [
+            {"name": "medium", "href": f"{ctx.base_url}/assets/img/logos/default.png", "type": "image/png"}
+        ],
+        "users": href(ctx, base + "/users"),
+        "self": href(ctx, base),
+    }
+    if row.status == "ACTIVE":
+        links["deactivate"] = href(ctx, base + "/lifecycle/deactivate")
+    else:
+        links["activate"] = href(ctx, base + "/lifecycle/activate")
+    return links
+
+
 def render(ctx: TwinContext, row: Any) -> dict[str, Any]:
-    """An OpenIdConnectApplication as the Apps API returns it."""
+    """An OpenIdConnectApplication as the Apps API returns it (other sign-on modes: `_render_other`)."""
+    if row.sign_on_mode != "OPENID_CONNECT":
+        return _render_other(ctx, row)
     s = dict(row.settings or {})
     app_type = s.get("type", "web")
-    base = f"/api/v1/apps/{row.id}"
     oauth_client: dict[str, Any] = {
         "client_uri": s.get("client_uri"),
         "logo_uri": s.get("logo_uri"),
@@ -109,25 +129,7 @@ def render(ctx: TwinContext, row: Any) -> dict[str, Any]:
     }
     if row.client_secret:
         credentials["oauthClient"]["client_secret"] = row.client_secret
-    links: dict[str, Any] = {
-        "appLinks": [
-            {
-                "name": "oidc_client_link",
-                "href": f"{ctx.base_url}/home/oidc_client/{row.id}/aln5z7uhkbM",
-                "type": "text/html",
-            }
-        ],
-        "groups": href(ctx, base + "/groups"),
-        "logo": [
-            {"name": "medium", "href": f"{ctx.base_url}/assets/img/logos/default.png", "type": "image/png"}
-        ],
-        "users": href(ctx, base + "/users"),
-        "self": href(ctx, base),
-    }
-    if row.status == "ACTIVE":
-        links["deactivate"] = href(ctx, base + "/lifecycle/deactivate")
-    else:
-        links["activate"] = href(ctx, base + "/lifecycle/activate")
+    links = _links(ctx, row, "oidc_client_link", f"{ctx.base_url}/home/oidc_client/{row.id}/aln5z7uhkbM")
     out: dict[str, Any] = {
         "id": row.id,
         "name": row.name,
@@ -159,6 +161,53 @@ def render(ctx: TwinContext, row: Any) -> dict[str, Any]:
     }
     if s.get("profile") is not None:
         out["profile"] = s["profile"]
+    return out
+
+
+_LINK_NAMES = {"BOOKMARK": "login", "BASIC_AUTH": "login"}
+
+
+def _render_other(ctx: TwinContext, row: Any) -> dict[str, Any]:
+    """A BookmarkApplication, BasicAuthApplication or SamlApplication."""
+    s = dict(row.settings or {})
+    base = f"/api/v1/apps/{row.id}"
+    link_name = _LINK_NAMES.get(row.sign_on_mode, f"{row.name}_link")
+    credentials: dict[str, Any] = {
+        "userNameTemplate": {"template": "${source.login}", "type": "BUILT_IN"},
+        "signing": {"kid": s["signing_kid"]} if s.get("signing_kid") else {},
+    }
+    if row.sign_on_mode == "BASIC_AUTH":
+        credentials.update(scheme="EDIT_USERNAME_AND_PASSWORD", revealPassword=False)
+    links = _links(ctx, row, link_name, f"{ctx.base_url}/home/{row.name}/{row.id}/{link_name}")
+    settings: dict[str, Any] = {
+        "app": dict(s.get("app") or {}),
+        "notifications": {"vpn": {"network": {"connection": "DISABLED"}, "message": None, "helpUrl": None}},
+        "manualProvisioning": False,
+        "implicitAssignment": False,
+        "notes": {"admin": None, "enduser": None},
+    }
+    if row.sign_on_mode == "SAML_2_0":
+        settings["signOn"] = dict(s.get("signOn") or {})
+        links["metadata"] = href(ctx, base + "/sso/saml/metadata", type="application/xml")
+    out: dict[str, Any] = {
+        "id": row.id,
+        "name": row.name,
+        "label": row.label,
+        "status": row.status,
+        "lastUpdated": iso(row.last_updated),
+        "created": iso(row.created),
+        "accessibility": {"selfService": False, "errorRedirectUrl": None, "loginRedirectUrl": None},
+        "visibility": {
+            "autoSubmitToolbar": False,
+            "hide": {"iOS": False, "web": False},
+            "appLinks": {link_name: True},
+        },
+        "features": [],
+        "signOnMode": row.sign_on_mode,
+        "credentials": credentials,
+        "settings": settings,
+        "_links": links,
+    }
     return out
 
 
@@ -364,8 +413,176 @@ def _client_id_taken(ctx: TwinContext, client_id: str, exclude: str | None = Non
     return row is not None and row.id != exclude
 
 
+def _url(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise validation(name, f"{name}: The field cannot be left blank")
+    if not re.match(r"^https?://\S+$", value.strip()):
+        raise validation(name, f"{name}: '{value}' is not a valid URL")
+    return value.strip()
+
+
+SAML_SIGNATURES = ("RSA_SHA256", "RSA_SHA1")
+SAML_DIGESTS = ("SHA256", "SHA1")
+NAME_ID_FORMATS = frozenset(
+    {
+        "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+        "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+        "urn:oasis:names:tc:SAML:1.1:nameid-format:x509SubjectName",
+        "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+        "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
+    }
+)
+OTHER_MODES = {"BOOKMARK": "bookmark", "BASIC_AUTH": "template_basic_auth", "SAML_2_0": None}
+
+
+def _saml_sign_on(body: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """`settings.signOn` of a custom SAML 2.0 app: ACS URL and audience required, Okta's defaults
+    for the rest (recipient and destination default to the ACS URL)."""
+    given = {**current, **body}
+    acs = _url(given.get("ssoAcsUrl"), "ssoAcsUrl")
+    audience = given.get("audience")
+    if not isinstance(audience, str) or not audience.strip():
+        raise validation("audience", "audience: The field cannot be left blank")
+    out = {
+        "defaultRelayState": given.get("defaultRelayState") or "",
+        "ssoAcsUrl": acs,
+        "idpIssuer": given.get("idpIssuer") or "http://www.okta.com/${org.externalKey}",
+        "audience": audience.strip(),
+        "recipient": given.get("recipient") or acs,
+        "destination": given.get("destination") or acs,
+        "subjectNameIdTemplate": given.get("subjectNameIdTemplate") or "${user.userName}",
+        "subjectNameIdFormat": given.get("subjectNameIdFormat")
+        or "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+        "responseSigned": given.get("responseSigned", True),
+        "assertionSigned": given.get("assertionSigned", True),
+        "signatureAlgorithm": given.get("signatureAlgorithm") or "RSA_SHA256",
+        "digestAlgorithm": given.get("digestAlgorithm") or "SHA256",
+        "honorForceAuthn": given.get("honorForceAuthn", True),
+        "authnContextClassRef": given.get("authnContextClassRef")
+        or "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
+        "spIssuer": given.get("spIssuer"),
+        "requestCompressed": given.get("requestCompressed", False),
+        "attributeStatements": given.get("attributeStatements") or [],
+    }
+    if out["signatureAlgorithm"] not in SAML_SIGNATURES:
+        raise validation(
+            "signatureAlgorithm", "signatureAlgorithm: The value must be RSA_SHA256 or RSA_SHA1."
+        )
+    if out["digestAlgorithm"] not in SAML_DIGESTS:
+        raise validation("digestAlgorithm", "digestAlgorithm: The value must be SHA256 or SHA1.")
+    if out["subjectNameIdFormat"] not in NAME_ID_FORMATS:
+        raise validation(
+            "subjectNameIdFormat", "subjectNameIdFormat: The value is not a valid name ID format."
+        )
+    for flag in ("responseSigned", "assertionSigned", "honorForceAuthn", "requestCompressed"):
+        if not isinstance(out[flag], bool):
+            raise validation(flag, f"{flag}: The value must be a boolean.")
+    statements = out["attributeStatements"]
+    if not isinstance(statements, list) or not all(
+        isinstance(a, dict)
+        and isinstance(a.get("name"), str)
+        and a.get("type", "EXPRESSION") in ("EXPRESSION", "GROUP")
+        for a in statements
+    ):
+        raise validation(
+            "attributeStatements", "attributeStatements: Each statement needs a name and a type."
+        )
+    return out
+
+
+def _parse_other(ctx: TwinContext, body: dict[str, Any], current: Any | None) -> dict[str, Any]:
+    """Stored fields of a BOOKMARK, BASIC_AUTH or SAML_2_0 app."""
+    mode = body.get("signOnMode") if current is None else current.sign_on_mode
+    if current is not None and body.get("signOnMode") not in (None, mode):
+        raise validation("signOnMode", "signOnMode: The sign-on mode cannot be changed")
+    expected = OTHER_MODES[str(mode)]
+    name = body.get("name")
+    if current is None and name not in (None, expected) and not (expected is None and name is None):
+        raise validation("name", f"name: No app named {name} is available to this org")
+    if current is not None and name not in (None, current.name):
+        raise validation("name", "name: The app name cannot be changed")
+    label = body.get("label")
+    if not isinstance(label, str) or not label.strip():
+        raise validation("label", "label: The field cannot be left blank")
+    if len(label) > 100:
+        raise validation("label", "label: The field is too long")
+    settings = _object(body.get("settings"))
+    app = _object(settings.get("app"))
+    cur = dict(current.settings or {}) if current is not None else {}
+    out: dict[str, Any] = {k: v for k, v in cur.items() if k in ("signing_kid", "external_key")}
+    if mode == "BOOKMARK":
+        request = app.get("requestIntegration", False)
+        if not isinstance(request, bool):
+            raise validation("requestIntegration", "requestIntegration: The value must be a boolean.")
+        out["app"] = {"requestIntegration": request, "url": _url(app.get("url"), "url")}
+    elif mode == "BASIC_AUTH":
+        out["app"] = {"url": _url(app.get("url"), "url"), "authURL": _url(app.get("authURL"), "authURL")}
+    else:
+        out["app"] = {k: v for k, v in app.items() if isinstance(k, str)}
+        out["signOn"] = _saml_sign_on(_object(settings.get("signOn")), {})
+    return {"label": label.strip(), "settings": out, "mode": mode}
+
+
+def _saml_name(ctx: TwinContext, label: str) -> str:
+    """A custom SAML app's name: `<org subdomain>_<label>_<n>` (Okta names them so)."""
+    from twins.okta.service.app_credentials import _subdomain
+
+    slug = re.sub(r"[^a-z0-9]+", "", label.lower())[:40] or "app"
+    prefix = f"{_subdomain(ctx)}_{slug}_"
+    taken = set(
+        ctx.conn.execute(
+            select(_APP.c.name).where(_APP.c.tenant_id == ctx.tenant, _APP.c.name.like(prefix + "%"))
+        ).scalars()
+    )
+    n = 1
+    while f"{prefix}{n}" in taken:
+        n += 1
+    return f"{prefix}{n}"
+
+
+def _create_other(ctx: TwinContext, body: dict[str, Any], activate: bool) -> dict[str, Any]:
+    from twins.okta.service import app_credentials
+
+    fields = _parse_other(ctx, body, None)
+    mode = fields["mode"]
+    now = ctx.now()
+    app_id = okta_id(ctx, "0oa", "app")
+    settings = fields["settings"]
+    name = OTHER_MODES[mode] or _saml_name(ctx, fields["label"])
+    if mode == "SAML_2_0":
+        settings["external_key"] = okta_id(ctx, "exk", "app-external-key")
+        settings["signing_kid"] = app_credentials.create_key(ctx, app_id)
+    ctx.conn.execute(
+        _APP.insert().values(
+            tenant_id=ctx.tenant,
+            id=app_id,
+            name=name,
+            label=fields["label"],
+            status="ACTIVE" if activate else "INACTIVE",
+            sign_on_mode=mode,
+            client_id=None,
+            client_secret=None,
+            settings=settings,
+            created=now,
+            last_updated=now,
+            seq=ctx.ids.next("app-seq"),
+            written_at=now,
+        )
+    )
+    row = find(ctx, app_id)
+    syslog.emit(ctx, "application.lifecycle.create", targets=[_app_ref(row)], display="Add application")
+    if activate:
+        syslog.emit(
+            ctx, "application.lifecycle.activate", targets=[_app_ref(row)], display="Activate application"
+        )
+    return render(ctx, row)
+
+
 def create_app(ctx: TwinContext, *, body: dict[str, Any], activate: bool) -> dict[str, Any]:
-    """POST /api/v1/apps: an OIDC app, ACTIVE unless `activate=false`."""
+    """POST /api/v1/apps: an OIDC, bookmark, basic auth or custom SAML 2.0 app, ACTIVE unless
+    `activate=false`."""
+    if body.get("signOnMode") in OTHER_MODES:
+        return _create_other(ctx, body, activate)
     fields = _parse(ctx, body, None)
     now = ctx.now()
     app_id = okta_id(ctx, "0oa", "app")
@@ -408,7 +625,22 @@ def create_app(ctx: TwinContext, *, body: dict[str, Any], activate: bool) -> dic
 
 def replace_app(ctx: TwinContext, *, app_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """PUT /api/v1/apps/{appId}: a full replace; the client id stays, a given secret replaces it."""
+    from twins.okta.service import app_credentials
+
     row = find(ctx, app_id)
+    if row.sign_on_mode != "OPENID_CONNECT":
+        other = _parse_other(ctx, body, row)
+        now = ctx.now()
+        ctx.conn.execute(
+            update(_APP)
+            .where(_APP.c.tenant_id == ctx.tenant, _APP.c.id == row.id)
+            .values(label=other["label"], settings=other["settings"], last_updated=now, written_at=now)
+        )
+        row = find(ctx, app_id)
+        syslog.emit(
+            ctx, "application.lifecycle.update", targets=[_app_ref(row)], display="Update application"
+        )
+        return render(ctx, row)
     fields = _parse(ctx, body, row)
     if fields["client_id"] not in (None, row.client_id):
         raise validation("client_id", "client_id: The client_id cannot be changed")
@@ -418,6 +650,7 @@ def replace_app(ctx: TwinContext, *, app_id: str, body: dict[str, Any]) -> dict[
         secret = fields["client_secret"] or secret or _secret(ctx)
     else:
         secret = None
+    app_credentials.replaced(ctx, row, secret)
     now = ctx.now()
     ctx.conn.execute(
         update(_APP)
@@ -464,16 +697,51 @@ def delete_app(ctx: TwinContext, *, app_id: str) -> None:
     ctx.conn.execute(delete(_APP_USER).where(_APP_USER.c.tenant_id == t, _APP_USER.c.app_id == row.id))
     ctx.conn.execute(delete(_APP_GROUP).where(_APP_GROUP.c.tenant_id == t, _APP_GROUP.c.app_id == row.id))
     ctx.conn.execute(delete(_APP).where(_APP.c.tenant_id == t, _APP.c.id == row.id))
+    from twins.okta.service import app_credentials
+
+    app_credentials.drop(ctx, row.id)
     syslog.emit(ctx, "application.lifecycle.delete", targets=[_app_ref(row)], display="Delete application")
 
 
+def _expand_user(expand: str | None, node: query.Node | None) -> str | None:
+    """`expand=user/{userId}`, which Okta takes only beside `filter=user.id eq "{userId}"`."""
+    if not expand:
+        return None
+    user_id = expand[5:] if expand.startswith("user/") else ""
+    wanted = query.Compare("user.id", "eq", user_id, "string")
+
+    def has(n: query.Node | None) -> bool:
+        if isinstance(n, query.Compare):
+            return n.path == "user.id" and n.op == "eq" and str(n.value).lower() == user_id.lower()
+        if isinstance(n, query.BoolOp):
+            return n.op == "and" and (has(n.left) or has(n.right))
+        return False
+
+    if not user_id or not has(node):
+        raise validation(
+            "expand",
+            f"expand: '{expand}' is supported only as user/{{userId}} with the filter {wanted.path} eq "
+            '"{userId}" for the same user.',
+        )
+    return user_id
+
+
 def list_apps(
-    ctx: TwinContext, *, q: str | None, filter_: str | None, limit: int, after: str | None
+    ctx: TwinContext,
+    *,
+    q: str | None,
+    filter_: str | None,
+    limit: int,
+    after: str | None,
+    expand: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """GET /api/v1/apps: `q` (label or name prefix), `filter` (status, name, user.id, group.id)."""
+    """GET /api/v1/apps: `q` (label or name prefix), `filter` (status, name, id, user.id,
+    group.id, credentials.signing.kid), `expand=user/{userId}` (`_embedded.user`: that user's
+    app assignment, with `filter=user.id eq "{userId}"`)."""
     matcher: Callable[[Any, dict[str, Any]], bool] | None = None
-    if filter_:
-        node = query.parse(filter_, query.APP_FILTER)
+    node = query.parse(filter_, query.APP_FILTER) if filter_ else None
+    expand_user = _expand_user(expand, node)
+    if node is not None:
 
         def matcher(row: Any, rec: dict[str, Any]) -> bool:
             def get(path: str) -> Any:
@@ -486,7 +754,7 @@ def list_apps(
             return query.matches(node, get)
 
     needle = q.lower() if q else None
-    filters = {"q": q, "filter": filter_}
+    filters = {"q": q, "filter": filter_, "expand": expand}
     key = decode_after(after, filters)
     stmt = select(_APP).where(_APP.c.tenant_id == ctx.tenant)
     vb = ctx.visible_before()
@@ -504,6 +772,13 @@ def list_apps(
         if len(items) > limit:
             break
     page = items[:limit]
+    if expand_user is not None:
+        for _, rec in page:
+            app = find(ctx, rec["id"])
+            scope = assigned_user_ids(ctx, app.id).get(expand_user)
+            if scope is not None:
+                link = _app_user_link(ctx, app.id, expand_user)
+                rec["_embedded"] = {"user": _render_app_user(ctx, app, _user(ctx, expand_user), scope, link)}
     return [r for _, r in page], encode_after([page[-1][0]], filters) if len(items) > limit else None
 
 

@@ -24,10 +24,11 @@ from twins.okta.errors import (
     InvalidToken,
     OktaError,
     PasswordPolicyFailed,
+    kept,
     not_found,
     validation,
 )
-from twins.okta.service import factors, syslog, users
+from twins.okta.service import factors, policies, syslog, users
 from twins.okta.service.common import BASE62, href, iso, password_hash
 
 _USER = table(models.User)
@@ -68,17 +69,15 @@ def check_credentials(ctx: TwinContext, username: str, password: str) -> tuple[s
             reason="VERIFICATION_ERROR",
             actor=syslog.ref("unknown", "User", username, "unknown"),
         )
-        raise AuthenticationFailed()
+        raise kept(AuthenticationFailed())
     if user.status == "LOCKED_OUT":
         return "LOCKED_OUT", user
     if password_hash(ctx.tenant, password) != user.password_hash:
-        limit = (
-            ctx.conn.execute(select(_ORG.c.lockout_attempts).where(_ORG.c.tenant_id == ctx.tenant)).scalar()
-            or constants.LOCKOUT_MAX_ATTEMPTS
-        )
+        limit = policies.lockout(ctx, user.id)  # the password policy's lockout.maxAttempts; 0: never
         failed = user.failed_logins + 1
+        locks = limit > 0 and failed >= limit
         values: dict[str, Any] = {"failed_logins": failed}
-        if failed >= limit:
+        if locks:
             values.update(status="LOCKED_OUT", status_changed=ctx.now(), last_updated=ctx.now())
         ctx.conn.execute(
             update(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == user.id).values(**values)
@@ -92,7 +91,7 @@ def check_credentials(ctx: TwinContext, username: str, password: str) -> tuple[s
             reason="INVALID_CREDENTIALS",
             actor=syslog.user_ref(user),
         )
-        if failed >= limit:
+        if locks:
             syslog.emit(
                 ctx,
                 "user.account.lock",
@@ -100,7 +99,7 @@ def check_credentials(ctx: TwinContext, username: str, password: str) -> tuple[s
                 display="Max sign in attempts exceeded",
                 actor=syslog.user_ref(user),
             )
-        raise AuthenticationFailed()
+        raise kept(AuthenticationFailed())
     ctx.conn.execute(
         update(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == user.id).values(failed_logins=0)
     )
@@ -152,9 +151,12 @@ def primary_authn(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
     status, user = check_credentials(ctx, username, password)
     now = ctx.now()
     out: dict[str, Any] = {"status": status, "_embedded": {"user": _embedded_user(user)}}
-    mfa = factors.active_factors(ctx, user.id) if status == "SUCCESS" else []
-    if mfa:
-        return _mfa_required(ctx, user, mfa)
+    if status == "SUCCESS":
+        step, items = policies.next_step(ctx, user)
+        if step == "MFA_REQUIRED":
+            return _mfa_required(ctx, user, items)
+        if step == "MFA_ENROLL":
+            return _mfa_enroll(ctx, user, items, start_mfa(ctx, user.id, "mfa_enroll"))
     if status == "SUCCESS":
         out["expiresAt"] = iso(now + constants.SESSION_TOKEN_TTL_S)
         out["sessionToken"] = _one_time(ctx, "session", user.id, constants.SESSION_TOKEN_TTL_S)
@@ -166,14 +168,18 @@ def primary_authn(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
         out["stateToken"] = _one_time(
             ctx, "state", user.id, constants.STATE_TOKEN_TTL_S, {"step": "password_expired"}
         )
+        rules = policies.complexity(ctx, user.id)
         out["_embedded"]["policy"] = {
             "complexity": {
-                "minLength": constants.PASSWORD_MIN_LENGTH,
-                "minLowerCase": 1,
-                "minUpperCase": 1,
-                "minNumber": 1,
-                "minSymbol": 0,
-                "excludeUsername": True,
+                k: rules.get(k)
+                for k in (
+                    "minLength",
+                    "minLowerCase",
+                    "minUpperCase",
+                    "minNumber",
+                    "minSymbol",
+                    "excludeUsername",
+                )
             },
             "age": {"minAgeMinutes": 0, "historyCount": 0},
         }
@@ -199,9 +205,144 @@ def primary_authn(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def start_mfa(ctx: TwinContext, user_id: str) -> str:
-    """A state token for the second factor (the password was right)."""
-    return _one_time(ctx, "state", user_id, constants.STATE_TOKEN_TTL_S, {"step": "mfa"})
+def start_mfa(ctx: TwinContext, user_id: str, step: str = "mfa") -> str:
+    """A state token for the second factor (the password was right): `mfa` to verify one,
+    `mfa_enroll` to enroll one first."""
+    return _one_time(ctx, "state", user_id, constants.STATE_TOKEN_TTL_S, {"step": step})
+
+
+def _links_cancel(ctx: TwinContext) -> dict[str, Any]:
+    return {"href": f"{ctx.base_url}/api/v1/authn/cancel", "hints": {"allow": ["POST"]}}
+
+
+def _mfa_enroll(ctx: TwinContext, user: Any, listing: list[Any], state: str) -> dict[str, Any]:
+    """MFA_ENROLL: the password was right, and a policy wants a factor the user has not set up
+    (`_embedded.factors`: what the MFA enrollment policy offers, `enrollment` REQUIRED or OPTIONAL).
+    https://developer.okta.com/docs/reference/api/authn/#response-example-for-factor-enroll"""
+    enroll = {"href": f"{ctx.base_url}/api/v1/authn/factors", "hints": {"allow": ["POST"]}}
+    out: dict[str, Any] = {
+        "stateToken": state,
+        "expiresAt": iso(ctx.now() + constants.STATE_TOKEN_TTL_S),
+        "status": "MFA_ENROLL",
+        "_embedded": {
+            "user": _embedded_user(user),
+            "factors": [
+                {
+                    "factorType": factors.TOTP,
+                    "provider": provider,
+                    "vendorName": provider,
+                    "status": "ACTIVE" if done else "NOT_SETUP",
+                    "enrollment": requirement,
+                    "_links": {"enroll": enroll},
+                }
+                for _key, provider, requirement, done in listing
+            ],
+        },
+        "_links": {"cancel": _links_cancel(ctx)},
+    }
+    return out
+
+
+def _set_step(ctx: TwinContext, token: str, data: dict[str, Any]) -> None:
+    ctx.conn.execute(update(_TX).where(_TX.c.tenant_id == ctx.tenant, _TX.c.token == token).values(data=data))
+
+
+def _user_row(ctx: TwinContext, user_id: str) -> Any:
+    return ctx.conn.execute(select(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == user_id)).one()
+
+
+def enroll_factor(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/v1/authn/factors {stateToken, factorType, provider}: a PENDING_ACTIVATION TOTP
+    factor (only what the MFA enrollment policy offers) and MFA_ENROLL_ACTIVATE with its secret.
+    https://developer.okta.com/docs/reference/api/authn/#enroll-factor"""
+    tx = _state(ctx, body.get("stateToken"), step="mfa_enroll")
+    user = _user_row(ctx, tx.user_id)
+    provider = body.get("provider", "OKTA")
+    _mode, wanted = policies.enrollment(ctx, user.id)
+    if body.get("factorType") == factors.TOTP and provider not in {p for _k, p, _r in wanted}:
+        raise validation("factorType", "factorType: The factor type is not enabled for this org")
+    factor = factors.enroll(
+        ctx,
+        user_id=user.id,
+        body={"factorType": body.get("factorType"), "provider": provider},
+        activate=False,
+    )
+    _set_step(ctx, tx.token, {**(tx.data or {}), "step": "mfa_enroll_activate", "factor": factor["id"]})
+    return _enroll_activate(ctx, user, tx.token, factor)
+
+
+def _enroll_activate(ctx: TwinContext, user: Any, state: str, factor: dict[str, Any]) -> dict[str, Any]:
+    base = f"{ctx.base_url}/api/v1/authn"
+    return {
+        "stateToken": state,
+        "expiresAt": iso(ctx.now() + constants.STATE_TOKEN_TTL_S),
+        "status": "MFA_ENROLL_ACTIVATE",
+        "_embedded": {
+            "user": _embedded_user(user),
+            "factor": {
+                k: factor[k]
+                for k in ("id", "factorType", "provider", "vendorName", "profile", "_embedded")
+                if k in factor
+            },
+        },
+        "_links": {
+            "next": {
+                "name": "activate",
+                "href": f"{base}/factors/{factor['id']}/lifecycle/activate",
+                "hints": {"allow": ["POST"]},
+            },
+            "prev": {"href": f"{base}/previous", "hints": {"allow": ["POST"]}},
+            "cancel": _links_cancel(ctx),
+        },
+    }
+
+
+def activate_factor(ctx: TwinContext, *, factor_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/v1/authn/factors/{factorId}/lifecycle/activate {stateToken, passCode}: a right
+    TOTP code activates the factor; then SUCCESS (with a sessionToken whose sessions carry
+    `mfa`), or MFA_ENROLL again while a required factor is still missing. A wrong code is 403
+    E0000068 and the transaction stays open."""
+    tx = _state(ctx, body.get("stateToken"), step="mfa_enroll_activate")
+    if (tx.data or {}).get("factor") != factor_id:
+        raise not_found(factor_id, "UserFactor")
+    user = _user_row(ctx, tx.user_id)
+    factors.activate(ctx, user_id=user.id, factor_id=factor_id, body={"passCode": body.get("passCode")})
+    step, items = policies.next_step(ctx, user)
+    if step == "MFA_ENROLL" and any(req == "REQUIRED" and not done for _k, _p, req, done in items):
+        _set_step(ctx, tx.token, {"step": "mfa_enroll"})
+        return _mfa_enroll(ctx, user, items, tx.token)
+    _spend(ctx, tx.token)
+    syslog.emit(
+        ctx, "user.session.start", targets=[], display="User login to Okta", actor=syslog.user_ref(user)
+    )
+    return {
+        "expiresAt": iso(ctx.now() + constants.SESSION_TOKEN_TTL_S),
+        "status": "SUCCESS",
+        "sessionToken": _one_time(
+            ctx, "session", user.id, constants.SESSION_TOKEN_TTL_S, {"amr": ["pwd", "otp", "mfa"]}
+        ),
+        "_embedded": {"user": _embedded_user(user)},
+    }
+
+
+def previous(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/v1/authn/previous {stateToken}: from MFA_ENROLL_ACTIVATE back to MFA_ENROLL
+    (the pending factor is dropped)."""
+    tx = _state(ctx, body.get("stateToken"), step="mfa_enroll_activate")
+    user = _user_row(ctx, tx.user_id)
+    pending = (tx.data or {}).get("factor")
+    if pending:
+        try:
+            row = factors.find(ctx, user.id, pending)
+        except OktaError:
+            row = None
+        if row is not None and row.status == "PENDING_ACTIVATION":
+            factors.unenroll(ctx, user_id=user.id, factor_id=pending)
+    _set_step(ctx, tx.token, {"step": "mfa_enroll"})
+    _step, items = policies.next_step(ctx, user)
+    _mode, wanted = policies.enrollment(ctx, user.id)
+    listing = items if _step == "MFA_ENROLL" else [(k, p, r, False) for k, p, r in wanted]
+    return _mfa_enroll(ctx, user, listing, tx.token)
 
 
 def _mfa_required(ctx: TwinContext, user: Any, mfa: list[Any]) -> dict[str, Any]:
@@ -291,7 +432,7 @@ def check_second_factor(ctx: TwinContext, *, state_token: Any, factor_id: str | 
     ).first()
     try:
         factors.check_passcode(ctx, factor, passcode)
-    except Exception:
+    except OktaError as err:
         syslog.emit(
             ctx,
             "user.authentication.auth_via_mfa",
@@ -301,7 +442,7 @@ def check_second_factor(ctx: TwinContext, *, state_token: Any, factor_id: str | 
             reason="INVALID_CREDENTIALS",
             actor=syslog.user_ref(user),
         )
-        raise
+        raise kept(err) from None
     _spend(ctx, tx.token)
     syslog.emit(
         ctx,
@@ -393,9 +534,11 @@ def change_expired_password(ctx: TwinContext, *, body: dict[str, Any]) -> dict[s
         display="Update password for user",
         actor=syslog.user_ref(user),
     )
-    mfa = factors.active_factors(ctx, user.id)
-    if mfa:
-        return _mfa_required(ctx, user, mfa)
+    step, items = policies.next_step(ctx, user)
+    if step == "MFA_REQUIRED":
+        return _mfa_required(ctx, user, items)
+    if step == "MFA_ENROLL":
+        return _mfa_enroll(ctx, user, items, start_mfa(ctx, user.id, "mfa_enroll"))
     syslog.emit(
         ctx, "user.session.start", targets=[], display="User login to Okta", actor=syslog.user_ref(user)
     )

@@ -27,11 +27,13 @@ _MEMBER = table(models.GroupMember)
 _RULE = table(models.GroupRule)
 _USER = table(models.User)
 _APP_GROUP = table(models.AppGroup)
+_OWNER = table(models.GroupOwner)
+_APP = table(models.App)
 
 
 def render(ctx: TwinContext, row: Any) -> dict[str, Any]:
     base = f"/api/v1/groups/{row.id}"
-    return {
+    out: dict[str, Any] = {
         "id": row.id,
         "created": iso(row.created),
         "lastUpdated": iso(row.last_updated),
@@ -56,6 +58,11 @@ def render(ctx: TwinContext, row: Any) -> dict[str, Any]:
             "apps": href(ctx, base + "/apps"),
         },
     }
+    if row.source_app_id:
+        # Groups imported from an app name it as their `source` (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/).
+        out["source"] = {"id": row.source_app_id}
+        out["_links"]["source"] = href(ctx, f"/api/v1/apps/{row.source_app_id}")
+    return out
 
 
 def find(ctx: TwinContext, group_id: str) -> Any:
@@ -115,8 +122,38 @@ def create_group(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
     return render(ctx, row)
 
 
-def get_group(ctx: TwinContext, *, group_id: str) -> dict[str, Any]:
-    return render(ctx, find(ctx, group_id))
+def get_group(ctx: TwinContext, *, group_id: str, expand: str | None = None) -> dict[str, Any]:
+    rec = render(ctx, find(ctx, group_id))
+    embed(ctx, [rec], expand)
+    return rec
+
+
+EXPANDS = frozenset({"stats", "app"})
+
+
+def embed(ctx: TwinContext, records: list[dict[str, Any]], expand: str | None) -> None:
+    """`expand=stats` and/or `expand=app` (comma-separated): `_embedded.stats` for every group,
+    `_embedded.app` for groups sourced from an app (APP_GROUP); other values are E0000001."""
+    wanted = {x.strip() for x in (expand or "").split(",") if x.strip()}
+    bad = sorted(wanted - EXPANDS)
+    if bad:
+        raise validation("expand", f"expand: '{bad[0]}' is not a valid value. Possible values: stats, app")
+    for rec in records:
+        if "stats" in wanted:
+            rec.setdefault("_embedded", {})["stats"] = stats(ctx, rec["id"])
+        source = (rec.get("source") or {}).get("id")
+        if "app" in wanted and source:
+            app = ctx.conn.execute(
+                select(_APP).where(_APP.c.tenant_id == ctx.tenant, _APP.c.id == source)
+            ).first()
+            if app is not None:
+                rec.setdefault("_embedded", {})["app"] = {
+                    "id": app.id,
+                    "name": app.name,
+                    "label": app.label,
+                    "signOnMode": app.sign_on_mode,
+                    "_links": {"self": href(ctx, f"/api/v1/apps/{app.id}")},
+                }
 
 
 def replace_group(ctx: TwinContext, *, group_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +181,10 @@ def delete_group(ctx: TwinContext, *, group_id: str) -> None:
     t = ctx.tenant
     ctx.conn.execute(delete(_MEMBER).where(_MEMBER.c.tenant_id == t, _MEMBER.c.group_id == row.id))
     ctx.conn.execute(delete(_APP_GROUP).where(_APP_GROUP.c.tenant_id == t, _APP_GROUP.c.group_id == row.id))
+    ctx.conn.execute(delete(_OWNER).where(_OWNER.c.tenant_id == t, _OWNER.c.group_id == row.id))
+    ctx.conn.execute(
+        delete(_OWNER).where(_OWNER.c.tenant_id == t, _OWNER.c.owner_id == row.id, _OWNER.c.type == "GROUP")
+    )
     ctx.conn.execute(delete(_GROUP).where(_GROUP.c.tenant_id == t, _GROUP.c.id == row.id))
     syslog.emit(ctx, "group.lifecycle.delete", targets=[_group_ref(row)], display="Delete okta group")
 
@@ -188,10 +229,7 @@ def list_groups(
         if len(items) > limit:
             break
     page = items[:limit]
-    wanted = {x.strip() for x in (expand or "").split(",")}
-    if "stats" in wanted:
-        for _, rec in page:
-            rec.setdefault("_embedded", {})["stats"] = stats(ctx, rec["id"])
+    embed(ctx, [rec for _, rec in page], expand)
     return [r for _, r in page], encode_after([page[-1][0]], filters) if len(items) > limit else None
 
 
@@ -344,6 +382,120 @@ def join_everyone(ctx: TwinContext, user_id: str) -> None:
         select(_GROUP.c.id).where(_GROUP.c.tenant_id == ctx.tenant, _GROUP.c.type == "BUILT_IN")
     ).scalars():
         add_member(ctx, group_id=gid, user_id=user_id, check_type=False)
+
+
+# -- owners ------------------------------------------------------------------------------------
+# https://developer.okta.com/docs/api/openapi/okta-management/management/tag/GroupOwner/
+
+
+def _render_owner(ctx: TwinContext, row: Any) -> dict[str, Any]:
+    if row.type == "USER":
+        user = ctx.conn.execute(
+            select(_USER.c.profile).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == row.owner_id)
+        ).first()
+        p = (user.profile if user is not None else None) or {}
+        name = p.get("displayName") or " ".join(x for x in (p.get("firstName"), p.get("lastName")) if x)
+    else:
+        group = ctx.conn.execute(
+            select(_GROUP.c.profile).where(_GROUP.c.tenant_id == ctx.tenant, _GROUP.c.id == row.owner_id)
+        ).first()
+        name = ((group.profile if group is not None else None) or {}).get("name")
+    return {
+        "id": row.owner_id,
+        "type": row.type,
+        "resolved": True,
+        "originId": None,
+        "originType": "OKTA_DIRECTORY",
+        "displayName": name,
+        "lastUpdated": iso(row.last_updated),
+    }
+
+
+OWNER_SEARCH = query.Language(
+    "search", fields={"type": "string", "id": "string"}, ops={"string": frozenset({"eq"})}
+)
+
+
+def assign_owner(ctx: TwinContext, *, group_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/v1/groups/{groupId}/owners {id, type}: a user (not deactivated) or an OKTA_GROUP
+    owns an OKTA_GROUP; assigning an owner again answers the same owner."""
+    group = find(ctx, group_id)
+    if group.type != "OKTA_GROUP":
+        raise Forbidden(causes=["Group owners can only be assigned to Okta groups."])
+    owner_type, owner_id = body.get("type"), body.get("id")
+    if owner_type not in ("USER", "GROUP"):
+        raise validation("type", "type: The value must be USER or GROUP.")
+    if not isinstance(owner_id, str) or not owner_id:
+        raise validation("id", "id: The field cannot be left blank")
+    if owner_type == "USER":
+        user = _user(ctx, owner_id)
+        if user.status == "DEPROVISIONED":
+            raise validation("id", "id: A deactivated user cannot own a group.")
+    else:
+        owner = find(ctx, owner_id)
+        if owner.type != "OKTA_GROUP":
+            raise validation("id", "id: Only Okta groups can own a group.")
+    existing = ctx.conn.execute(
+        select(_OWNER).where(
+            _OWNER.c.tenant_id == ctx.tenant, _OWNER.c.group_id == group.id, _OWNER.c.owner_id == owner_id
+        )
+    ).first()
+    if existing is None:
+        ctx.conn.execute(
+            _OWNER.insert().values(
+                tenant_id=ctx.tenant,
+                group_id=group.id,
+                owner_id=owner_id,
+                type=owner_type,
+                last_updated=ctx.now(),
+                seq=ctx.ids.next("group-owner-seq"),
+            )
+        )
+    row = ctx.conn.execute(
+        select(_OWNER).where(
+            _OWNER.c.tenant_id == ctx.tenant, _OWNER.c.group_id == group.id, _OWNER.c.owner_id == owner_id
+        )
+    ).one()
+    return _render_owner(ctx, row)
+
+
+def list_owners(
+    ctx: TwinContext, *, group_id: str, search: str | None, limit: int, after: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """GET /api/v1/groups/{groupId}/owners: in the order they were assigned; `search` on `type`."""
+    group = find(ctx, group_id)
+    node = query.parse(search, OWNER_SEARCH) if search else None
+    filters = {"group": group.id, "search": search}
+    key = decode_after(after, filters)
+    stmt = select(_OWNER).where(_OWNER.c.tenant_id == ctx.tenant, _OWNER.c.group_id == group.id)
+    if key is not None:
+        stmt = stmt.where(_OWNER.c.seq > int(key[0]))
+    out: list[tuple[int, dict[str, Any]]] = []
+    for row in ctx.conn.execute(stmt.order_by(_OWNER.c.seq)):
+        rec = _render_owner(ctx, row)
+        if node is None or query.matches(node, query.getter(rec)):
+            out.append((row.seq, rec))
+        if len(out) > limit:
+            break
+    page = out[:limit]
+    return [r for _, r in page], encode_after([page[-1][0]], filters) if len(out) > limit else None
+
+
+def delete_owner(ctx: TwinContext, *, group_id: str, owner_id: str) -> None:
+    """DELETE /api/v1/groups/{groupId}/owners/{ownerId}: E0000007 when not an owner."""
+    group = find(ctx, group_id)
+    row = ctx.conn.execute(
+        select(_OWNER).where(
+            _OWNER.c.tenant_id == ctx.tenant, _OWNER.c.group_id == group.id, _OWNER.c.owner_id == owner_id
+        )
+    ).first()
+    if row is None:
+        raise not_found(owner_id, "GroupOwner")
+    ctx.conn.execute(
+        delete(_OWNER).where(
+            _OWNER.c.tenant_id == ctx.tenant, _OWNER.c.group_id == group.id, _OWNER.c.owner_id == owner_id
+        )
+    )
 
 
 # -- group rules ----------------------------------------------------------------------------------

@@ -326,7 +326,14 @@ GROUP_SEARCH = Language(
 )
 APP_FILTER = Language(
     "filter",
-    fields={"status": "string", "name": "string", "user.id": "string", "group.id": "string", "id": "string"},
+    fields={
+        "status": "string",
+        "name": "string",
+        "user.id": "string",
+        "group.id": "string",
+        "id": "string",
+        "credentials.signing.kid": "string",
+    },
     ops={"string": _EQ},
 )
 LOG_FILTER = Language(

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from dtu.context import TwinContext
 from dtu.db import table
@@ -41,6 +41,7 @@ from twins.okta.service.common import (
     href,
     iso,
     okta_id,
+    parse_iso,
     password_hash,
 )
 
@@ -738,6 +739,95 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (0, str(value).lower())
 
 
+def _date_clause(column: Any, op: str, value: Any) -> Any:
+    """A bound every row matching `date op value` meets: the rendered date is the stored one cut
+    to milliseconds, so the stored one lies within a millisecond above it."""
+    at = parse_iso(str(value))
+    if at is None:
+        return None
+    return {
+        "gt": column > at,
+        "ge": column >= at,
+        "lt": column < at + 0.001,
+        "le": column < at + 0.001,
+        "eq": and_(column >= at, column < at + 0.001),
+    }.get(op)
+
+
+_DATE_COLUMNS = {
+    "created": _USER.c.created,
+    "activated": _USER.c.activated,
+    "statusChanged": _USER.c.status_changed,
+    "lastUpdated": _USER.c.last_updated,
+    "passwordChanged": _USER.c.password_changed,
+    "lastLogin": _USER.c.last_login,
+}
+
+
+def _string_clause(column: Any, op: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return None
+    want = value.lower()
+    if op == "eq":
+        return column == want
+    if op == "sw":
+        return column.startswith(want, autoescape=True)
+    if op == "co":
+        return column.contains(want, autoescape=True)
+    return None
+
+
+def _sql_of(node: query.Node, strings: frozenset[str]) -> Any:
+    """A SQL condition that every user matching `node` meets, or None where none can be said
+    (`not`, `pr`, arrays, numbers). Rows it keeps are still checked by `query.matches`, so it
+    only has to be necessary: it narrows the scan, the Python evaluator decides.
+    `strings`: the profile attributes that hold plain strings (safe to compare in SQL,
+    case-folded like the evaluator does; SQL's lower() folds ASCII)."""
+    if isinstance(node, query.BoolOp):
+        left, right = _sql_of(node.left, strings), _sql_of(node.right, strings)
+        if node.op == "and":
+            parts = [c for c in (left, right) if c is not None]
+            return and_(*parts) if parts else None
+        return or_(left, right) if left is not None and right is not None else None
+    if not isinstance(node, query.Compare):
+        return None
+    path, op, value = node.path, node.op, node.value
+    if path == "status":
+        return _USER.c.status == str(value).upper() if op == "eq" and isinstance(value, str) else None
+    if path == "id":
+        return func.lower(_USER.c.id) == value.lower() if op == "eq" and isinstance(value, str) else None
+    if path == "type.id":
+        return _USER.c.type_id == value if op == "eq" and value == DEFAULT_TYPE else None
+    if path in _DATE_COLUMNS:
+        return _date_clause(_DATE_COLUMNS[path], op, value)
+    if path == "profile.login":
+        return _string_clause(_USER.c.login_lower, op, value)
+    if path.startswith("profile.") and path[8:] in strings:
+        return _string_clause(func.lower(_USER.c.profile[path[8:]].as_string()), op, value)
+    return None
+
+
+def _row_getter(row: Any) -> Callable[[str], Any]:
+    """`get(path)` over a stored user, as `query.getter` reads a rendered one (dates as Okta
+    renders them), without rendering it."""
+    profile = row.profile or {}
+    top: dict[str, Any] = {"status": row.status, "id": row.id, "type.id": row.type_id}
+
+    def get(path: str) -> Any:
+        if path.startswith("profile."):
+            return query.getter(profile)(path[8:])
+        if path in _DATE_COLUMNS:
+            return iso(getattr(row, _DATE_COLUMNS[path].key))
+        return top.get(path)
+
+    return get
+
+
+def _string_attributes(ctx: TwinContext) -> frozenset[str]:
+    custom = {n for n, d in custom_schema(ctx).items() if d.get("type", "string") == "string"}
+    return frozenset(BASE_ATTRIBUTES) | frozenset(custom)
+
+
 def list_users(
     ctx: TwinContext,
     *,
@@ -752,23 +842,16 @@ def list_users(
     """GET /api/v1/users. Without a query, every user but DEPROVISIONED ones, in creation order;
     `q` is a prefix match on firstName, lastName and email; `filter` and `search` are the
     expression languages of `service/query.py` (and can return DEPROVISIONED users); `sortBy`/
-    `sortOrder` apply to `search`. Pages follow `after` (E0000029 for a cursor of another query)."""
-    matcher: Callable[[dict[str, Any]], bool] | None = None
+    `sortOrder` apply to `search`. Pages follow `after` (E0000029 for a cursor of another query).
+
+    What SQL can decide is pushed down (`_sql_of`: status, id, dates, login and string profile
+    attributes with eq/sw/co, and/or); the rest is evaluated on the rows SQL keeps, and only the
+    page that is answered is rendered."""
+    node: query.Node | None = None
     if search:
         node = query.parse(search, query.typed_profile_fields(query.USER_SEARCH, _schema_types(ctx)))
-        matcher = lambda rec: query.matches(node, query.getter(rec))  # noqa: E731
     elif filter_:
         node = query.parse(filter_, query.USER_FILTER)
-        matcher = lambda rec: query.matches(node, query.getter(rec))  # noqa: E731
-    elif q:
-        needle = q.lower()
-
-        def matcher(rec: dict[str, Any]) -> bool:
-            p = rec["profile"]
-            return rec["status"] != "DEPROVISIONED" and any(
-                str(p.get(k) or "").lower().startswith(needle) for k in ("firstName", "lastName", "email")
-            )
-
     if sort_by is not None and not search:
         raise validation("sortBy", "sortBy: sortBy is only supported with search.")
     order = (sort_order or "asc").lower()
@@ -780,26 +863,43 @@ def list_users(
     vb = ctx.visible_before()
     if vb is not None:
         stmt = stmt.where(_USER.c.written_at <= vb)
-    records = []
-    for row in ctx.conn.execute(stmt.order_by(_USER.c.seq)):
-        rec = render(ctx, row)
-        if matcher is None:
-            if row.status == "DEPROVISIONED":
-                continue
-        elif not matcher(rec):
+    if node is None:
+        stmt = stmt.where(_USER.c.status != "DEPROVISIONED")
+    else:
+        clause = _sql_of(node, _string_attributes(ctx))
+        if clause is not None:
+            stmt = stmt.where(clause)
+    needle = q.lower() if q and node is None else None
+    by_seq = sort_by is None  # creation order: the cursor and the stop are pushed into SQL too
+    if by_seq and key is not None:
+        stmt = stmt.where(_USER.c.seq < int(key[1]) if order == "desc" else _USER.c.seq > int(key[1]))
+    stmt = stmt.order_by(_USER.c.seq.desc() if order == "desc" else _USER.c.seq)
+    records: list[tuple[list[Any], int, Any]] = []
+    for row in ctx.conn.execute(stmt):
+        get = _row_getter(row)
+        if node is not None and not query.matches(node, get):
             continue
-        sort_value = _sort_key(query.getter(rec)(sort_by)) if sort_by else (0, "")
-        records.append((list(sort_value), row.seq, rec))
-    records.sort(key=lambda r: (r[0], r[1]), reverse=order == "desc")
-    if key is not None:
-        kv, kseq = key[0], key[1]
-        if order == "desc":
-            records = [r for r in records if (r[0], r[1]) < (kv, kseq)]
-        else:
-            records = [r for r in records if (r[0], r[1]) > (kv, kseq)]
+        if needle is not None:
+            p = row.profile or {}
+            if not any(
+                str(p.get(k) or "").lower().startswith(needle) for k in ("firstName", "lastName", "email")
+            ):
+                continue
+        sort_value = _sort_key(get(sort_by)) if sort_by else (0, "")
+        records.append((list(sort_value), row.seq, row))
+        if by_seq and len(records) > limit:
+            break
+    if not by_seq:
+        records.sort(key=lambda r: (r[0], r[1]), reverse=order == "desc")
+        if key is not None:
+            kv, kseq = key[0], key[1]
+            if order == "desc":
+                records = [r for r in records if (r[0], r[1]) < (kv, kseq)]
+            else:
+                records = [r for r in records if (r[0], r[1]) > (kv, kseq)]
     page = records[:limit]
     next_after = encode_after([page[-1][0], page[-1][1]], filters) if len(records) > limit else None
-    return [r[2] for r in page], next_after
+    return [render(ctx, r[2]) for r in page], next_after
 
 
 def count(ctx: TwinContext) -> int:

@@ -5,7 +5,7 @@ Usage: python twins/okta/spec/distil.py twins/okta/spec/operations.json (reads /
 """
 import json, re, sys, yaml
 SRC = "/work/shared/specs/okta/"
-WANT = re.compile(r"^/api/v1/(users|groups|logs|apps|sessions|authn|eventHooks|meta/schemas/user)(/|$)|^/oauth2/|^/\.well-known/")
+WANT = re.compile(r"^/api/v1/(users|groups|logs|apps|sessions|authn|eventHooks|policies|meta/schemas/user)(/|$)|^/oauth2/|^/\.well-known/")
 out: dict[str, dict[str, object]] = {}
 for fname in ("management-minimal.yaml", "oauth-minimal.yaml"):
     doc = yaml.load(open(SRC + fname), Loader=yaml.CSafeLoader)
