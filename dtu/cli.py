@@ -145,6 +145,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Workers build the app from the environment (uvicorn imports the factory in each),
         # and share the database: no process may trust its own read caches.
         settings.cache = False
+        settings.workers = args.workers
         for field, value in vars(settings).items():
             if value is not None:
                 os.environ[f"DTU_{twin.upper()}_{field.upper()}"] = str(value)

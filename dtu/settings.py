@@ -17,6 +17,9 @@ class TwinSettings:
     fixture_file: str | None = None
     delivery_retry_scale: float = 1.0
     tick_s: float = 0.1
+    workers: int = 1
+    """Worker processes serving this twin (`dtu serve --workers N`): with more than one, the
+    read caches are off and the control plane refuses what lives in one process."""
     cache: bool = True
     """In-process read caches (dtu/cache.py): only right when this process is the only one
     writing the twin's tables; `dtu serve --workers N` turns them off."""

@@ -71,6 +71,17 @@ def guard(request: Request) -> None:
         )
 
 
+def _one_process(request: Request) -> None:
+    """Faults, clocks and snapshots live in the process that is told of them: with several
+    workers, a change would reach one worker of N, and the twin would answer by chance."""
+    if runtime(request).settings.workers > 1:
+        raise ControlError(
+            409,
+            "this twin runs several worker processes, each with its own faults, clocks and snapshots; "
+            "start it with one worker to change them, or give every worker the same profile with --faults",
+        )
+
+
 router = APIRouter(prefix="/_dtu", include_in_schema=False, dependencies=[Depends(guard)])
 
 
@@ -174,7 +185,7 @@ def delete_tenant(request: Request, tenant: str) -> Response:
     return json_response({"ok": True, "tenant": tenant})
 
 
-@router.post("/snapshots")
+@router.post("/snapshots", dependencies=[Depends(_one_process)])
 def take_snapshot(request: Request, tenant: str | None = None) -> Response:
     rt = runtime(request)
     _known_tenant(rt, tenant)
@@ -186,7 +197,7 @@ def list_snapshots(request: Request) -> Response:
     return json_response({"snapshots": runtime(request).snapshots()})
 
 
-@router.post("/snapshots/{snap_id}/restore")
+@router.post("/snapshots/{snap_id}/restore", dependencies=[Depends(_one_process)])
 def restore_snapshot(request: Request, snap_id: str) -> Response:
     rt = runtime(request)
     try:
@@ -206,7 +217,7 @@ def get_faults(request: Request, tenant: str | None = None) -> Response:
     )
 
 
-@router.put("/faults")
+@router.put("/faults", dependencies=[Depends(_one_process)])
 async def put_faults(request: Request, tenant: str | None = None) -> Response:
     rt = runtime(request)
     _known_tenant(rt, tenant)
@@ -221,7 +232,7 @@ async def put_faults(request: Request, tenant: str | None = None) -> Response:
     )
 
 
-@router.delete("/faults")
+@router.delete("/faults", dependencies=[Depends(_one_process)])
 def delete_faults(request: Request, tenant: str | None = None) -> Response:
     _known_tenant(runtime(request), tenant)
     runtime(request).set_faults(None, tenant)
@@ -233,7 +244,7 @@ def get_clock(request: Request, tenant: str | None = None) -> Response:
     return json_response(runtime(request).clocks.describe(tenant))
 
 
-@router.post("/clock")
+@router.post("/clock", dependencies=[Depends(_one_process)])
 async def set_clock(request: Request, tenant: str | None = None) -> Response:
     rt = runtime(request)
     _known_tenant(rt, tenant)

@@ -765,3 +765,29 @@ def test_other_hosts_without_the_admin_token_are_refused(
 
 def test_loopback_needs_no_admin_token(token_app: Any) -> None:
     assert _asgi_get(token_app, ("127.0.0.1", 1234), "/_dtu/health").status_code == 200
+
+
+def test_several_workers_refuse_what_lives_in_one_process() -> None:
+    """With `--workers N` a fault profile, a clock change or a snapshot would reach one worker
+    of N: the control plane says so instead of answering by chance. The database-backed calls
+    (tenants, reset, seed, state) work as ever."""
+    app = create_app(TwinSettings(db_url="sqlite://", workers=2, cache=False))
+
+    async def calls() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://twin") as client:
+            for method, path, body in [
+                ("PUT", "/_dtu/faults", {"version": 1, "rules": []}),
+                ("DELETE", "/_dtu/faults", None),
+                ("POST", "/_dtu/clock", {"advance_s": 1}),
+                ("POST", "/_dtu/snapshots", None),
+                ("POST", "/_dtu/snapshots/snap-1/restore", None),
+            ]:
+                resp = await client.request(method, path, json=body)
+                assert resp.status_code == 409, (method, path)
+                assert "worker processes" in resp.json()["error"]["message"]
+            assert (await client.get("/_dtu/faults")).status_code == 200
+            assert (await client.post("/_dtu/tenants")).status_code == 201
+            assert (await client.post("/_dtu/reset")).status_code == 200
+
+    asyncio.run(calls())
