@@ -42,6 +42,7 @@ _IS_MEMBER = select(MEMBER.c.user_id).where(
     MEMBER.c.user_id == bindparam("user"),
 )
 _TEAM_ID = select(TEAM.c.id).where(TEAM.c.tenant_id == bindparam("tenant"))
+_TEAM = select(TEAM).where(TEAM.c.tenant_id == bindparam("tenant"))
 _USER_BY_ID = select(USER).where(USER.c.tenant_id == bindparam("tenant"), USER.c.id == bindparam("user"))
 _MESSAGE = select(MSG).where(
     MSG.c.tenant_id == bindparam("tenant"),
@@ -266,9 +267,22 @@ def conversation_object(
 def get_user(ctx: TwinContext, user_id: str | None) -> Row[Any]:
     if not user_id:
         raise UserNotFound()
-    row = ctx.conn.execute(_USER_BY_ID, {"tenant": ctx.tenant, "user": user_id}).first()
+    tenant = ctx.tenant
+    row: Row[Any] | None = ctx.runtime.cache("slack.user", USER).get(
+        (tenant, user_id),
+        lambda: (tenant, ctx.conn.execute(_USER_BY_ID, {"tenant": tenant, "user": user_id}).first()),
+    )
     if row is None:
         raise UserNotFound()
+    return row
+
+
+def team_row(ctx: TwinContext) -> Row[Any]:
+    """The tenant's team (a workspace has one)."""
+    tenant = ctx.tenant
+    row: Row[Any] = ctx.runtime.cache("slack.team_row", TEAM).get(
+        tenant, lambda: (tenant, ctx.conn.execute(_TEAM, {"tenant": tenant}).one())
+    )
     return row
 
 

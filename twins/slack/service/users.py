@@ -23,7 +23,7 @@ from twins.slack.service.common import APP, TEAM, USER
 def auth_test(ctx: TwinContext) -> dict[str, Any]:
     """https://docs.slack.dev/reference/methods/auth.test"""
     p = ctx.principal
-    team = ctx.conn.execute(select(TEAM).where(TEAM.c.tenant_id == ctx.tenant)).one()
+    team = common.team_row(ctx)
     user = common.get_user(ctx, p.user_id) if p.user_id else None
     out: dict[str, Any] = {
         "url": f"https://{team.domain}.slack.com/",
