@@ -122,6 +122,14 @@ calls = st.one_of(
     st.tuples(actor, st.sampled_from(["reactions.add", "reactions.remove"]), st.just({"name": "tada"})),
     st.tuples(actor, st.sampled_from(["pins.add", "pins.remove"]), st.just({})),
     st.tuples(st.just("bob"), st.just("auth.revoke"), st.just({})),
+    st.tuples(
+        st.sampled_from(["alice", "bob"]),
+        st.just("users.profile.set"),
+        st.fixed_dictionaries(
+            {"profile": st.fixed_dictionaries({"display_name": st.sampled_from(["b", "bobby"])})}
+        ),
+    ),
+    st.tuples(actor, st.just("users.info"), st.fixed_dictionaries({"user": st.just(BOB)})),
     st.tuples(actor, st.just("auth.test"), st.just({})),
 )
 
