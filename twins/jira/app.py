@@ -1,16 +1,60 @@
-"""`create_app(settings)`: the Jira twin as an ASGI app (uvicorn target `twins.jira.app:app`)."""
+"""`create_app(settings)`: the Jira twin as an ASGI app (uvicorn target `twins.jira.app:app`).
+
+Around the core app sits one small ASGI layer: on a 429, Jira Cloud sends `X-RateLimit-Reset`,
+the request's time plus `Retry-After`, as `yyyy-MM-ddTHH:mmZ`
+(https://developer.atlassian.com/cloud/jira/platform/rate-limiting/). The request's time is
+the tenant's twin clock, which the error adapter does not see: it is added here.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dtu.app import create_twin_app
 from dtu.settings import TwinSettings
 from twins.jira import TWIN
 
 
+def reset_header(now: float, retry_after_s: int) -> str:
+    return datetime.fromtimestamp(now + retry_after_s, UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+class RateLimitReset:
+    def __init__(self, app: ASGIApp, runtime: Any) -> None:
+        self.app = app
+        self.rt = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_dtu"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_reset(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 429:
+                headers = list(message.get("headers", []))
+                retry = next((v for k, v in headers if k.lower() == b"retry-after"), None)
+                if retry is not None and retry.isdigit():
+                    state = scope.get("state", {})
+                    tenant = state.get("dtu.tenant")
+                    if tenant is None:
+                        credential = TWIN.credential_of(scope)
+                        tenant = self.rt.tenant_for(credential) if credential else None
+                    value = reset_header(self.rt.clocks.now(tenant), int(retry))
+                    headers.append((b"x-ratelimit-reset", value.encode()))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_reset)
+
+
 def create_app(settings: TwinSettings | None = None) -> FastAPI:
-    return create_twin_app(TWIN, settings)
+    app = create_twin_app(TWIN, settings)
+    app.add_middleware(RateLimitReset, runtime=app.state.dtu)
+    return app
 
 
 def __getattr__(name: str) -> FastAPI:

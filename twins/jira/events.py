@@ -193,3 +193,15 @@ def attachment_event(ctx: TwinContext, event: str, attachment: dict[str, Any]) -
     body = {"timestamp": int(ctx.now() * 1000), "webhookEvent": event, "attachment": attachment}
     for hook in _subscribers(ctx, event):
         _deliver(ctx, hook, body, event)
+
+
+def entity_event(ctx: TwinContext, event: str, key: str, entity: dict[str, Any], **extra: Any) -> None:
+    """Events about projects, versions, users, sprints and boards (`project_created`,
+    `jira:version_released`, `sprint_started`...): `{timestamp, webhookEvent, <key>: entity}` to
+    the admin webhooks that list the event. Not issues, so no JQL filtering (as Jira)."""
+    hooks = _subscribers(ctx, event)
+    if not hooks:
+        return
+    body = {"timestamp": int(ctx.now() * 1000), "webhookEvent": event, key: entity, **extra}
+    for hook in hooks:
+        _deliver(ctx, hook, body, event)

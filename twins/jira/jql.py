@@ -583,6 +583,24 @@ def text_matches(haystack: str, query: str) -> bool:
     return True
 
 
+def required_substrings(query: str) -> list[str]:
+    """Lowercase strings that every text `text_matches(text, query)` accepts contains: a word
+    of the query contains its stem, and so does any word stemming alike; phrase words and
+    prefixes occur whole. A store can pre-filter `~` with them."""
+    out = [w for phrase in re.findall(r'"([^"]*)"', query) for w in _words(phrase)]
+    for raw in re.sub(r'"[^"]*"', " ", query).split():
+        term = raw.lower().strip()
+        if term in ("and", "or", "not", "-", "+"):
+            continue
+        if term.endswith("*"):
+            prefix = "".join(_words(term[:-1]))
+            if prefix:
+                out.append(prefix)
+            continue
+        out.extend(_stem(part) for part in _words(term))
+    return out
+
+
 # -- compile and evaluate ---------------------------------------------------------------------
 
 View = dict[str, Any]
@@ -598,6 +616,7 @@ class _Compiler:
     def __init__(self, catalog: Catalog) -> None:
         self.cat = catalog
         self.now = catalog.now()
+        self.resolved: dict[int, Resolved] = {}
 
     def node(self, node: Node) -> Predicate_:
         if isinstance(node, And):
@@ -631,7 +650,10 @@ class _Compiler:
             return out, empty
         if isinstance(operand, Func):
             return self.function(spec, operand), False
-        return self.literal(spec, operand), False
+        vals = self.literal(spec, operand)
+        if None in vals:  # `resolution = Unresolved`: the empty field, by name
+            return [v for v in vals if v is not None], True
+        return vals, False
 
     def function(self, spec: FieldSpec, func: Func) -> list[Any]:
         if spec.kind == "date":
@@ -698,6 +720,7 @@ class _Compiler:
             return self.was(spec, c)
         assert c.operand is not None
         if op in ("IS", "IS NOT"):
+            self.resolved[id(c)] = Resolved(spec, [], True)
             want_empty = op == "IS"
             return lambda v: (not _vals(v, key)) == want_empty
         if op in ("IN", "NOT IN") and not isinstance(c.operand, ListOperand | Func):
@@ -717,6 +740,7 @@ class _Compiler:
             positive = op == "~"
             return lambda v: text_matches(" ".join(str(x) for x in _vals(v, key)), needle) == positive
         targets, has_empty = self.values(spec, c.operand)
+        self.resolved[id(c)] = Resolved(spec, targets, has_empty)
         if op in ("=", "IN"):
             tset = _hashable(targets)
             return lambda v: (not _vals(v, key) and has_empty) or any(_h(x) in tset for x in _vals(v, key))
@@ -856,10 +880,24 @@ def _vals(v: View, key: str) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """What a clause compiled to: its field and canonical values (with EMPTY among them or not),
+    so that a store can evaluate the same clause itself (see `service/pushdown.py`)."""
+
+    spec: FieldSpec
+    targets: list[Any]
+    has_empty: bool
+
+
 @dataclass
 class Compiled:
     match: Predicate_
     sort_key: Callable[[View], tuple[Any, ...]]
+    resolved: dict[int, Resolved] = dataclasses.field(default_factory=dict)
+    """By `id(clause)`: the clauses compared by value (=, !=, IN, NOT IN, ranges, IS [NOT] EMPTY)."""
+    order: list[tuple[str, bool]] = dataclasses.field(default_factory=list)
+    """ORDER BY as (view key, descending)."""
 
 
 _NONE_ASC = (1, 0)
@@ -914,4 +952,4 @@ def compile_query(query: Query, catalog: Catalog) -> Compiled:
         out.append(_Desc(int(v["id"][0] if isinstance(v["id"], list) else v["id"])))
         return tuple(out)
 
-    return Compiled(match, sort_key)
+    return Compiled(match, sort_key, comp.resolved, keys)

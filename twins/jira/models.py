@@ -69,6 +69,9 @@ class Project(TenantScoped, Base):
     browse_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     roles: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     assignee_type: Mapped[str] = mapped_column(default="UNASSIGNED")
+    deleted_at: Mapped[float | None] = mapped_column(default=None)
+    """Set when the project went to the trash (`enableUndo`) or was deleted for good."""
+    undoable: Mapped[bool] = mapped_column(default=False)
 
 
 class Component(TenantScoped, Base):
@@ -142,6 +145,12 @@ class Issue(TenantScoped, Base):
     __table_args__ = (
         Index("ix_jira_issue_key", "tenant_id", "key"),
         Index("ix_jira_issue_project", "tenant_id", "project_id"),
+        # what JQL filters and sorts on most (service/pushdown.py)
+        Index("ix_jira_issue_assignee", "tenant_id", "assignee"),
+        Index("ix_jira_issue_status", "tenant_id", "status_id"),
+        Index("ix_jira_issue_created", "tenant_id", "created"),
+        Index("ix_jira_issue_updated", "tenant_id", "updated"),
+        Index("ix_jira_issue_parent", "tenant_id", "parent_id"),  # an issue's subtasks
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
@@ -273,14 +282,45 @@ class Webhook(TenantScoped, Base):
     updated: Mapped[float] = mapped_column(default=0.0)
 
 
+class Filter(TenantScoped, Base):
+    """A saved JQL filter. https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-filters/
+
+    `share` holds Jira's share permissions (`global`, `authenticated`, `group`, `project`,
+    `user`); `favourites` the account ids that marked it a favourite."""
+
+    __tablename__ = "jira_filter"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(default="")
+    jql: Mapped[str] = mapped_column(String(4096), default="")
+    owner: Mapped[str | None] = mapped_column(String(64))
+    share: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    favourites: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
 class Board(TenantScoped, Base):
-    """An agile board over one project. https://developer.atlassian.com/cloud/jira/software/rest/api-group-board/"""
+    """An agile board: its saved filter decides its issues; it sits in a project (or a user's
+    space). https://developer.atlassian.com/cloud/jira/software/rest/api-group-board/"""
 
     __tablename__ = "jira_board"
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     name: Mapped[str]
     type: Mapped[str]  # scrum | kanban
-    project_id: Mapped[str] = mapped_column(String(32))
+    project_id: Mapped[str | None] = mapped_column(String(32))
+    filter_id: Mapped[str | None] = mapped_column(String(32))
+    owner: Mapped[str | None] = mapped_column(String(64))
+
+
+class QuickFilter(TenantScoped, Base):
+    """A board's quick filter (a JQL fragment offered above the board)."""
+
+    __tablename__ = "jira_quickfilter"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    board_id: Mapped[int]
+    name: Mapped[str]
+    jql: Mapped[str] = mapped_column(String(4096))
+    description: Mapped[str] = mapped_column(default="")
+    position: Mapped[int] = mapped_column(default=0)
 
 
 class Sprint(TenantScoped, Base):
@@ -321,7 +361,9 @@ TABLES = [
         RemoteLink,
         Attachment,
         Webhook,
+        Filter,
         Board,
+        QuickFilter,
         Sprint,
     )
 ]
@@ -340,6 +382,7 @@ COLLECTIONS = {
     "worklogs": table(Worklog),
     "links": table(IssueLink),
     "webhooks": table(Webhook),
+    "filters": table(Filter),
     "boards": table(Board),
     "sprints": table(Sprint),
 }

@@ -2,7 +2,8 @@
 
 A fixture is JSON: `users` (with `api_token`), `groups`, `statuses`, `workflows`,
 `issuetypes`, `fields` (custom fields), `linktypes`, `projects` (with components, versions
-and browse groups), `boards`, `sprints`, `webhooks` and `issues`. Loading is an upsert by id,
+and browse groups), `filters`, `boards` (a board without a `filter` gets one: its project,
+by rank), `sprints`, `webhooks` and `issues`. Loading is an upsert by id,
 so `POST /_dtu/seed` can add to a running site.
 """
 
@@ -206,9 +207,25 @@ def default_fixture() -> dict[str, Any]:
                 "browseGroups": ["ops-team"],
             },
         ],
+        "filters": [
+            {
+                "id": "10000",
+                "name": "Filter for DEMO board",
+                "jql": "project = DEMO ORDER BY Rank ASC",
+                "owner": ADMIN,
+                "share": [{"type": "project", "project": "10000"}],
+            },
+            {
+                "id": "10001",
+                "name": "Filter for OPS board",
+                "jql": "project = OPS ORDER BY Rank ASC",
+                "owner": ALICE,
+                "share": [{"type": "project", "project": "10001"}],
+            },
+        ],
         "boards": [
-            {"id": 1, "name": "DEMO board", "type": "scrum", "project": "10000"},
-            {"id": 2, "name": "OPS board", "type": "kanban", "project": "10001"},
+            {"id": 1, "name": "DEMO board", "type": "scrum", "project": "10000", "filter": "10000"},
+            {"id": 2, "name": "OPS board", "type": "kanban", "project": "10001", "filter": "10001"},
         ],
         "sprints": [{"id": 1, "board": 1, "name": "DEMO Sprint 1", "state": "future"}],
         "webhooks": [],
@@ -268,6 +285,7 @@ KNOWN_KEYS = {
     "fields",
     "linktypes",
     "projects",
+    "filters",
     "boards",
     "sprints",
     "webhooks",
@@ -417,14 +435,75 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             )
             common.reserve_id(ctx, "version", v["id"])
         created["projects"].append(p["key"])
+    for f in data.get("filters", []):
+        upsert(
+            conn,
+            table(models.Filter),
+            {"tenant_id": t, "id": str(f["id"])},
+            {
+                "name": f["name"],
+                "description": f.get("description", ""),
+                "jql": f.get("jql", ""),
+                "owner": f.get("owner"),
+                "share": [
+                    {**s, "id": s.get("id") or int(common.next_id(ctx, "sharepermission"))}
+                    for s in f.get("share", [])
+                ],
+                "favourites": f.get("favourites", []),
+            },
+        )
+        common.reserve_id(ctx, "filter", f["id"])
     for b in data.get("boards", []):
+        filter_id = b.get("filter")
+        project = conn.execute(
+            select(table(models.Project)).where(
+                table(models.Project).c.tenant_id == t, table(models.Project).c.id == b.get("project")
+            )
+        ).first()
+        if filter_id is None and project is not None:
+            filter_id = common.next_id(ctx, "filter")
+            upsert(
+                conn,
+                table(models.Filter),
+                {"tenant_id": t, "id": filter_id},
+                {
+                    "name": f"Filter for {b['name']}",
+                    "description": "",
+                    "jql": f"project = {project.key} ORDER BY Rank ASC",
+                    "owner": project.lead,
+                    "share": [
+                        {
+                            "id": int(common.next_id(ctx, "sharepermission")),
+                            "type": "project",
+                            "project": project.id,
+                        }
+                    ],
+                    "favourites": [],
+                },
+            )
         upsert(
             conn,
             table(models.Board),
             {"tenant_id": t, "id": b["id"]},
-            {"name": b["name"], "type": b.get("type", "scrum"), "project_id": b["project"]},
+            {
+                "name": b["name"],
+                "type": b.get("type", "scrum"),
+                "project_id": b.get("project"),
+                "filter_id": None if filter_id is None else str(filter_id),
+                "owner": b.get("owner") or (project.lead if project is not None else None),
+            },
         )
         common.reserve_id(ctx, "board", b["id"], base=1)
+        quick = table(models.QuickFilter)
+        if (
+            conn.execute(
+                select(quick.c.id).where(quick.c.tenant_id == t, quick.c.board_id == b["id"])
+            ).first()
+            is None
+        ):
+            from twins.jira.service import agile
+
+            agile.add_default_quick_filters(ctx, b["id"])
     for s in data.get("sprints", []):
         upsert(
             conn,
@@ -470,15 +549,14 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     if data.get("issues"):
         from twins.jira.service import issues
 
+        common.memo(ctx).clear()  # catalogues written above
         admin = conn.execute(
             select(table(models.User).c.account_id)
             .where(table(models.User).c.tenant_id == t, table(models.User).c.is_admin.is_(True))
             .order_by(table(models.User).c.account_id)
         ).scalar()
         ctx.principal = common.Principal(t, admin or "", "", True, "2")
-        for spec in data["issues"]:
-            made = issues.create_issue(ctx, fields=dict(spec), update=None, notify=False)
-            created["issues"].append(made["key"])
+        created["issues"].extend(issues.create_many(ctx, [dict(spec) for spec in data["issues"]]))
         ctx.principal = None
     return created
 

@@ -83,11 +83,52 @@ def test_injected_rate_limit_is_429_with_retry_after(jira_tenant: Tenant) -> Non
         },
         tenant=jira_tenant.tenant,
     )
+    # Jira Cloud: X-RateLimit-Reset = the request's time + Retry-After, as yyyy-MM-ddTHH:mmZ;
+    # the request's time is the tenant's twin clock (frozen far from today's date).
+    jira_tenant.twin.clock(tenant=jira_tenant.tenant, freeze=True, at=1_700_000_000.0)  # 22:13:20 UTC
     try:
         resp = httpx.get(
             jira_tenant.url + "/rest/api/3/myself", auth=(jira_tenant.email, jira_tenant.api_token)
         )
         assert resp.status_code == 429 and resp.headers["Retry-After"] == "3"
         assert resp.json()["errorMessages"] == ["Rate limit exceeded."]
+        assert resp.headers["X-RateLimit-Reset"] == "2023-11-14T22:13Z"
+        jira_tenant.twin.clock(tenant=jira_tenant.tenant, advance_s=40)  # 22:14:00 + 3 s
+        again = httpx.get(
+            jira_tenant.url + "/rest/api/2/myself", auth=(jira_tenant.email, jira_tenant.api_token)
+        )
+        assert again.headers["X-RateLimit-Reset"] == "2023-11-14T22:14Z"
     finally:
         jira_tenant.twin.set_faults(None, tenant=jira_tenant.tenant)
+        jira_tenant.twin.clock(tenant=jira_tenant.tenant, freeze=False)
+
+
+def test_real_burst_limit_sends_reset_on_the_twin_clock(jira_tenant: Tenant) -> None:
+    jira_tenant.twin.set_faults(
+        {
+            "version": 1,
+            "name": "limits",
+            "rules": [
+                {
+                    "id": "r",
+                    "match": {"twin": "jira", "tenant": jira_tenant.tenant},
+                    "action": {"kind": "real_limits"},
+                }
+            ],
+        },
+        tenant=jira_tenant.tenant,
+    )
+    jira_tenant.twin.clock(tenant=jira_tenant.tenant, freeze=True, at=1_700_000_059.5)  # 22:14:19.5
+    try:
+        with httpx.Client(auth=(jira_tenant.email, jira_tenant.api_token)) as client:
+            statuses = [client.get(jira_tenant.url + "/rest/api/3/serverInfo") for _ in range(101)]
+        limited = [r for r in statuses if r.status_code == 429]
+        assert len(limited) == 1 and statuses[-1].status_code == 429  # 100 calls a second, frozen clock
+        assert (
+            limited[0].headers["Retry-After"] == "1"
+            and limited[0].headers["RateLimit-Reason"] == "jira-burst-based"
+        )
+        assert limited[0].headers["X-RateLimit-Reset"] == "2023-11-14T22:14Z"
+    finally:
+        jira_tenant.twin.set_faults(None, tenant=jira_tenant.tenant)
+        jira_tenant.twin.clock(tenant=jira_tenant.tenant, freeze=False)

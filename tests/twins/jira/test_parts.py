@@ -198,3 +198,44 @@ def test_project_roles(jira: JIRA, bob: JIRA) -> None:
     with pytest.raises(JIRAError) as err:
         bob.project_role("DEMO", roles["Developers"]["id"]).add_user(users=[bob_id])
     assert err.value.status_code == 403
+
+
+# -- link types -------------------------------------------------------------------------------
+
+
+def test_link_type_crud(cloud: Jira, jira: JIRA) -> None:
+    made = cloud.create_issue_link_type("Causes", "is caused by", "causes")
+    assert made["name"] == "Causes" and made["self"].endswith(f"/issueLinkType/{made['id']}")
+    assert "Causes" in [t.name for t in jira.issue_link_types(force=True)]
+    assert jira.issue_link_type(made["id"]).outward == "causes"
+    changed = cloud.update_issue_link_type(made["id"], {"outward": "leads to"})
+    assert (changed["name"], changed["inward"], changed["outward"]) == ("Causes", "is caused by", "leads to")
+    a, b = _task(jira, "a"), _task(jira, "b")
+    jira.create_issue_link("Causes", a, b)
+    assert [link.type.name for link in jira.issue(a).fields.issuelinks] == ["Causes"]
+    cloud.delete_issue_link_type(made["id"])  # its links go with it
+    assert jira.issue(a).fields.issuelinks == []
+    with pytest.raises(JIRAError) as err:
+        jira.issue_link_type(made["id"])
+    assert (
+        err.value.status_code == 404 and f"No issue link type with id '{made['id']}' found." in err.value.text
+    )
+
+
+def test_link_type_errors(jira_tenant: Tenant, bob: JIRA) -> None:
+    url = jira_tenant.url + "/rest/api/3/issueLinkType"
+    admin = (jira_tenant.email, jira_tenant.api_token)
+    dup = httpx.post(url, json={"name": "blocks", "inward": "x", "outward": "y"}, auth=admin)
+    assert dup.status_code == 400
+    assert dup.json()["errorMessages"] == ["You cannot create two issue link types with the same name."]
+    missing = httpx.post(url, json={"name": "Half", "inward": "x"}, auth=admin)
+    assert missing.status_code == 400 and "outward" in missing.json()["errorMessages"][0]
+    assert httpx.put(url + "/10000", json={"name": "Relates"}, auth=admin).status_code == 400
+    assert httpx.put(url + "/99999", json={"name": "New"}, auth=admin).status_code == 404
+    bob_auth = ("bob@example.com", jira_tenant.api_tokens["bob@example.com"])
+    assert (
+        httpx.post(url, json={"name": "Mine", "inward": "x", "outward": "y"}, auth=bob_auth).status_code
+        == 404
+    )
+    assert httpx.delete(url + "/10000", auth=bob_auth).status_code == 404
+    assert [t.name for t in bob.issue_link_types(force=True)][:2] == ["Blocks", "Cloners"]  # reading is open

@@ -61,6 +61,24 @@ def _in(values: list[str]) -> str:
     return "(" + ", ".join(values) + ")"
 
 
+CMP = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+}
+
+
+@st.composite
+def priority_clause(draw: st.DrawFn) -> Clause:
+    """`priority <op> <name>`, compared by weight (Highest is the greatest)."""
+    op = draw(st.sampled_from(list(CMP)))
+    val = draw(st.sampled_from(PRIORITIES))
+    return f"priority {op} {val}", lambda s, v=val, c=CMP[op]: c(WEIGHT[s.priority], WEIGHT[v])
+
+
 @st.composite
 def clause(draw: st.DrawFn) -> Clause:
     kind = draw(st.sampled_from(["type", "priority", "labels", "text", "empty"]))
@@ -73,17 +91,7 @@ def clause(draw: st.DrawFn) -> Clause:
         val = draw(st.sampled_from(TYPES))
         return f"issuetype {op} {val}", lambda s, v=val, o=op: (s.itype == v) == (o == "=")
     if kind == "priority":
-        op = draw(st.sampled_from(["=", "!=", ">", ">=", "<", "<="]))
-        val = draw(st.sampled_from(PRIORITIES))
-        cmp = {
-            "=": lambda a, b: a == b,
-            "!=": lambda a, b: a != b,
-            ">": lambda a, b: a > b,
-            ">=": lambda a, b: a >= b,
-            "<": lambda a, b: a < b,
-            "<=": lambda a, b: a <= b,
-        }[op]
-        return f"priority {op} {val}", lambda s, v=val, c=cmp: c(WEIGHT[s.priority], WEIGHT[v])
+        return draw(priority_clause())
     if kind == "labels":
         op = draw(st.sampled_from(["=", "!=", "IN", "NOT IN"]))
         vals = draw(st.lists(st.sampled_from(LABELS), min_size=1, max_size=2, unique=True))
@@ -306,3 +314,132 @@ def test_transition_without_id_and_unknown_issue(jira: JIRA, jira_tenant: Tenant
 def test_bad_parameters_are_400(jira_tenant: Tenant, path: str, params: dict[str, str]) -> None:
     resp = httpx.get(jira_tenant.url + path, params=params, auth=(jira_tenant.email, jira_tenant.api_token))
     assert resp.status_code == 400 and resp.json()["errorMessages"]
+
+
+# -- the SQL pushdown agrees with the evaluator --------------------------------------------------
+#
+# `labels = <tag>` (with the rest of a query over the common fields) is decided and sorted by the
+# database; adding `summary ~ <tag>` (text search, the evaluator's) sends the same query through
+# the Python evaluator over the database's candidates. Both must give the same issues in the
+# same order, and the set must be the reference model's.
+
+ALICE, BOB = "5f0c1e8a2b7d3c0012a0a11c", "5f0c1e8a2b7d3c0012a0b0b0"
+PEOPLE = {"alice": ALICE, "bob": BOB}
+
+
+@dataclass
+class Wide:
+    itype: str
+    priority: str
+    labels: list[str]
+    assignee: str | None
+    started: bool
+
+
+wide_specs = st.lists(
+    st.builds(
+        Wide,
+        st.sampled_from(TYPES),
+        st.sampled_from(PRIORITIES),
+        st.lists(st.sampled_from(LABELS), unique=True, max_size=2),
+        st.sampled_from([None, "alice", "bob"]),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@st.composite
+def wide_clause(draw: st.DrawFn) -> Clause:
+    kind = draw(st.sampled_from(["assignee", "status", "category", "type", "priority", "labels", "misc"]))
+    if kind == "assignee":
+        form = draw(st.sampled_from(["=", "!=", "IS", "IS NOT", "IN", "NOT IN", "me"]))
+        who = draw(st.sampled_from(["alice", "bob"]))
+        if form == "=":
+            return f'assignee = "{who}@example.com"', lambda s, w=who: s.assignee == w
+        if form == "!=":
+            return f"assignee != {PEOPLE[who]}", lambda s, w=who: s.assignee is not None and s.assignee != w
+        if form in ("IS", "IS NOT"):
+            want = form == "IS"
+            return f"assignee {form} EMPTY", lambda s, w=want: (s.assignee is None) == w
+        if form == "IN":
+            return f"assignee IN ({PEOPLE[who]}, EMPTY)", lambda s, w=who: s.assignee in (w, None)
+        if form == "NOT IN":
+            return (
+                f"assignee NOT IN ({PEOPLE[who]})",
+                lambda s, w=who: s.assignee is not None and s.assignee != w,
+            )
+        return "assignee = currentUser()", lambda s: False  # the admin is nobody's assignee here
+    if kind == "status":
+        started = draw(st.booleans())
+        op = draw(st.sampled_from(["=", "!="]))
+        name = "In Progress" if started else "To Do"
+        return f'status {op} "{name}"', lambda s, v=started, o=op: (s.started == v) == (o == "=")
+    if kind == "category":
+        op = draw(st.sampled_from(["=", "!="]))
+        return f"statusCategory {op} Done", lambda s, o=op: o == "!="
+    if kind == "type":
+        op = draw(st.sampled_from(["IN", "NOT IN"]))
+        vals = draw(st.lists(st.sampled_from(TYPES), min_size=1, max_size=2, unique=True))
+        return f"issuetype {op} {_in(vals)}", lambda s, v=vals, o=op: (s.itype in v) == (o == "IN")
+    if kind == "priority":
+        return draw(priority_clause())
+    if kind == "labels":
+        op = draw(st.sampled_from(["=", "!=", "IS EMPTY", "IS NOT EMPTY"]))
+        val = draw(st.sampled_from(LABELS))
+        if op == "=":
+            return f"labels = {val}", lambda s, v=val: v in s.labels
+        if op == "!=":  # every issue has its tag label, so none is empty here
+            return f"labels != {val}", lambda s, v=val: v not in s.labels
+        return f"labels {op}", lambda s, o=op: o == "IS NOT EMPTY"
+    form = draw(st.sampled_from(["unresolved", "resolved", "recent", "old"]))
+    return {
+        "unresolved": ("resolution = Unresolved", lambda s: True),
+        "resolved": ("resolution != Unresolved", lambda s: False),
+        "recent": ("created >= -1d AND updated <= 1d", lambda s: True),
+        "old": ("created < -1d", lambda s: False),
+    }[form]
+
+
+wide_queries = st.recursive(wide_clause(), combine, max_leaves=4)
+ORDERS = [
+    "key ASC",
+    "priority DESC, key ASC",
+    "assignee ASC",
+    "assignee DESC, priority ASC",
+    "status DESC",
+    "created DESC",
+    "updated ASC, priority ASC",
+    "rank ASC",
+    "id DESC",
+    "project ASC, key DESC",
+]
+
+
+@PROPS
+@given(specs=wide_specs, query=wide_queries, order=st.sampled_from(ORDERS))
+def test_database_and_evaluator_agree(jira: JIRA, specs: list[Wide], query: Clause, order: str) -> None:
+    tag = f"wide{next(_example)}"
+    keys = []
+    for s in specs:
+        fields: dict[str, Any] = {
+            "project": "DEMO",
+            "summary": f"{tag} issue",
+            "issuetype": {"name": s.itype},
+            "priority": {"name": s.priority},
+            "labels": [*s.labels, tag],
+        }
+        if s.assignee:
+            fields["assignee"] = {"accountId": PEOPLE[s.assignee]}
+        issue = jira.create_issue(**fields)
+        if s.started:
+            jira.transition_issue(issue, "21")
+        keys.append(issue.key)
+    text, predicate = query
+    in_sql = f"labels = {tag} AND ({text}) ORDER BY {order}"
+    in_python = f"labels = {tag} AND ({text}) AND summary ~ {tag} ORDER BY {order}"
+    by_sql = [i.key for i in jira.search_issues(in_sql, maxResults=100, fields="summary")]
+    by_python = [i.key for i in jira.search_issues(in_python, maxResults=100, fields="summary")]
+    assert by_sql == by_python, in_sql
+    assert set(by_sql) == {k for k, s in zip(keys, specs, strict=True) if predicate(s)}, in_sql

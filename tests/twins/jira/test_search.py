@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 from atlassian import Jira
 from jira import JIRA, JIRAError
+
+from dtu.testing.plugin import Tenant
 
 
 @pytest.fixture
@@ -111,3 +116,29 @@ def test_was_and_changed(seeded: JIRA) -> None:
     seeded.transition_issue(issue, "Start Progress")
     assert keys(seeded.search_issues('status WAS "To Do" AND status = "In Progress"')) == ["DEMO-2"]
     assert keys(seeded.search_issues('status CHANGED FROM "To Do" TO "In Progress"')) == ["DEMO-2"]
+
+
+def test_offset_pages_count_every_match(seeded: JIRA, jira_tenant: Tenant) -> None:
+    """`/search` pages decided by the database still count every match (a window count), also
+    past the last page and for `maxResults=0`."""
+    jql = "project in (DEMO, OPS) ORDER BY key DESC"
+    auth = (jira_tenant.email, jira_tenant.api_token)
+
+    def page(start: int, size: int) -> dict[str, Any]:
+        params = {"jql": jql, "startAt": start, "maxResults": size, "fields": "summary"}
+        out: dict[str, Any] = httpx.get(
+            jira_tenant.url + "/rest/api/2/search", params=params, auth=auth
+        ).json()
+        return out
+
+    first = page(0, 2)
+    assert first["total"] == 4 and [i["key"] for i in first["issues"]] == ["OPS-1", "DEMO-3"]
+    assert [i["key"] for i in page(2, 2)["issues"]] == ["DEMO-2", "DEMO-1"]
+    beyond = page(10, 2)
+    assert beyond["total"] == 4 and beyond["issues"] == []
+    assert page(0, 0)["total"] == 4
+
+
+def test_resolution_unresolved_is_the_empty_field(seeded: JIRA) -> None:
+    assert len(seeded.search_issues("project = DEMO AND resolution = Unresolved")) == 3
+    assert len(seeded.search_issues("project = DEMO AND resolution != Unresolved")) == 0

@@ -23,6 +23,12 @@ def app(jira_tenant: Tenant) -> JiraCloud:
 
 
 @pytest.fixture
+def api_v3(jira_tenant: Tenant) -> JiraCloud:
+    """atlassian-python-api's JiraCloud as the site admin (Basic auth)."""
+    return JiraCloud(url=jira_tenant.url, username=jira_tenant.email, password=jira_tenant.api_token)
+
+
+@pytest.fixture
 def hook() -> Iterator[Receiver]:
     with Receiver() as receiver:
         yield receiver
@@ -282,4 +288,168 @@ def test_admin_webhook_validation_and_permission(cloud: Jira, jira_tenant: Tenan
     )
     with pytest.raises(HTTPError) as err:
         bob.get("rest/webhooks/1.0/webhook")
+    assert err.value.response.status_code == 403
+
+
+# -- projects, versions, users, sprints and boards ---------------------------------------------
+
+
+def test_project_events(cloud: Jira, api_v3: JiraCloud, hook: Receiver) -> None:
+    names = [
+        "project_created",
+        "project_updated",
+        "project_soft_deleted",
+        "project_restored_deleted",
+        "project_deleted",
+    ]
+    _admin_hook(cloud, hook.url, names, jql="project = DEMO")  # JQL does not apply to project events
+    made = api_v3.create_project(data={"key": "HOOK", "name": "Hooked", "projectTypeKey": "software"})
+    api_v3.update_project("HOOK", data={"name": "Hooked again", "description": "now described"})
+    api_v3.delete_project("HOOK")  # to the trash (enableUndo defaults to true)
+    with pytest.raises(HTTPError) as err:
+        api_v3.get_project("HOOK")
+    assert err.value.response.status_code == 404
+    api_v3.post("rest/api/3/project/HOOK/restore")
+    assert api_v3.get_project("HOOK")["name"] == "Hooked again"
+    api_v3.delete_project("HOOK", enable_undo=False)
+    created = _event(hook, "project_created")[0].payload
+    assert created["project"]["key"] == "HOOK" and created["project"]["id"] == made["id"]
+    assert created["project"]["projectLead"]["emailAddress"] == "admin@example.com"
+    assert _event(hook, "project_updated")[0].payload["project"]["name"] == "Hooked again"
+    for name in ("project_soft_deleted", "project_restored_deleted", "project_deleted"):
+        assert _event(hook, name)[0].payload["project"]["key"] == "HOOK"
+    with pytest.raises(HTTPError) as err:
+        api_v3.post("rest/api/3/project/HOOK/restore")  # deleted for good
+    assert err.value.response.status_code == 404
+
+
+def test_version_events(cloud: Jira, api_v3: JiraCloud, jira: JIRA, hook: Receiver) -> None:
+    names = [
+        "jira:version_created",
+        "jira:version_updated",
+        "jira:version_released",
+        "jira:version_unreleased",
+        "jira:version_deleted",
+    ]
+    _admin_hook(cloud, hook.url, names)
+    v3 = api_v3.create_version(data={"name": "3.0", "project": "DEMO"})
+    api_v3.update_version(v3["id"], data={"description": "the third"})
+    api_v3.update_version(v3["id"], data={"released": True, "releaseDate": "2025-03-01"})
+    api_v3.update_version(v3["id"], data={"released": False})
+    issue = jira.create_issue(
+        project="DEMO", summary="fixed in 3", issuetype={"name": "Task"}, fixVersions=[{"id": v3["id"]}]
+    )
+    api_v3.delete_version(v3["id"], move_fix_issues_to="10001")
+    assert [v.name for v in jira.issue(issue.key).fields.fixVersions] == ["2.0"]
+    created = _event(hook, "jira:version_created")[0].payload["version"]
+    assert created["name"] == "3.0" and created["projectId"] == 10000 and created["released"] is False
+    assert _event(hook, "jira:version_updated")[0].payload["version"]["description"] == "the third"
+    released = _event(hook, "jira:version_released")[0].payload["version"]
+    assert released["released"] is True and released["releaseDate"] == "2025-03-01"
+    assert _event(hook, "jira:version_unreleased")[0].payload["version"]["released"] is False
+    assert _event(hook, "jira:version_deleted")[0].payload["version"]["id"] == v3["id"]
+    with pytest.raises(HTTPError) as err:
+        api_v3.get_version(v3["id"])
+    assert err.value.response.status_code == 404
+
+
+def test_user_events(cloud: Jira, api_v3: JiraCloud, hook: Receiver) -> None:
+    _admin_hook(cloud, hook.url, ["user_created", "user_deleted"])
+    made = api_v3.create_user(
+        data={"emailAddress": "dave@example.com", "displayName": "Dave", "products": ["jira-software"]}
+    )
+    assert made["displayName"] == "Dave" and made["accountId"]
+    with pytest.raises(HTTPError) as err:
+        api_v3.create_user(data={"emailAddress": "dave@example.com", "products": []})
+    assert err.value.response.status_code == 400
+    api_v3.remove_user(account_id=made["accountId"])
+    assert _event(hook, "user_created")[0].payload["user"]["accountId"] == made["accountId"]
+    assert _event(hook, "user_deleted")[0].payload["user"]["displayName"] == "Dave"
+    with pytest.raises(HTTPError) as err:
+        api_v3.get_user(account_id=made["accountId"])
+    assert err.value.response.status_code == 404
+
+
+def test_sprint_and_board_events(cloud: Jira, jira: JIRA, hook: Receiver) -> None:
+    names = [
+        "sprint_created",
+        "sprint_started",
+        "sprint_updated",
+        "sprint_closed",
+        "sprint_deleted",
+        "board_created",
+        "board_deleted",
+    ]
+    _admin_hook(cloud, hook.url, names)
+    sprint = jira.create_sprint("Hooked sprint", 1, goal="listen")
+    jira.update_sprint(
+        sprint.id,
+        name="Hooked sprint",
+        startDate="2025-01-06T09:00:00.000+0000",
+        endDate="2025-01-20T09:00:00.000+0000",
+        state="active",
+    )
+    jira.update_sprint(sprint.id, name="Hooked sprint", state="closed")
+    doomed = jira.create_sprint("Doomed", 1)
+    jira.sprint(doomed.id).delete()
+    filt = jira.create_filter(name="hook board filter", jql="project = DEMO")
+    board = jira.create_board(
+        "Hook board", filt.id, preset="kanban", location_type="project", location_id="DEMO"
+    )
+    board.delete()
+    created = {
+        r.payload["sprint"]["name"]: r.payload["sprint"] for r in _event(hook, "sprint_created", count=2)
+    }
+    assert set(created) == {"Hooked sprint", "Doomed"} and created["Hooked sprint"]["goal"] == "listen"
+    started = _event(hook, "sprint_started")[0].payload["sprint"]
+    assert started["state"] == "active" and started["originBoardId"] == 1  # a PUT is a full update: no goal
+    # deliveries travel concurrently: compare as a set, not in arrival order
+    updates = {
+        (r.payload["oldValue"]["state"], r.payload["sprint"]["state"])
+        for r in _event(hook, "sprint_updated", count=2)
+    }
+    assert updates == {("future", "active"), ("active", "closed")}
+    assert _event(hook, "sprint_closed")[0].payload["sprint"]["state"] == "closed"
+    assert _event(hook, "sprint_deleted")[0].payload["sprint"]["id"] == doomed.id
+    assert _event(hook, "board_created")[0].payload["board"] == {
+        "id": board.id,
+        "self": board.self,
+        "name": "Hook board",
+        "type": "kanban",
+    }
+    assert _event(hook, "board_deleted")[0].payload["board"]["id"] == board.id
+
+
+# -- failed deliveries ------------------------------------------------------------------------
+
+
+def test_failed_webhooks_after_every_retry(
+    app: JiraCloud, jira: JIRA, jira_tenant: Tenant, hook: Receiver
+) -> None:
+    hook.set(status=503)
+    _register(app, hook.url, {"events": ["jira:issue_created"], "jqlFilter": "project = DEMO"})
+    assert app.get_failed_webhooks() == {"values": [], "maxResults": 100}
+    issue = jira.create_issue(project="DEMO", summary="never lands", issuetype={"name": "Task"})
+    for n, wait in enumerate([10, 20, 40, 80, 160], start=1):  # Jira's retry schedule, on the twin clock
+        _event(hook, "jira:issue_created", count=n)
+        jira_tenant.twin.clock(tenant=jira_tenant.tenant, advance_s=wait + 1)
+    attempts = _event(hook, "jira:issue_created", count=6)
+    (delivery,) = jira_tenant.twin.deliveries(tenant=jira_tenant.tenant, kind="webhooks")
+    for _ in range(200):  # the last answer is recorded just after the receiver saw it
+        if delivery["state"] == "failed":
+            break
+        (delivery,) = jira_tenant.twin.deliveries(tenant=jira_tenant.tenant, kind="webhooks")
+    assert delivery["state"] == "failed"
+    failed = app.get_failed_webhooks()
+    (item,) = failed["values"]
+    assert item["id"] == attempts[0].headers["x-atlassian-webhook-identifier"] and item["url"] == hook.url
+    assert issue.key in item["body"] and failed["next"].endswith(
+        f"failedAfter={item['failureTime']}&maxResults=100"
+    )
+    assert app.get_failed_webhooks(after=item["failureTime"])["values"] == []
+    jira_tenant.twin.clock(tenant=jira_tenant.tenant, advance_s=73 * 3600)  # kept 72 hours
+    assert app.get_failed_webhooks()["values"] == []
+    user = JiraCloud(url=jira_tenant.url, username=jira_tenant.email, password=jira_tenant.api_token)
+    with pytest.raises(HTTPError) as err:
+        user.get_failed_webhooks()
     assert err.value.response.status_code == 403

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from twins.jira.routes import agile, core, issues, parts, projects, search, webhooks
+from twins.jira.routes import agile, core, filters, issues, parts, projects, search, webhooks
 
 router = APIRouter()
-for module in (core, projects, search, issues, parts, webhooks, agile):
+for module in (core, projects, filters, search, issues, parts, webhooks, agile):
     router.routes.extend(module.router.routes)

@@ -53,6 +53,45 @@ async def get_all_boards(request: Request) -> Response:
     )
 
 
+@router.post(AGILE + "/board", operation_id="createBoard")
+async def create_board(request: Request) -> Response:
+    data = await body_object(request)
+    return await run(request, lambda ctx: agile.create_board(ctx, data=data), status=201, version="2")
+
+
+@router.get(AGILE + "/board/filter/{filter_id}", operation_id="getBoardByFilterId")
+async def get_board_by_filter_id(request: Request, filter_id: str) -> Response:
+    fid = _id(filter_id, "filter")
+    start, size = _page(request)
+    return await _v2(
+        request,
+        lambda ctx: agile.list_boards(
+            ctx, start_at=start, max_results=size, type_=None, name=None, project=None, filter_id=str(fid)
+        ),
+    )
+
+
+@router.delete(AGILE + "/board/{board_id}", operation_id="deleteBoard")
+async def delete_board(request: Request, board_id: str) -> Response:
+    bid = _id(board_id, "board")
+    return await _v2(request, lambda ctx: agile.delete_board(ctx, board_id=bid))
+
+
+@router.get(AGILE + "/board/{board_id}/quickfilter", operation_id="getAllQuickFilters")
+async def get_all_quick_filters(request: Request, board_id: str) -> Response:
+    bid = _id(board_id, "board")
+    start, size = _page(request)
+    return await _v2(
+        request, lambda ctx: agile.quick_filters(ctx, board_id=bid, start_at=start, max_results=size)
+    )
+
+
+@router.get(AGILE + "/board/{board_id}/quickfilter/{quick_id}", operation_id="getQuickFilter")
+async def get_quick_filter(request: Request, board_id: str, quick_id: str) -> Response:
+    bid, qid = _id(board_id, "board"), _id(quick_id, "quick filter")
+    return await _v2(request, lambda ctx: agile.quick_filter(ctx, board_id=bid, quick_id=qid))
+
+
 @router.get(AGILE + "/board/{board_id}", operation_id="getBoard")
 async def get_board(request: Request, board_id: str) -> Response:
     bid = _id(board_id, "board")

@@ -3,128 +3,89 @@
 from __future__ import annotations
 
 from fastapi import Request
-from starlette.responses import Response
 
-from twins.jira.dependencies import body_object, int_param, multi, run
-from twins.jira.routes.common import API, api_router
+from twins.jira.dependencies import int_param, multi
+from twins.jira.routes.common import API, Operations, Query, api_router, query_param
 from twins.jira.service import users
 
 router = api_router()
+ops = Operations(router)
 
 
-@router.get(API + "/serverInfo", operation_id="getServerInfo")
-async def get_server_info(request: Request) -> Response:
-    return await run(request, users.server_info)
+def _int(name: str, default: int) -> Query:
+    return lambda request: int_param(request, name, default) or default
 
 
-@router.get(API + "/myself", operation_id="getCurrentUser")
-async def get_current_user(request: Request) -> Response:
-    return await run(request, lambda ctx: users.myself(ctx, expand=multi(request, "expand")))
-
-
-@router.get(API + "/user", operation_id="getUser")
-async def get_user(request: Request) -> Response:
-    return await run(
-        request, lambda ctx: users.get_user(ctx, account_id=request.query_params.get("accountId"))
-    )
-
-
-@router.get(API + "/user/search", operation_id="findUsers")
-async def find_users(request: Request) -> Response:
+def _user_query(request: Request) -> str | None:
     q = request.query_params
-    return await run(
-        request,
-        lambda ctx: users.search_users(
-            ctx,
-            query=q.get("query", q.get("username")),
-            account_id=q.get("accountId"),
-            start_at=int_param(request, "startAt", 0) or 0,
-            max_results=int_param(request, "maxResults", 50) or 50,
-        ),
-    )
+    return q.get("query", q.get("username"))
 
 
-@router.get(API + "/user/assignable/search", operation_id="findAssignableUsers")
-async def find_assignable_users(request: Request) -> Response:
-    q = request.query_params
-    return await run(
-        request,
-        lambda ctx: users.assignable_users(
-            ctx,
-            project=q.get("project"),
-            issue_key=q.get("issueKey") or q.get("issueId"),
-            query=q.get("query", q.get("username")),
-            start_at=int_param(request, "startAt", 0) or 0,
-            max_results=int_param(request, "maxResults", 50) or 50,
-        ),
-    )
+PAGE = {"start_at": _int("startAt", 0), "max_results": _int("maxResults", 50)}
+GROUP = {"name": query_param("groupname"), "group_id": query_param("groupId")}
 
-
-@router.get(API + "/user/bulk", operation_id="bulkGetUsers")
-async def bulk_get_users(request: Request) -> Response:
-    return await run(
-        request,
-        lambda ctx: users.bulk_users(
-            ctx,
-            account_ids=multi(request, "accountId") or [],
-            start_at=int_param(request, "startAt", 0) or 0,
-            max_results=int_param(request, "maxResults", 10) or 10,
-        ),
-    )
-
-
-@router.get(API + "/users/search", operation_id="getAllUsers")
-async def get_all_users(request: Request) -> Response:
-    return await run(
-        request,
-        lambda ctx: users.all_users(
-            ctx,
-            start_at=int_param(request, "startAt", 0) or 0,
-            max_results=int_param(request, "maxResults", 50) or 50,
-        ),
-    )
-
-
-@router.get(API + "/group/member", operation_id="getUsersFromGroup")
-async def get_users_from_group(request: Request) -> Response:
-    q = request.query_params
-    return await run(
-        request,
-        lambda ctx: users.group_members(
-            ctx,
-            name=q.get("groupname"),
-            group_id=q.get("groupId"),
-            start_at=int_param(request, "startAt", 0) or 0,
-            max_results=int_param(request, "maxResults", 50) or 50,
-        ),
-    )
-
-
-@router.post(API + "/group", operation_id="createGroup")
-async def create_group(request: Request) -> Response:
-    data = await body_object(request)
-    return await run(request, lambda ctx: users.create_group(ctx, name=data.get("name")), status=201)
-
-
-@router.post(API + "/group/user", operation_id="addUserToGroup")
-async def add_user_to_group(request: Request) -> Response:
-    data = await body_object(request)
-    q = request.query_params
-    return await run(
-        request,
-        lambda ctx: users.add_user_to_group(
-            ctx, name=q.get("groupname"), group_id=q.get("groupId"), account_id=data.get("accountId")
-        ),
-        status=201,
-    )
-
-
-@router.delete(API + "/group/user", operation_id="removeUserFromGroup")
-async def remove_user_from_group(request: Request) -> Response:
-    q = request.query_params
-    return await run(
-        request,
-        lambda ctx: users.remove_user_from_group(
-            ctx, name=q.get("groupname"), group_id=q.get("groupId"), account_id=q.get("accountId")
-        ),
-    )
+ops.add("GET", API + "/serverInfo", "getServerInfo", users.server_info)
+ops.add(
+    "GET", API + "/myself", "getCurrentUser", users.myself, query={"expand": lambda r: multi(r, "expand")}
+)
+ops.add("GET", API + "/user", "getUser", users.get_user, query={"account_id": query_param("accountId")})
+ops.add("POST", API + "/user", "createUser", users.create_user, body=True, status=201)
+ops.add(
+    "DELETE", API + "/user", "removeUser", users.remove_user, query={"account_id": query_param("accountId")}
+)
+ops.add(
+    "GET",
+    API + "/user/search",
+    "findUsers",
+    users.search_users,
+    query={"query": _user_query, "account_id": query_param("accountId"), **PAGE},
+)
+ops.add(
+    "GET",
+    API + "/user/assignable/search",
+    "findAssignableUsers",
+    users.assignable_users,
+    query={
+        "project": query_param("project"),
+        "issue_key": lambda r: r.query_params.get("issueKey") or r.query_params.get("issueId"),
+        "query": _user_query,
+        **PAGE,
+    },
+)
+ops.add(
+    "GET",
+    API + "/user/bulk",
+    "bulkGetUsers",
+    users.bulk_users,
+    query={
+        "account_ids": lambda r: multi(r, "accountId") or [],
+        "start_at": _int("startAt", 0),
+        "max_results": _int("maxResults", 10),
+    },
+)
+ops.add("GET", API + "/users/search", "getAllUsers", users.all_users, query=PAGE)
+ops.add("GET", API + "/group/member", "getUsersFromGroup", users.group_members, query={**GROUP, **PAGE})
+ops.add(
+    "POST",
+    API + "/group",
+    "createGroup",
+    lambda ctx, data: users.create_group(ctx, name=data.get("name")),
+    body=True,
+    status=201,
+)
+ops.add(
+    "POST",
+    API + "/group/user",
+    "addUserToGroup",
+    lambda ctx, data, **group: users.add_user_to_group(ctx, account_id=data.get("accountId"), **group),
+    body=True,
+    status=201,
+    query=GROUP,
+)
+ops.add(
+    "DELETE",
+    API + "/group/user",
+    "removeUserFromGroup",
+    users.remove_user_from_group,
+    query={**GROUP, "account_id": query_param("accountId")},
+)

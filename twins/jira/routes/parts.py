@@ -11,46 +11,29 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from twins.jira import constants
-from twins.jira.dependencies import body, body_object, int_param, run, run_raw
+from twins.jira.dependencies import body, body_object, run, run_raw
 from twins.jira.errors import JSON, JiraError
-from twins.jira.routes.common import API, api_router
+from twins.jira.routes.common import API, Operations, api_router, max_results, query_param, start_at
 from twins.jira.service import parts, worklogs
 
 router = api_router()
+ops = Operations(router)
 applinks = APIRouter()
 
 
-@router.get(API + "/issue/{issue}/worklog", operation_id="getIssueWorklog")
-async def get_issue_worklog(request: Request, issue: str) -> Response:
-    start = max(0, int_param(request, "startAt", 0) or 0)
-    size = min(5000, max(1, int_param(request, "maxResults", 5000) or 5000))
-    return await run(
-        request, lambda ctx: worklogs.list_worklogs(ctx, issue=issue, start_at=start, max_results=size)
-    )
-
-
-@router.post(API + "/issue/{issue}/worklog", operation_id="addWorklog")
-async def add_worklog(request: Request, issue: str) -> Response:
-    data = await body_object(request)
-    return await run(request, lambda ctx: worklogs.add_worklog(ctx, issue=issue, data=data), status=201)
-
-
-@router.get(API + "/issue/{issue}/worklog/{worklog_id}", operation_id="getWorklog")
-async def get_worklog(request: Request, issue: str, worklog_id: str) -> Response:
-    return await run(request, lambda ctx: worklogs.get_worklog(ctx, issue=issue, worklog_id=worklog_id))
-
-
-@router.put(API + "/issue/{issue}/worklog/{worklog_id}", operation_id="updateWorklog")
-async def update_worklog(request: Request, issue: str, worklog_id: str) -> Response:
-    data = await body_object(request)
-    return await run(
-        request, lambda ctx: worklogs.update_worklog(ctx, issue=issue, worklog_id=worklog_id, data=data)
-    )
-
-
-@router.delete(API + "/issue/{issue}/worklog/{worklog_id}", operation_id="deleteWorklog")
-async def delete_worklog(request: Request, issue: str, worklog_id: str) -> Response:
-    return await run(request, lambda ctx: worklogs.delete_worklog(ctx, issue=issue, worklog_id=worklog_id))
+ops.add(
+    "GET",
+    API + "/issue/{issue}/worklog",
+    "getIssueWorklog",
+    worklogs.list_worklogs,
+    query={"start_at": start_at, "max_results": lambda r: max_results(r, 5000, 5000)},
+)
+ops.add("POST", API + "/issue/{issue}/worklog", "addWorklog", worklogs.add_worklog, body=True, status=201)
+ops.add("GET", API + "/issue/{issue}/worklog/{worklog_id}", "getWorklog", worklogs.get_worklog)
+ops.add(
+    "PUT", API + "/issue/{issue}/worklog/{worklog_id}", "updateWorklog", worklogs.update_worklog, body=True
+)
+ops.add("DELETE", API + "/issue/{issue}/worklog/{worklog_id}", "deleteWorklog", worklogs.delete_worklog)
 
 
 # -- issue links ------------------------------------------------------------------------------
@@ -63,28 +46,20 @@ async def link_issues(request: Request) -> Response:
     return Response(status_code=201)
 
 
-@router.get(API + "/issueLink/{link_id}", operation_id="getIssueLink")
-async def get_issue_link(request: Request, link_id: str) -> Response:
-    return await run(request, lambda ctx: parts.get_link(ctx, link_id=link_id))
-
-
-@router.delete(API + "/issueLink/{link_id}", operation_id="deleteIssueLink")
-async def delete_issue_link(request: Request, link_id: str) -> Response:
-    return await run(request, lambda ctx: parts.delete_link(ctx, link_id=link_id))
-
-
-@router.get(API + "/issueLinkType/{type_id}", operation_id="getIssueLinkType")
-async def get_issue_link_type(request: Request, type_id: str) -> Response:
-    return await run(request, lambda ctx: parts.get_link_type(ctx, type_id=type_id))
+ops.add("GET", API + "/issueLink/{link_id}", "getIssueLink", parts.get_link)
+ops.add("DELETE", API + "/issueLink/{link_id}", "deleteIssueLink", parts.delete_link)
 
 
 # -- remote links -----------------------------------------------------------------------------
 
 
-@router.get(API + "/issue/{issue}/remotelink", operation_id="getRemoteIssueLinks")
-async def get_remote_links(request: Request, issue: str) -> Response:
-    gid = request.query_params.get("globalId")
-    return await run(request, lambda ctx: parts.list_remote(ctx, issue=issue, global_id=gid))
+ops.add(
+    "GET",
+    API + "/issue/{issue}/remotelink",
+    "getRemoteIssueLinks",
+    parts.list_remote,
+    query={"global_id": query_param("globalId")},
+)
 
 
 @router.post(API + "/issue/{issue}/remotelink", operation_id="createOrUpdateRemoteIssueLink")
@@ -94,28 +69,23 @@ async def create_remote_link(request: Request, issue: str) -> Response:
     return Response(orjson.dumps(made), status_code=201 if created else 200, media_type=JSON)
 
 
-@router.get(API + "/issue/{issue}/remotelink/{link_id}", operation_id="getRemoteIssueLinkById")
-async def get_remote_link(request: Request, issue: str, link_id: str) -> Response:
-    return await run(request, lambda ctx: parts.get_remote(ctx, issue=issue, link_id=link_id))
-
-
-@router.put(API + "/issue/{issue}/remotelink/{link_id}", operation_id="updateRemoteIssueLink")
-async def update_remote_link(request: Request, issue: str, link_id: str) -> Response:
-    data = await body_object(request)
-    return await run(request, lambda ctx: parts.update_remote(ctx, issue=issue, link_id=link_id, data=data))
-
-
-@router.delete(API + "/issue/{issue}/remotelink/{link_id}", operation_id="deleteRemoteIssueLinkById")
-async def delete_remote_link(request: Request, issue: str, link_id: str) -> Response:
-    return await run(request, lambda ctx: parts.delete_remote(ctx, issue=issue, link_id=link_id))
+ops.add("GET", API + "/issue/{issue}/remotelink/{link_id}", "getRemoteIssueLinkById", parts.get_remote)
+ops.add(
+    "PUT",
+    API + "/issue/{issue}/remotelink/{link_id}",
+    "updateRemoteIssueLink",
+    parts.update_remote,
+    body=True,
+)
+ops.add(
+    "DELETE", API + "/issue/{issue}/remotelink/{link_id}", "deleteRemoteIssueLinkById", parts.delete_remote
+)
 
 
 # -- watchers and votes -----------------------------------------------------------------------
 
 
-@router.get(API + "/issue/{issue}/watchers", operation_id="getIssueWatchers")
-async def get_watchers(request: Request, issue: str) -> Response:
-    return await run(request, lambda ctx: parts.watchers(ctx, issue=issue))
+ops.add("GET", API + "/issue/{issue}/watchers", "getIssueWatchers", parts.watchers)
 
 
 @router.post(API + "/issue/{issue}/watchers", operation_id="addWatcher")
@@ -124,25 +94,23 @@ async def add_watcher(request: Request, issue: str) -> Response:
     return await run(request, lambda ctx: parts.add_watcher(ctx, issue=issue, account_id=data))
 
 
-@router.delete(API + "/issue/{issue}/watchers", operation_id="removeWatcher")
-async def remove_watcher(request: Request, issue: str) -> Response:
-    who = request.query_params.get("accountId")
-    return await run(request, lambda ctx: parts.remove_watcher(ctx, issue=issue, account_id=who))
-
-
-@router.get(API + "/issue/{issue}/votes", operation_id="getVotes")
-async def get_votes(request: Request, issue: str) -> Response:
-    return await run(request, lambda ctx: parts.votes(ctx, issue=issue))
-
-
-@router.post(API + "/issue/{issue}/votes", operation_id="addVote")
-async def add_vote(request: Request, issue: str) -> Response:
-    return await run(request, lambda ctx: parts.vote(ctx, issue=issue, add=True))
-
-
-@router.delete(API + "/issue/{issue}/votes", operation_id="removeVote")
-async def remove_vote(request: Request, issue: str) -> Response:
-    return await run(request, lambda ctx: parts.vote(ctx, issue=issue, add=False))
+ops.add(
+    "DELETE",
+    API + "/issue/{issue}/watchers",
+    "removeWatcher",
+    parts.remove_watcher,
+    query={"account_id": query_param("accountId")},
+)
+ops.add("GET", API + "/issue/{issue}/votes", "getVotes", parts.votes)
+ops.add(
+    "POST", API + "/issue/{issue}/votes", "addVote", lambda ctx, issue: parts.vote(ctx, issue=issue, add=True)
+)
+ops.add(
+    "DELETE",
+    API + "/issue/{issue}/votes",
+    "removeVote",
+    lambda ctx, issue: parts.vote(ctx, issue=issue, add=False),
+)
 
 
 # -- attachments ------------------------------------------------------------------------------
@@ -171,9 +139,7 @@ async def add_attachment(request: Request, issue: str) -> Response:
     return await run(request, lambda ctx: parts.add_attachments(ctx, issue=issue, files=files))
 
 
-@router.get(API + "/attachment/meta", operation_id="getAttachmentMeta")
-async def get_attachment_meta(request: Request) -> Response:
-    return await run(request, parts.attachment_meta)
+ops.add("GET", API + "/attachment/meta", "getAttachmentMeta", parts.attachment_meta)
 
 
 @router.get(API + "/attachment/content/{attachment_id}", operation_id="getAttachmentContent")
@@ -186,27 +152,15 @@ async def get_attachment_content(request: Request, attachment_id: str) -> Respon
     )
 
 
-@router.get(API + "/attachment/{attachment_id}", operation_id="getAttachment")
-async def get_attachment(request: Request, attachment_id: str) -> Response:
-    return await run(request, lambda ctx: parts.get_attachment(ctx, attachment_id=attachment_id))
-
-
-@router.delete(API + "/attachment/{attachment_id}", operation_id="removeAttachment")
-async def remove_attachment(request: Request, attachment_id: str) -> Response:
-    return await run(request, lambda ctx: parts.delete_attachment(ctx, attachment_id=attachment_id))
+ops.add("GET", API + "/attachment/{attachment_id}", "getAttachment", parts.get_attachment)
+ops.add("DELETE", API + "/attachment/{attachment_id}", "removeAttachment", parts.delete_attachment)
 
 
 # -- issue properties -------------------------------------------------------------------------
 
 
-@router.get(API + "/issue/{issue}/properties", operation_id="getIssuePropertyKeys")
-async def get_issue_property_keys(request: Request, issue: str) -> Response:
-    return await run(request, lambda ctx: parts.property_keys(ctx, issue=issue))
-
-
-@router.get(API + "/issue/{issue}/properties/{key}", operation_id="getIssueProperty")
-async def get_issue_property(request: Request, issue: str, key: str) -> Response:
-    return await run(request, lambda ctx: parts.get_property(ctx, issue=issue, key=key))
+ops.add("GET", API + "/issue/{issue}/properties", "getIssuePropertyKeys", parts.property_keys)
+ops.add("GET", API + "/issue/{issue}/properties/{key}", "getIssueProperty", parts.get_property)
 
 
 @router.put(API + "/issue/{issue}/properties/{key}", operation_id="setIssueProperty")
@@ -221,22 +175,13 @@ async def set_issue_property(request: Request, issue: str, key: str) -> Response
     return Response(status_code=201 if created else 200)
 
 
-@router.delete(API + "/issue/{issue}/properties/{key}", operation_id="deleteIssueProperty")
-async def delete_issue_property(request: Request, issue: str, key: str) -> Response:
-    return await run(request, lambda ctx: parts.delete_property(ctx, issue=issue, key=key))
+ops.add("DELETE", API + "/issue/{issue}/properties/{key}", "deleteIssueProperty", parts.delete_property)
 
 
 # -- project roles ----------------------------------------------------------------------------
 
-
-@router.get(API + "/project/{project}/role", operation_id="getProjectRoles")
-async def get_project_roles(request: Request, project: str) -> Response:
-    return await run(request, lambda ctx: parts.project_roles(ctx, project=project))
-
-
-@router.get(API + "/project/{project}/role/{role_id}", operation_id="getProjectRole")
-async def get_project_role(request: Request, project: str, role_id: str) -> Response:
-    return await run(request, lambda ctx: parts.project_role(ctx, project=project, role_id=role_id))
+ops.add("GET", API + "/project/{project}/role", "getProjectRoles", parts.project_roles)
+ops.add("GET", API + "/project/{project}/role/{role_id}", "getProjectRole", parts.project_role)
 
 
 @router.post(API + "/project/{project}/role/{role_id}", operation_id="addActorUsers")
@@ -250,15 +195,13 @@ async def add_actor_users(request: Request, project: str, role_id: str) -> Respo
     )
 
 
-@router.delete(API + "/project/{project}/role/{role_id}", operation_id="deleteActor")
-async def delete_actor(request: Request, project: str, role_id: str) -> Response:
-    q = request.query_params
-    return await run(
-        request,
-        lambda ctx: parts.remove_role_actor(
-            ctx, project=project, role_id=role_id, user=q.get("user"), group=q.get("group")
-        ),
-    )
+ops.add(
+    "DELETE",
+    API + "/project/{project}/role/{role_id}",
+    "deleteActor",
+    parts.remove_role_actor,
+    query={"user": query_param("user"), "group": query_param("group")},
+)
 
 
 def _names(data: dict[str, Any], key: str) -> list[str]:

@@ -32,6 +32,15 @@ async def get_dynamic_webhooks(request: Request) -> Response:
     )
 
 
+@router.get(API + "/webhook/failed", operation_id="getFailedWebhooks")
+async def get_failed_webhooks(request: Request) -> Response:
+    after = int_param(request, "after")
+    if after is None:
+        after = int_param(request, "failedAfter")  # the spelling of the `next` links
+    size = int_param(request, "maxResults")
+    return await run(request, lambda ctx: webhooks.failed_webhooks(ctx, max_results=size, after=after))
+
+
 @router.delete(API + "/webhook", operation_id="deleteWebhookById")
 async def delete_webhooks(request: Request) -> Response:
     data = await body_object(request)

@@ -1,13 +1,16 @@
 """Jira Software (Agile 1.0): boards, sprints, backlog, epics and ranking.
 
-https://developer.atlassian.com/cloud/jira/software/rest/intro/ . A board shows one project
-(its filter is `project = KEY ORDER BY Rank ASC`); a scrum board's backlog is every issue of
-the board not done and not in an open (active or future) sprint. Sprints go future ->
-active (needs start and end dates) -> closed (sets completeDate); a closed sprint cannot be
-changed, and issues keep closed sprints in their Sprint field history. Issues are ordered by
-a LexoRank-like string (`0|<body>:`): ranking before/after an issue mints a body strictly
-between its neighbours, so nothing else moves. Divergences: boards cannot be created or
-deleted (there are no saved filters); quick filters, estimation and reports are not served.
+https://developer.atlassian.com/cloud/jira/software/rest/intro/ . A board shows the issues
+of its saved filter (`service/filters.py`), in the filter's order (Rank by default), and sits
+in a project or in its creator's space; it is visible to whoever may see both. A scrum board's
+backlog is every issue of the board not done and not in an open (active or future) sprint.
+Sprints go future -> active (needs start and end dates; one active sprint per board, as Jira
+without parallel sprints) -> closed (sets completeDate); a closed sprint cannot be changed,
+and issues keep closed sprints in their Sprint field history. Issues are ordered by a
+LexoRank-like string (`0|<body>:`): ranking before/after an issue mints a body strictly
+between its neighbours, so nothing else moves. New boards get Jira's two quick filters.
+Admin webhooks hear `board_created|updated|deleted` and `sprint_created|started|closed|
+updated|deleted`. Divergences: estimation, reports and board properties are not served.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from sqlalchemy import Row, delete, insert, select, update
 from dtu.context import TwinContext
 from dtu.db import table
 from twins.jira import models
-from twins.jira.errors import JiraError, NotFound
-from twins.jira.service import common, issues, search
+from twins.jira.errors import Forbidden, JiraError, NotFound
+from twins.jira.service import common, filters, issues, search
 
 BOARD = table(models.Board)
+QUICK = table(models.QuickFilter)
 SPRINT = common.SPRINT
 ISSUE = common.ISSUE
 SPRINT_FIELD = "customfield_10020"
@@ -73,19 +77,51 @@ def between(low: str, high: str | None) -> str:
 # -- boards -----------------------------------------------------------------------------------
 
 
-def _board(ctx: TwinContext, board_id: int) -> tuple[Row[Any], Row[Any]]:
+def _board(ctx: TwinContext, board_id: int) -> tuple[Row[Any], Row[Any] | None]:
+    """A board the caller may see (its project browsable, its filter visible) and its project."""
     row = ctx.conn.execute(
         select(BOARD).where(BOARD.c.tenant_id == ctx.tenant, BOARD.c.id == board_id)
     ).first()
-    if row is None:
+    if row is None or not _may_see(ctx, row):
         raise NotFound(BOARD_NOT_FOUND)
-    project = common.project_row(ctx, row.project_id, check=False)
-    if not common.can_browse(ctx, project):
-        raise NotFound(BOARD_NOT_FOUND)
+    project = common.project_row(ctx, row.project_id, check=False) if row.project_id else None
     return row, project
 
 
-def _location(ctx: TwinContext, project: Row[Any]) -> dict[str, Any]:
+def _may_see(ctx: TwinContext, row: Row[Any]) -> bool:
+    if row.project_id:
+        project = common.project_row(ctx, row.project_id, check=False)
+        if not common.can_browse(ctx, project):
+            return False
+    elif row.owner != common.me(ctx).account_id and not common.me(ctx).is_admin:
+        return False
+    filt = _filter_row(ctx, row)
+    return filt is None or filters.visible(ctx, filt)
+
+
+def _filter_row(ctx: TwinContext, board: Row[Any]) -> Row[Any] | None:
+    if board.filter_id is None:
+        return None
+    return ctx.conn.execute(
+        select(filters.FILTER).where(
+            filters.FILTER.c.tenant_id == ctx.tenant, filters.FILTER.c.id == board.filter_id
+        )
+    ).first()
+
+
+def _board_jql(ctx: TwinContext, board: Row[Any]) -> tuple[str, str]:
+    """(the filter's restriction, its ORDER BY) of a board; Jira's 400 when the filter is gone."""
+    filt = _filter_row(ctx, board)
+    if filt is None:
+        raise JiraError(f"The filter of board {board.id} no longer exists or is not visible to you.")
+    return _split_order(filt.jql)
+
+
+def _location(ctx: TwinContext, board: Row[Any], project: Row[Any] | None) -> dict[str, Any]:
+    if project is None:
+        user = common.user_row(ctx, board.owner)
+        name = user.display_name if user else ""
+        return {"userAccountId": board.owner, "displayName": name, "name": name}
     return {
         "projectId": int(project.id),
         "displayName": f"{project.name} ({project.key})",
@@ -97,14 +133,14 @@ def _location(ctx: TwinContext, project: Row[Any]) -> dict[str, Any]:
     }
 
 
-def board_json(ctx: TwinContext, row: Row[Any], project: Row[Any]) -> dict[str, Any]:
+def board_json(ctx: TwinContext, row: Row[Any], project: Row[Any] | None) -> dict[str, Any]:
     return {
         "id": row.id,
         "self": f"{agile_base(ctx)}/board/{row.id}",
         "name": row.name,
         "type": row.type,
-        "location": _location(ctx, project),
-        "isPrivate": False,
+        "location": _location(ctx, row, project),
+        "isPrivate": project is None,
     }
 
 
@@ -116,8 +152,10 @@ def list_boards(
     type_: str | None,
     name: str | None,
     project: str | None,
+    filter_id: str | None = None,
 ) -> dict[str, Any]:
-    """`GET /board`: boards of browsable projects, filtered by type, name (contains) and project."""
+    """`GET /board` (and `/board/filter/{id}`): visible boards, filtered by type, name
+    (contains), project and filter."""
     wanted = None
     if project:
         try:
@@ -131,11 +169,13 @@ def list_boards(
     for row in ctx.conn.execute(
         select(BOARD).where(BOARD.c.tenant_id == ctx.tenant).order_by(BOARD.c.id)
     ).all():
-        proj = common.project_row(ctx, row.project_id, check=False)
-        if not common.can_browse(ctx, proj) or (wanted and proj.id != wanted):
+        if not _may_see(ctx, row) or (wanted and row.project_id != wanted):
             continue
         if (types and row.type not in types) or (name and name.lower() not in row.name.lower()):
             continue
+        if filter_id is not None and row.filter_id != str(filter_id):
+            continue
+        proj = common.project_row(ctx, row.project_id, check=False) if row.project_id else None
         out.append(board_json(ctx, row, proj))
     return page(out, start_at, max_results)
 
@@ -146,33 +186,48 @@ def get_board(ctx: TwinContext, *, board_id: int) -> dict[str, Any]:
 
 
 def board_configuration(ctx: TwinContext, *, board_id: int) -> dict[str, Any]:
-    """`GET /board/{id}/configuration`: columns by status category of the project's workflow."""
+    """`GET /board/{id}/configuration`: its filter, location, and columns by status category
+    (of its project's workflow; of every status for a board outside a project)."""
     row, project = _board(ctx, board_id)
-    wf = common.workflow_of(ctx, project)
+    if project is not None:
+        status_ids = list(common.workflow_of(ctx, project).statuses)
+    else:
+        status_ids = [
+            r.id
+            for r in ctx.conn.execute(
+                select(common.STATUS).where(common.STATUS.c.tenant_id == ctx.tenant)
+            ).all()
+        ]
     columns = []
     for cat, title in ((2, "To Do"), (4, "In Progress"), (3, "Done")):
         statuses = []
-        for sid in wf.statuses:
+        for sid in status_ids:
             st = common.status_row(ctx, sid)
             if st is not None and st.category_id == cat:
                 statuses.append({"id": st.id, "self": f"{common.api_base(ctx, '2')}/status/{st.id}"})
         columns.append({"name": title, "statuses": statuses})
-    out: dict[str, Any] = {
-        "id": row.id,
-        "name": row.name,
-        "type": row.type,
-        "self": f"{agile_base(ctx)}/board/{row.id}/configuration",
-        "location": {
+    location: dict[str, Any] = (
+        {
             "type": "project",
             "key": project.key,
             "id": project.id,
             "self": f"{common.api_base(ctx, '2')}/project/{project.id}",
             "name": project.name,
-        },
-        "filter": {
-            "id": str(10000 + row.id - 1),
-            "self": f"{common.api_base(ctx, '2')}/filter/{10000 + row.id - 1}",
-        },
+        }
+        if project is not None
+        else {
+            "type": "user",
+            "id": row.owner,
+            "self": f"{common.api_base(ctx, '2')}/user?accountId={row.owner}",
+        }
+    )
+    out: dict[str, Any] = {
+        "id": row.id,
+        "name": row.name,
+        "type": row.type,
+        "self": f"{agile_base(ctx)}/board/{row.id}/configuration",
+        "location": location,
+        "filter": {"id": row.filter_id, "self": f"{common.api_base(ctx, '2')}/filter/{row.filter_id}"},
         "columnConfig": {"columns": columns, "constraintType": "none"},
         "ranking": {"rankCustomFieldId": RANK_FIELD_ID},
     }
@@ -184,6 +239,131 @@ def board_configuration(ctx: TwinContext, *, board_id: int) -> dict[str, Any]:
     else:
         out["subQuery"] = {"query": "resolution = EMPTY OR resolution changed after -2w"}
     return out
+
+
+def _board_event(ctx: TwinContext, event: str, row: Row[Any]) -> None:
+    from twins.jira import events
+
+    entity = {"id": row.id, "self": f"{agile_base(ctx)}/board/{row.id}", "name": row.name, "type": row.type}
+    events.entity_event(ctx, event, "board", entity)
+
+
+def create_board(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
+    """`POST /board` (201): name, type (scrum|kanban), a visible filter, and a location (a
+    browsable project, or the caller's own space). `board_created`."""
+    name, type_ = data.get("name"), data.get("type")
+    if not isinstance(name, str) or not name.strip():
+        raise JiraError(errors={"name": "Board name must not be empty."})
+    if len(name) >= 255:
+        raise JiraError(errors={"name": "Board name must be less than 255 characters."})
+    if type_ not in ("scrum", "kanban"):
+        raise JiraError(errors={"type": "Board type must be one of: scrum, kanban."})
+    fid = data.get("filterId")
+    if fid is None or isinstance(fid, bool) or not str(fid).isdigit():
+        raise JiraError(errors={"filterId": "filterId is required."})
+    try:
+        filt = filters.row_of(ctx, str(fid))
+    except JiraError:
+        raise JiraError(
+            errors={"filterId": f"Filter with id {fid} does not exist or is not visible to you."}
+        ) from None
+    given = data.get("location")
+    location: dict[str, Any] = given if isinstance(given, dict) else {"type": "user"}
+    project_id = None
+    if location.get("type") == "project":
+        ident = location.get("projectKeyOrId")
+        if not ident:
+            raise JiraError(errors={"location": "A project location needs projectKeyOrId."})
+        try:
+            project_id = common.project_row(ctx, str(ident)).id
+        except NotFound:
+            raise JiraError(
+                errors={"location": f"No project could be found with key or id '{ident}'."}
+            ) from None
+    elif location.get("type") != "user":
+        raise JiraError(errors={"location": "Location type must be one of: project, user."})
+    bid = int(common.next_id(ctx, "board", base=1))
+    ctx.conn.execute(
+        insert(BOARD).values(
+            tenant_id=ctx.tenant,
+            id=bid,
+            name=name,
+            type=type_,
+            project_id=project_id,
+            filter_id=filt.id,
+            owner=common.me(ctx).account_id,
+        )
+    )
+    add_default_quick_filters(ctx, bid)
+    row, project = _board(ctx, bid)
+    _board_event(ctx, "board_created", row)
+    out = board_json(ctx, row, project)
+    out.pop("isPrivate", None)
+    return out
+
+
+def add_default_quick_filters(ctx: TwinContext, board_id: int) -> None:
+    """The two quick filters Jira gives a new board."""
+    for position, (name, jql_text) in enumerate(
+        (("Only My Issues", "assignee = currentUser()"), ("Recently Updated", "updatedDate >= -1d"))
+    ):
+        ctx.conn.execute(
+            insert(QUICK).values(
+                tenant_id=ctx.tenant,
+                id=int(common.next_id(ctx, "quickfilter", base=1)),
+                board_id=board_id,
+                name=name,
+                jql=jql_text,
+                description="",
+                position=position,
+            )
+        )
+
+
+def delete_board(ctx: TwinContext, *, board_id: int) -> None:
+    """`DELETE /board/{id}` (204): site admins or the board's creator; its sprints stay (they
+    keep their issues), its quick filters go. `board_deleted`."""
+    row, _project = _board(ctx, board_id)
+    me = common.me(ctx)
+    if not me.is_admin and row.owner != me.account_id:
+        raise Forbidden("You must be a Jira administrator or a board administrator to delete this board.")
+    _board_event(ctx, "board_deleted", row)
+    ctx.conn.execute(delete(QUICK).where(QUICK.c.tenant_id == ctx.tenant, QUICK.c.board_id == row.id))
+    ctx.conn.execute(delete(BOARD).where(BOARD.c.tenant_id == ctx.tenant, BOARD.c.id == row.id))
+
+
+def quick_json(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "boardId": row.board_id,
+        "name": row.name,
+        "jql": row.jql,
+        "description": row.description,
+        "position": row.position,
+    }
+
+
+def quick_filters(ctx: TwinContext, *, board_id: int, start_at: int, max_results: int) -> dict[str, Any]:
+    """`GET /board/{id}/quickfilter`: by position."""
+    row, _project = _board(ctx, board_id)
+    rows = ctx.conn.execute(
+        select(QUICK)
+        .where(QUICK.c.tenant_id == ctx.tenant, QUICK.c.board_id == row.id)
+        .order_by(QUICK.c.position, QUICK.c.id)
+    ).all()
+    return page([quick_json(r) for r in rows], start_at, max_results)
+
+
+def quick_filter(ctx: TwinContext, *, board_id: int, quick_id: int) -> dict[str, Any]:
+    row, _project = _board(ctx, board_id)
+    hit = ctx.conn.execute(
+        select(QUICK).where(
+            QUICK.c.tenant_id == ctx.tenant, QUICK.c.board_id == row.id, QUICK.c.id == quick_id
+        )
+    ).first()
+    if hit is None:
+        raise NotFound("The quick filter does not exist or you do not have permission to see it.")
+    return quick_json(hit)
 
 
 # -- issue lists ------------------------------------------------------------------------------
@@ -241,11 +421,13 @@ def issue_page(
     max_results: int,
     wanted: list[str] | None,
     keep: Any = None,
+    order: str = "",
 ) -> dict[str, Any]:
-    """Issues of `base_jql` AND the caller's JQL, ordered by rank (as boards show them)."""
-    where, order = _split_order(jql_text or "")
-    text = f"({base_jql})" + (f" AND ({where})" if where else "")
-    ids = search.run_jql(ctx, f"{text} ORDER BY {order or 'Rank ASC'}")
+    """Issues of `base_jql` AND the caller's JQL, in the caller's order, else `order`, else
+    by rank (as boards show them)."""
+    where, asked = _split_order(jql_text or "")
+    parts = [f"({p})" for p in (base_jql, where) if p]
+    ids = search.run_jql(ctx, " AND ".join(parts) + f" ORDER BY {asked or order or 'Rank ASC'}")
     rows = search.rows_of(ctx, ids)
     if keep is not None:
         rows = [r for r in rows if keep(r)]
@@ -282,11 +464,13 @@ def board_issues(
     max_results: int,
     wanted: list[str] | None,
 ) -> dict[str, Any]:
-    """`GET /board/{id}/issue`: every issue on the board, ranked."""
-    _row, project = _board(ctx, board_id)
+    """`GET /board/{id}/issue`: every issue of the board's filter, in its order."""
+    row, _project = _board(ctx, board_id)
+    where, order = _board_jql(ctx, row)
     return issue_page(
         ctx,
-        f"project = {project.key}",
+        where,
+        order=order,
         jql_text=jql_text,
         start_at=start_at,
         max_results=max_results,
@@ -304,13 +488,15 @@ def backlog(
     wanted: list[str] | None,
 ) -> dict[str, Any]:
     """`GET /board/{id}/backlog`: not done, not in an open sprint (kanban boards have no backlog)."""
-    row, project = _board(ctx, board_id)
+    row, _project = _board(ctx, board_id)
     if row.type != "scrum":
         raise JiraError("The board does not support backlog: it is not a scrum board.")
     open_ids = _open_sprint_ids(ctx)
+    where, order = _board_jql(ctx, row)
     return issue_page(
         ctx,
-        f"project = {project.key} AND statusCategory != Done",
+        f"({where}) AND statusCategory != Done" if where else "statusCategory != Done",
+        order=order,
         jql_text=jql_text,
         start_at=start_at,
         max_results=max_results,
@@ -374,8 +560,9 @@ def get_epic(ctx: TwinContext, *, epic: str) -> dict[str, Any]:
 def board_epics(
     ctx: TwinContext, *, board_id: int, start_at: int, max_results: int, done: bool | None
 ) -> dict[str, Any]:
-    _row, project = _board(ctx, board_id)
-    ids = search.run_jql(ctx, f"project = {project.key} AND issuetype = Epic ORDER BY Rank ASC")
+    row, _project = _board(ctx, board_id)
+    where, _order = _board_jql(ctx, row)
+    ids = search.run_jql(ctx, (f"({where}) AND " if where else "") + "issuetype = Epic ORDER BY Rank ASC")
     out = [epic_json(ctx, r) for r in search.rows_of(ctx, ids)]
     if done is not None:
         out = [e for e in out if e["done"] is done]
@@ -448,7 +635,11 @@ def _sprint(ctx: TwinContext, sprint_id: int) -> Row[Any]:
     ).first()
     if row is None:
         raise NotFound(SPRINT_NOT_FOUND)
-    _board(ctx, row.board_id)
+    board = ctx.conn.execute(
+        select(BOARD).where(BOARD.c.tenant_id == ctx.tenant, BOARD.c.id == row.board_id)
+    ).first()
+    if board is not None and not _may_see(ctx, board):  # a deleted board's sprints live on
+        raise NotFound(SPRINT_NOT_FOUND)
     return row
 
 
@@ -516,7 +707,18 @@ def create_sprint(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
             created=ctx.now(),
         )
     )
+    _sprint_event(ctx, "sprint_created", sid)
     return get_sprint(ctx, sprint_id=sid)
+
+
+def _sprint_event(ctx: TwinContext, event: str, sprint_id: int, old: dict[str, Any] | None = None) -> None:
+    from twins.jira import events
+
+    row = ctx.conn.execute(
+        select(SPRINT).where(SPRINT.c.tenant_id == ctx.tenant, SPRINT.c.id == sprint_id)
+    ).one()
+    extra = {"oldValue": old} if old is not None else {}
+    events.entity_event(ctx, event, "sprint", sprint_json(ctx, row), **extra)
 
 
 def update_sprint(ctx: TwinContext, *, sprint_id: int, data: dict[str, Any], partial: bool) -> dict[str, Any]:
@@ -556,6 +758,17 @@ def update_sprint(ctx: TwinContext, *, sprint_id: int, data: dict[str, Any], par
         if (row.state, state) == ("future", "active"):
             if start is None or end is None:
                 raise JiraError("The sprint cannot be started: it needs a start date and an end date.")
+            if ctx.conn.execute(
+                select(SPRINT.c.id).where(
+                    SPRINT.c.tenant_id == ctx.tenant,
+                    SPRINT.c.board_id == row.board_id,
+                    SPRINT.c.state == "active",
+                )
+            ).first():
+                raise JiraError(
+                    "Sprint cannot be started: this board already has an active sprint. "
+                    "Complete it first (parallel sprints are not enabled)."
+                )
         elif (row.state, state) == ("active", "closed"):
             values["complete_date"] = ctx.now()
         else:
@@ -564,9 +777,15 @@ def update_sprint(ctx: TwinContext, *, sprint_id: int, data: dict[str, Any], par
     if start is not None and end is not None and end < start:
         raise JiraError(errors={"endDate": "The sprint end date must be after its start date."})
     if values:
+        before = sprint_json(ctx, row)
         ctx.conn.execute(
             update(SPRINT).where(SPRINT.c.tenant_id == ctx.tenant, SPRINT.c.id == row.id).values(**values)
         )
+        _sprint_event(ctx, "sprint_updated", row.id, before)
+        if values.get("state") == "active":
+            _sprint_event(ctx, "sprint_started", row.id)
+        elif values.get("state") == "closed":
+            _sprint_event(ctx, "sprint_closed", row.id)
     return get_sprint(ctx, sprint_id=sprint_id)
 
 
@@ -577,6 +796,7 @@ def delete_sprint(ctx: TwinContext, *, sprint_id: int) -> None:
         raise JiraError("A closed sprint cannot be deleted.")
     for issue in _in_sprint(ctx, row.id):
         _set_sprints(ctx, issue, [s for s in (issue.custom or {}).get(SPRINT_FIELD) or [] if s != row.id])
+    _sprint_event(ctx, "sprint_deleted", row.id)
     ctx.conn.execute(delete(SPRINT).where(SPRINT.c.tenant_id == ctx.tenant, SPRINT.c.id == row.id))
 
 

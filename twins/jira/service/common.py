@@ -51,6 +51,13 @@ def me(ctx: TwinContext) -> Principal:
     return p
 
 
+def memo(ctx: TwinContext) -> dict[str, Any]:
+    """Lookups cached for one unit of work (the context lives exactly as long as its transaction);
+    a write that changes a cached catalogue drops its entry."""
+    found: dict[str, Any] = ctx.__dict__.setdefault("_jira_memo", {})
+    return found
+
+
 def api(ctx: TwinContext) -> str:
     return me(ctx).api if ctx.principal is not None else "2"
 
@@ -115,6 +122,19 @@ def next_id(ctx: TwinContext, kind: str, base: int = 10000) -> str:
     return str(base + ctx.ids.next(kind) - 1)
 
 
+def next_ids(ctx: TwinContext, kind: str, n: int, base: int = 10000) -> int:
+    """Reserve `n` consecutive ids of `kind` at once (bulk loads): the first of them."""
+    counter = ctx.runtime.store.core.counter
+    first = ctx.ids.next(kind)  # makes the counter row if need be, and takes one
+    if n > 1:
+        ctx.conn.execute(
+            update(counter)
+            .where(counter.c.tenant_id == ctx.tenant, counter.c.kind == kind)
+            .values(value=counter.c.value + (n - 1))
+        )
+    return base + first - 1
+
+
 def reserve_id(ctx: TwinContext, kind: str, value: int | str, base: int = 10000) -> None:
     """Fixture ids are taken: move the counter past them so minted ids never collide."""
     try:
@@ -139,9 +159,12 @@ AVATAR = "https://secure.gravatar.com/avatar/{h}?d=https%3A%2F%2Favatar-manageme
 def user_row(ctx: TwinContext, account_id: str | None) -> Row[Any] | None:
     if not account_id:
         return None
-    return ctx.conn.execute(
-        select(USER).where(USER.c.tenant_id == ctx.tenant, USER.c.account_id == account_id)
-    ).first()
+    cache: dict[str, Row[Any] | None] = memo(ctx).setdefault("users", {})
+    if account_id not in cache:
+        cache[account_id] = ctx.conn.execute(
+            select(USER).where(USER.c.tenant_id == ctx.tenant, USER.c.account_id == account_id)
+        ).first()
+    return cache[account_id]
 
 
 def user_json(
@@ -193,6 +216,8 @@ def groups_of(ctx: TwinContext, account_id: str) -> list[str]:
 
 def can_browse(ctx: TwinContext, project: Row[Any], account_id: str | None = None) -> bool:
     """The project's browse permission: everyone, or members of its groups (site admins too)."""
+    if project.deleted_at is not None:
+        return False  # in the trash, or gone
     groups = project.browse_groups or []
     if not groups:
         return True
@@ -246,10 +271,20 @@ def category_json(ctx: TwinContext, cat_id: int, version: str | None = None) -> 
     return {"self": f"{api_base(ctx, version)}/statuscategory/{cat_id}", **cat}
 
 
+def _catalogue(ctx: TwinContext, table: Any) -> dict[str, Row[Any]]:
+    """A small table of the site (statuses, issue types) by id, read once per unit of work."""
+    key = f"catalogue:{table.name}"
+    cache: dict[str, Row[Any]] | None = memo(ctx).get(key)
+    if cache is None:
+        cache = {
+            r.id: r for r in ctx.conn.execute(select(table).where(table.c.tenant_id == ctx.tenant)).all()
+        }
+        memo(ctx)[key] = cache
+    return cache
+
+
 def status_row(ctx: TwinContext, status_id: str) -> Row[Any] | None:
-    return ctx.conn.execute(
-        select(STATUS).where(STATUS.c.tenant_id == ctx.tenant, STATUS.c.id == status_id)
-    ).first()
+    return _catalogue(ctx, STATUS).get(status_id)
 
 
 def status_json(ctx: TwinContext, row: Row[Any], version: str | None = None) -> dict[str, Any]:
@@ -264,9 +299,7 @@ def status_json(ctx: TwinContext, row: Row[Any], version: str | None = None) -> 
 
 
 def itype_row(ctx: TwinContext, itype_id: str) -> Row[Any] | None:
-    return ctx.conn.execute(
-        select(ITYPE).where(ITYPE.c.tenant_id == ctx.tenant, ITYPE.c.id == itype_id)
-    ).first()
+    return _catalogue(ctx, ITYPE).get(itype_id)
 
 
 def itype_json(ctx: TwinContext, row: Row[Any], version: str | None = None) -> dict[str, Any]:

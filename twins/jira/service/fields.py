@@ -113,9 +113,15 @@ SETTABLE = {
 
 
 def custom_rows(ctx: TwinContext) -> list[Row[Any]]:
-    return list(
-        ctx.conn.execute(select(FIELD).where(FIELD.c.tenant_id == ctx.tenant).order_by(FIELD.c.id)).all()
-    )
+    """The site's custom fields, read once per unit of work (a search page renders them often)."""
+    memo = common.memo(ctx)
+    rows: list[Row[Any]] | None = memo.get("custom_rows")
+    if rows is None:
+        rows = list(
+            ctx.conn.execute(select(FIELD).where(FIELD.c.tenant_id == ctx.tenant).order_by(FIELD.c.id)).all()
+        )
+        memo["custom_rows"] = rows
+    return rows
 
 
 def custom_schema(row: Row[Any]) -> dict[str, Any]:
@@ -200,6 +206,7 @@ def create_custom_field(
     if kind is None:
         raise FieldErrors({"type": f"Custom field type '{type_}' is not valid."})
     fid = "customfield_" + common.next_id(ctx, "customfield")
+    common.memo(ctx).pop("custom_rows", None)
     ctx.conn.execute(
         insert(FIELD).values(
             tenant_id=ctx.tenant, id=fid, name=name, kind=kind, description=description or "", options=[]

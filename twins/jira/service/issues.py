@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, delete, insert, select, text, update
 
 from dtu.context import TwinContext
 from dtu.db import table
@@ -197,14 +197,23 @@ def _itype_of(ctx: TwinContext, project: Row[Any], value: Any) -> Row[Any]:
     raise FieldErrors({"issuetype": "The issue type selected is invalid."})
 
 
-def create_issue(
-    ctx: TwinContext, *, fields: dict[str, Any] | None, update: dict[str, Any] | None, notify: bool = True
-) -> dict[str, Any]:
-    """`POST /issue` (201 `{id, key, self}`): project, issue type and summary are required;
-    every other field must be on the create screen and of the right type."""
-    data = dict(fields or {})
-    project = _project_of(ctx, data.pop("project", None))
-    itype = _itype_of(ctx, project, data.pop("issuetype", None))
+def _prepare(
+    ctx: TwinContext,
+    fields_in: dict[str, Any] | None,
+    update: dict[str, Any] | None,
+    resolved: tuple[Row[Any], Row[Any]] | None = None,
+) -> tuple[Row[Any], dict[str, Any]]:
+    """Validate a create (project, issue type and summary required; every other field on the
+    create screen and of the right type): the project and the new row's columns, less its
+    id, key, number and rank."""
+    data = dict(fields_in or {})
+    if resolved is None:
+        project = _project_of(ctx, data.pop("project", None))
+        itype = _itype_of(ctx, project, data.pop("issuetype", None))
+    else:
+        project, itype = resolved
+        data.pop("project", None)
+        data.pop("issuetype", None)
     me = common.me(ctx).account_id
     values: dict[str, Any] = {
         "reporter": me,
@@ -235,46 +244,66 @@ def create_issue(
                 _set_value(ctx, project, itype, key, op["set"], values, custom)
             elif isinstance(op, dict) and "add" in op and key == "labels":
                 values["labels"] = list(dict.fromkeys([*values["labels"], *_labels([op["add"]])]))
-    wf = common.workflow_of(ctx, project)
     now = ctx.now()
+    row = {
+        "tenant_id": ctx.tenant,
+        "project_id": project.id,
+        "issuetype_id": itype.id,
+        "status_id": _initial_status(ctx, project),
+        "summary": values.get("summary", ""),
+        "description": values.get("description"),
+        "environment": values.get("environment"),
+        "assignee": values.get("assignee"),
+        "reporter": values.get("reporter"),
+        "creator": me,
+        "priority_id": values.get("priority_id"),
+        "resolution_id": None,
+        "labels": values["labels"],
+        "components": values["components"],
+        "fix_versions": values["fix_versions"],
+        "versions": values["versions"],
+        "duedate": values.get("duedate"),
+        "parent_id": values.get("parent_id"),
+        "custom": {k: v for k, v in custom.items() if v is not None},
+        "watchers": [me],
+        "voters": [],
+        "properties": {},
+        "created": now,
+        "updated": now,
+        "resolutiondate": None,
+        "status_changed": now,
+        "written_at": now,
+    }
+    return project, row
+
+
+def _initial_status(ctx: TwinContext, project: Row[Any]) -> str:
+    cache: dict[str, str] = common.memo(ctx).setdefault("initial_status", {})
+    if project.workflow not in cache:
+        cache[project.workflow] = common.workflow_of(ctx, project).initial
+    return cache[project.workflow]
+
+
+def _identify(row: dict[str, Any], issue_id: str, project: Row[Any], number: int) -> dict[str, Any]:
+    """A prepared row's id, key and rank (ids are zero-padded in ranks so that they sort)."""
+    return {
+        **row,
+        "id": issue_id,
+        "key": f"{project.key}-{number}",
+        "number": number,
+        "rank": f"0|i{int(issue_id):08d}:",
+    }
+
+
+def create_issue(
+    ctx: TwinContext, *, fields: dict[str, Any] | None, update: dict[str, Any] | None, notify: bool = True
+) -> dict[str, Any]:
+    """`POST /issue` (201 `{id, key, self}`): validated field by field with Jira's messages."""
+    project, prepared = _prepare(ctx, fields, update)
     issue_id = common.next_id(ctx, "issue")
     number = ctx.ids.next(f"issue-number:{project.id}")
-    key = f"{project.key}-{number}"
-    ctx.conn.execute(
-        insert(ISSUE).values(
-            tenant_id=ctx.tenant,
-            id=issue_id,
-            key=key,
-            number=number,
-            project_id=project.id,
-            issuetype_id=itype.id,
-            status_id=wf.initial,
-            summary=values.get("summary", ""),
-            description=values.get("description"),
-            environment=values.get("environment"),
-            assignee=values.get("assignee"),
-            reporter=values.get("reporter"),
-            creator=me,
-            priority_id=values.get("priority_id"),
-            resolution_id=None,
-            labels=values["labels"],
-            components=values["components"],
-            fix_versions=values["fix_versions"],
-            versions=values["versions"],
-            duedate=values.get("duedate"),
-            parent_id=values.get("parent_id"),
-            custom={k: v for k, v in custom.items() if v is not None},
-            watchers=[me],
-            voters=[],
-            properties={},
-            rank=f"0|i{int(issue_id):05d}:",
-            created=now,
-            updated=now,
-            resolutiondate=None,
-            status_changed=now,
-            written_at=now,
-        )
-    )
+    row = _identify(prepared, issue_id, project, number)
+    ctx.conn.execute(insert(ISSUE).values(**row))
     for op in (update or {}).get("comment", []) or []:
         if isinstance(op, dict) and isinstance(op.get("add"), dict):
             add_comment(
@@ -288,7 +317,54 @@ def create_issue(
         from twins.jira import events
 
         events.issue_event(ctx, "jira:issue_created", issue_id, event_type="issue_created")
-    return {"id": issue_id, "key": key, "self": f"{common.api_base(ctx)}/issue/{issue_id}"}
+    return {"id": issue_id, "key": row["key"], "self": f"{common.api_base(ctx)}/issue/{issue_id}"}
+
+
+def create_many(ctx: TwinContext, specs: list[dict[str, Any]]) -> list[str]:
+    """Fixture issues (`POST /_dtu/seed`), each validated as `create_issue` validates it but
+    written in batches with ids reserved in blocks, so that a site of 100,000 issues loads in
+    seconds. No events (a fixture is the site as it already is). Answers the keys, in order."""
+    keys: list[str] = []
+    pending: list[tuple[Row[Any], dict[str, Any]]] = []
+    resolved: dict[str, tuple[Row[Any], Row[Any]]] = {}
+
+    def flush() -> None:
+        if not pending:
+            return
+        first = common.next_ids(ctx, "issue", len(pending))
+        numbers: dict[str, int] = {}
+        for project, _ in pending:
+            numbers[project.id] = numbers.get(project.id, 0) + 1
+        next_number = {pid: ctx_reserve(pid, n) for pid, n in numbers.items()}
+        rows = []
+        for i, (project, prepared) in enumerate(pending):
+            number = next_number[project.id]
+            next_number[project.id] += 1
+            row = _identify(prepared, str(first + i), project, number)
+            rows.append(row)
+            keys.append(row["key"])
+        ctx.conn.execute(insert(ISSUE), rows)
+        pending.clear()
+
+    def ctx_reserve(project_id: str, n: int) -> int:
+        return common.next_ids(ctx, f"issue-number:{project_id}", n, base=1)
+
+    for spec in specs:
+        data = dict(spec)
+        if "parent" in data:
+            flush()  # the parent may be among the pending rows
+        cache_key = repr((data.get("project"), data.get("issuetype")))
+        if cache_key not in resolved:
+            project = _project_of(ctx, data.get("project"))
+            resolved[cache_key] = (project, _itype_of(ctx, project, data.get("issuetype")))
+        pending.append(_prepare(ctx, data, None, resolved[cache_key]))
+        if len(pending) >= 1000 or "parent" in data:
+            flush()
+    flush()
+    if len(keys) >= 1000 and ctx.conn.dialect.name == "postgresql":
+        # fresh statistics, or the planner guesses one row per table and picks poor indexes
+        ctx.conn.execute(text("ANALYZE jira_issue"))
+    return keys
 
 
 def bulk_create(ctx: TwinContext, *, updates: list[Any]) -> dict[str, Any]:
@@ -371,103 +447,186 @@ def _visible_comment(ctx: TwinContext, row: Row[Any]) -> bool:
     return vis.get("value") in common.groups_of(ctx, common.me(ctx).account_id)
 
 
-def all_fields(ctx: TwinContext, row: Row[Any], version: str | None = None) -> dict[str, Any]:
-    """Every field of the issue, as `fields=*all` shows it."""
+SYSTEM_KEYS = (
+    "summary",
+    "description",
+    "environment",
+    "issuetype",
+    "project",
+    "status",
+    "statusCategory",
+    "priority",
+    "resolution",
+    "assignee",
+    "reporter",
+    "creator",
+    "labels",
+    "components",
+    "fixVersions",
+    "versions",
+    "duedate",
+    "created",
+    "updated",
+    "resolutiondate",
+    "statuscategorychangedate",
+    "lastViewed",
+    "comment",
+    "subtasks",
+    "issuelinks",
+    "attachment",
+    "watches",
+    "votes",
+    "worklog",
+    "timetracking",
+    "timespent",
+    "parent",
+)
+
+
+def all_fields(
+    ctx: TwinContext, row: Row[Any], version: str | None = None, only: set[str] | None = None
+) -> dict[str, Any]:
+    """Every field of the issue, as `fields=*all` shows it (or those in `only`: a search page
+    asking for three fields must not render comments, worklogs and links of every issue)."""
     v = version
     base = common.api_base(ctx, v)
-    project = common.project_row(ctx, row.project_id, check=False)
-    st = common.status_row(ctx, row.status_id)
-    it = common.itype_row(ctx, row.issuetype_id)
-    comps = ctx.conn.execute(
-        select(COMPONENT).where(COMPONENT.c.tenant_id == ctx.tenant, COMPONENT.c.id.in_(row.components or []))
-    ).all()
-    vers = {
-        r.id: r
-        for r in ctx.conn.execute(
-            select(VERSION).where(
-                VERSION.c.tenant_id == ctx.tenant,
-                VERSION.c.id.in_([*(row.fix_versions or []), *(row.versions or [])]),
-            )
-        ).all()
-    }
-    comments = [c for c in _comments(ctx, row.id) if _visible_comment(ctx, c)]
-    subtasks = ctx.conn.execute(
-        select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.parent_id == row.id).order_by(ISSUE.c.id)
-    ).all()
+
+    def want(*keys: str) -> bool:
+        return only is None or any(k in only for k in keys)
+
     from twins.jira.service import parts
 
-    logs = worklogs.rows_of(ctx, row.id)
-    spent = sum(w.time_spent_seconds for w in logs)
-    out: dict[str, Any] = {
-        "summary": row.summary,
-        "description": common.rich_out(ctx, row.description, v),
-        "environment": common.rich_out(ctx, row.environment, v),
-        "issuetype": common.itype_json(ctx, it, v) if it else None,
-        "project": common.project_short(ctx, project, v),
-        "status": common.status_json(ctx, st, v) if st else None,
-        "statusCategory": common.category_json(ctx, st.category_id, v) if st else None,
-        "priority": common.priority_json(ctx, row.priority_id, v),
-        "resolution": common.resolution_json(ctx, row.resolution_id, v),
-        "assignee": common.user_json(ctx, row.assignee, v),
-        "reporter": common.user_json(ctx, row.reporter, v),
-        "creator": common.user_json(ctx, row.creator, v),
-        "labels": list(row.labels or []),
-        "components": [
+    out: dict[str, Any] = {}
+    if want("summary"):
+        out["summary"] = row.summary
+    if want("description"):
+        out["description"] = common.rich_out(ctx, row.description, v)
+    if want("environment"):
+        out["environment"] = common.rich_out(ctx, row.environment, v)
+    if want("issuetype"):
+        it = common.itype_row(ctx, row.issuetype_id)
+        out["issuetype"] = common.itype_json(ctx, it, v) if it else None
+    if want("project"):
+        out["project"] = common.project_short(ctx, common.project_row(ctx, row.project_id, check=False), v)
+    if want("status", "statusCategory"):
+        st = common.status_row(ctx, row.status_id)
+        out["status"] = common.status_json(ctx, st, v) if st else None
+        out["statusCategory"] = common.category_json(ctx, st.category_id, v) if st else None
+    if want("priority"):
+        out["priority"] = common.priority_json(ctx, row.priority_id, v)
+    if want("resolution"):
+        out["resolution"] = common.resolution_json(ctx, row.resolution_id, v)
+    for key in ("assignee", "reporter", "creator"):
+        if want(key):
+            out[key] = common.user_json(ctx, getattr(row, key), v)
+    if want("labels"):
+        out["labels"] = list(row.labels or [])
+    if want("components"):
+        comps = ctx.conn.execute(
+            select(COMPONENT).where(
+                COMPONENT.c.tenant_id == ctx.tenant, COMPONENT.c.id.in_(row.components or [])
+            )
+        ).all()
+        out["components"] = [
             {"self": f"{base}/component/{c.id}", "id": c.id, "name": c.name, "description": c.description}
             for c in comps
-        ],
-        "fixVersions": [projects.version_json(ctx, vers[i]) for i in row.fix_versions or [] if i in vers],
-        "versions": [projects.version_json(ctx, vers[i]) for i in row.versions or [] if i in vers],
-        "duedate": row.duedate,
-        "created": common.ts(row.created),
-        "updated": common.ts(row.updated),
-        "resolutiondate": common.ts(row.resolutiondate),
-        "statuscategorychangedate": common.ts(row.status_changed),
-        "lastViewed": None,
-        "comment": {
+        ]
+    if want("fixVersions", "versions"):
+        vers = {
+            r.id: r
+            for r in ctx.conn.execute(
+                select(VERSION).where(
+                    VERSION.c.tenant_id == ctx.tenant,
+                    VERSION.c.id.in_([*(row.fix_versions or []), *(row.versions or [])]),
+                )
+            ).all()
+        }
+        out["fixVersions"] = [
+            projects.version_json(ctx, vers[i]) for i in row.fix_versions or [] if i in vers
+        ]
+        out["versions"] = [projects.version_json(ctx, vers[i]) for i in row.versions or [] if i in vers]
+    if want("duedate"):
+        out["duedate"] = row.duedate
+    for key, value in (
+        ("created", row.created),
+        ("updated", row.updated),
+        ("resolutiondate", row.resolutiondate),
+        ("statuscategorychangedate", row.status_changed),
+    ):
+        if want(key):
+            out[key] = common.ts(value)
+    if want("lastViewed"):
+        out["lastViewed"] = None
+    if want("comment"):
+        comments = [c for c in _comments(ctx, row.id) if _visible_comment(ctx, c)]
+        out["comment"] = {
             "comments": [comment_json(ctx, c, row.id, v) for c in comments],
             "self": f"{base}/issue/{row.id}/comment",
             "maxResults": len(comments),
             "total": len(comments),
             "startAt": 0,
-        },
-        "subtasks": [_issue_link_short(ctx, s, v) for s in subtasks],
-        "issuelinks": parts.links_of(ctx, row.id),
-        "attachment": parts.attachments_of(ctx, row.id),
-        "watches": {
+        }
+    if want("subtasks"):
+        subtasks = ctx.conn.execute(
+            select(ISSUE)
+            .where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.parent_id == row.id)
+            .order_by(ISSUE.c.id)
+        ).all()
+        out["subtasks"] = [_issue_link_short(ctx, s, v) for s in subtasks]
+    if want("issuelinks"):
+        out["issuelinks"] = parts.links_of(ctx, row.id)
+    if want("attachment"):
+        out["attachment"] = parts.attachments_of(ctx, row.id)
+    if want("watches"):
+        out["watches"] = {
             "self": f"{base}/issue/{row.key}/watchers",
             "watchCount": len(row.watchers or []),
             "isWatching": common.me(ctx).account_id in (row.watchers or []) if ctx.principal else False,
-        },
-        "votes": {
+        }
+    if want("votes"):
+        out["votes"] = {
             "self": f"{base}/issue/{row.key}/votes",
             "votes": len(row.voters or []),
             "hasVoted": common.me(ctx).account_id in (row.voters or []) if ctx.principal else False,
-        },
-        "worklog": {
+        }
+    if want("worklog", "timetracking", "timespent"):
+        logs = worklogs.rows_of(ctx, row.id)
+        spent = sum(w.time_spent_seconds for w in logs)
+        out["worklog"] = {
             "startAt": 0,
             "maxResults": 20,
             "total": len(logs),
             "worklogs": [worklogs.worklog_json(ctx, w, v) for w in logs[:20]],
-        },
-        "timetracking": {"timeSpent": worklogs.format_duration(spent), "timeSpentSeconds": spent}
-        if logs
-        else {},
-        "timespent": spent or None,
-    }
-    if row.parent_id:
+        }
+        out["timetracking"] = (
+            {"timeSpent": worklogs.format_duration(spent), "timeSpentSeconds": spent} if logs else {}
+        )
+        out["timespent"] = spent or None
+    if row.parent_id and want("parent"):
         parent = ctx.conn.execute(
             select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.id == row.parent_id)
         ).first()
         if parent is not None:
             out["parent"] = _issue_link_short(ctx, parent, v)
     for frow in fields.custom_rows(ctx):
-        stored = (row.custom or {}).get(frow.id)
-        out[frow.id] = row.rank if frow.kind == "rank" else fields.render_custom(ctx, frow, stored, v)
+        if want(frow.id):
+            stored = (row.custom or {}).get(frow.id)
+            out[frow.id] = row.rank if frow.kind == "rank" else fields.render_custom(ctx, frow, stored, v)
     return out
 
 
 NAVIGABLE_EXCLUDED = {"comment", "worklog", "timetracking"}  # not on the navigator
+
+
+def _needed(ctx: TwinContext, wanted: list[str] | None, default: str) -> set[str] | None:
+    """The fields `select_fields` can keep (None: all of them), so that only those are built."""
+    spec = wanted if wanted else [default]
+    if any(item.strip() in ("*all", "all", "*navigable", "navigable") for item in spec):
+        return None
+    names = {r.name.lower(): r.id for r in fields.custom_rows(ctx)}
+    return {
+        names.get(item.strip().lower(), item.strip()) for item in spec if not item.strip().startswith("-")
+    }
 
 
 def select_fields(
@@ -501,7 +660,7 @@ def issue_json(
     default_fields: str = "*all",
 ) -> dict[str, Any]:
     expand = expand or []
-    full = all_fields(ctx, row, version)
+    full = all_fields(ctx, row, version, _needed(ctx, wanted, default_fields))
     out: dict[str, Any] = {
         "expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
         "id": row.id,

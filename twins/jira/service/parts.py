@@ -20,7 +20,7 @@ from dtu.context import TwinContext
 from dtu.db import table
 from twins.jira import constants, models
 from twins.jira.errors import FieldErrors, Forbidden, JiraError, NotFound
-from twins.jira.service import common
+from twins.jira.service import common, linktypes
 
 LINK = table(models.IssueLink)
 LINKTYPE = table(models.IssueLinkType)
@@ -40,25 +40,6 @@ def _emit(ctx: TwinContext, kind: str, *args: Any) -> None:
 # -- issue links ------------------------------------------------------------------------------
 
 
-def linktype_json(ctx: TwinContext, row: Row[Any]) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "inward": row.inward,
-        "outward": row.outward,
-        "self": f"{common.api_base(ctx)}/issueLinkType/{row.id}",
-    }
-
-
-def get_link_type(ctx: TwinContext, *, type_id: str) -> dict[str, Any]:
-    row = ctx.conn.execute(
-        select(LINKTYPE).where(LINKTYPE.c.tenant_id == ctx.tenant, LINKTYPE.c.id == type_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"No issue link type with id '{type_id}' found.")
-    return linktype_json(ctx, row)
-
-
 def _short(ctx: TwinContext, row: Row[Any]) -> dict[str, Any]:
     from twins.jira.service import issues
 
@@ -76,10 +57,9 @@ def links_of(ctx: TwinContext, issue_id: str) -> list[dict[str, Any]]:
         .order_by(LINK.c.id)
     ).all()
     out = []
+    types = {r.id: r for r in linktypes.rows(ctx)} if rows else {}
     for link in rows:
-        lt = ctx.conn.execute(
-            select(LINKTYPE).where(LINKTYPE.c.tenant_id == ctx.tenant, LINKTYPE.c.id == link.type_id)
-        ).first()
+        lt = types.get(link.type_id)
         if lt is None:
             continue
         other_id, side = (
@@ -96,7 +76,7 @@ def links_of(ctx: TwinContext, issue_id: str) -> list[dict[str, Any]]:
             {
                 "id": link.id,
                 "self": f"{common.api_base(ctx)}/issueLink/{link.id}",
-                "type": linktype_json(ctx, lt),
+                "type": linktypes.linktype_json(ctx, lt),
                 side: _short(ctx, other),
             }
         )
@@ -106,7 +86,7 @@ def links_of(ctx: TwinContext, issue_id: str) -> list[dict[str, Any]]:
 def _link_type_for(ctx: TwinContext, value: Any) -> Row[Any]:
     if not isinstance(value, dict) or not (value.get("name") or value.get("id")):
         raise FieldErrors({"issueLinkType": "Link type must be specified (id or name)."})
-    rows = ctx.conn.execute(select(LINKTYPE).where(LINKTYPE.c.tenant_id == ctx.tenant)).all()
+    rows = linktypes.rows(ctx)
     if value.get("id"):
         hit = next((r for r in rows if r.id == str(value["id"])), None)
         if hit is None:
@@ -191,7 +171,7 @@ def get_link(ctx: TwinContext, *, link_id: str) -> dict[str, Any]:
     return {
         "id": row.id,
         "self": f"{common.api_base(ctx)}/issueLink/{row.id}",
-        "type": linktype_json(ctx, lt),
+        "type": linktypes.linktype_json(ctx, lt),
         "inwardIssue": _short(ctx, common.issue_row(ctx, row.inward_issue_id)),
         "outwardIssue": _short(ctx, common.issue_row(ctx, row.outward_issue_id)),
     }

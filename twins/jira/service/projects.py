@@ -11,17 +11,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, delete, insert, select, update
 
 from dtu.context import TwinContext
-from dtu.db import table
 from dtu.pagination import jira_page
-from twins.jira import constants, models
+from twins.jira import constants
 from twins.jira.errors import FieldErrors, Forbidden, JiraError, NotFound
 from twins.jira.service import common, fields
 from twins.jira.service.common import COMPONENT, ITYPE, PROJECT, STATUS, VERSION
-
-LINKTYPE = table(models.IssueLinkType)
 
 
 def _itypes(ctx: TwinContext, project: Row[Any]) -> list[Row[Any]]:
@@ -193,7 +190,106 @@ def create_project(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
             assignee_type=data.get("assigneeType", "UNASSIGNED"),
         )
     )
+    _project_event(ctx, "project_created", pid)
     return {"self": f"{common.api_base(ctx)}/project/{pid}", "id": int(pid), "key": key}
+
+
+def _project_event(ctx: TwinContext, event: str, project_id: str) -> None:
+    from twins.jira import events
+
+    row = common.project_row(ctx, project_id, check=False)
+    entity = {
+        **common.project_short(ctx, row, "2"),
+        "id": int(row.id),
+        "projectLead": common.user_json(ctx, row.lead, "2"),
+        "assigneeType": row.assignee_type,
+    }
+    events.entity_event(ctx, event, "project", entity)
+
+
+def _require_admin(ctx: TwinContext, project: Row[Any]) -> None:
+    """Site admins, and the project's lead, administer a project."""
+    if not common.me(ctx).is_admin and project.lead != common.me(ctx).account_id:
+        raise Forbidden("You do not have permission to administer this project.")
+
+
+def update_project(ctx: TwinContext, *, id_or_key: str, data: dict[str, Any]) -> dict[str, Any]:
+    """`PUT /project/{key}`: name, description, lead and default assignee (`project_updated`)."""
+    project = common.project_row(ctx, id_or_key)
+    _require_admin(ctx, project)
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    if "key" in data and data["key"] != project.key:
+        errors["projectKey"] = "Changing a project key is not supported by this site."
+    if "name" in data:
+        name = data["name"]
+        if not isinstance(name, str) or not name.strip():
+            errors["projectName"] = "You must specify a valid project name."
+        elif ctx.conn.execute(
+            select(PROJECT.c.id).where(
+                PROJECT.c.tenant_id == ctx.tenant, PROJECT.c.name == name, PROJECT.c.id != project.id
+            )
+        ).first():
+            errors["projectName"] = "A project with that name already exists."
+        else:
+            values["name"] = name
+    if "description" in data:
+        values["description"] = str(data["description"] or "")
+    if "leadAccountId" in data:
+        if common.user_row(ctx, str(data["leadAccountId"])) is None:
+            errors["projectLead"] = "The project lead specified does not exist."
+        else:
+            values["lead"] = str(data["leadAccountId"])
+    if "assigneeType" in data:
+        if data["assigneeType"] not in ("PROJECT_LEAD", "UNASSIGNED"):
+            errors["assigneeType"] = "The default assignee type is invalid."
+        else:
+            values["assignee_type"] = data["assigneeType"]
+    if errors:
+        raise FieldErrors(errors)
+    if values:
+        ctx.conn.execute(
+            update(PROJECT)
+            .where(PROJECT.c.tenant_id == ctx.tenant, PROJECT.c.id == project.id)
+            .values(**values)
+        )
+        _project_event(ctx, "project_updated", project.id)
+    return get_project(ctx, id_or_key=project.id)
+
+
+def delete_project(ctx: TwinContext, *, id_or_key: str, undo: bool) -> None:
+    """`DELETE /project/{key}` (204): to the trash (`enableUndo`, the default:
+    `project_soft_deleted`, restorable) or for good (`project_deleted`). Either way the project
+    and its issues are gone from every read; its key stays taken."""
+    project = common.project_row(ctx, id_or_key)
+    if not common.me(ctx).is_admin:
+        raise Forbidden("You must have global administrator rights in order to delete a project.")
+    ctx.conn.execute(
+        update(PROJECT)
+        .where(PROJECT.c.tenant_id == ctx.tenant, PROJECT.c.id == project.id)
+        .values(deleted_at=ctx.now(), undoable=undo)
+    )
+    _project_event(ctx, "project_soft_deleted" if undo else "project_deleted", project.id)
+
+
+def restore_project(ctx: TwinContext, *, id_or_key: str) -> dict[str, Any]:
+    """`POST /project/{key}/restore`: back from the trash (`project_restored_deleted`)."""
+    ident = str(id_or_key)
+    cond = PROJECT.c.id == ident if ident.isdigit() else PROJECT.c.key == ident.upper()
+    row = ctx.conn.execute(select(PROJECT).where(PROJECT.c.tenant_id == ctx.tenant, cond)).first()
+    if row is None or (row.deleted_at is not None and not row.undoable):
+        raise NotFound(f"No project could be found with key '{ident}'.")
+    if not common.me(ctx).is_admin:
+        raise Forbidden("You must have global administrator rights in order to restore a project.")
+    if row.deleted_at is None:
+        raise JiraError(f"The project '{row.key}' is not in the trash.")
+    ctx.conn.execute(
+        update(PROJECT)
+        .where(PROJECT.c.tenant_id == ctx.tenant, PROJECT.c.id == row.id)
+        .values(deleted_at=None)
+    )
+    _project_event(ctx, "project_restored_deleted", row.id)
+    return get_project(ctx, id_or_key=row.id)
 
 
 def project_components(ctx: TwinContext, *, id_or_key: str) -> list[dict[str, Any]]:
@@ -259,7 +355,103 @@ def create_version(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
     row = ctx.conn.execute(
         select(VERSION).where(VERSION.c.tenant_id == ctx.tenant, VERSION.c.id == vid)
     ).one()
+    _version_event(ctx, "jira:version_created", row)
     return version_json(ctx, row)
+
+
+def _version_event(ctx: TwinContext, event: str, row: Row[Any]) -> None:
+    from twins.jira import events
+
+    entity = {**version_json(ctx, row), "self": f"{common.api_base(ctx, '2')}/version/{row.id}"}
+    entity["overdue"] = bool(
+        not row.released and row.release_date and row.release_date < (common.ts(ctx.now()) or "")[:10]
+    )
+    events.entity_event(ctx, event, "version", entity)
+
+
+def _version(ctx: TwinContext, version_id: str) -> tuple[Row[Any], Row[Any]]:
+    row = None
+    if str(version_id).isdigit():
+        row = ctx.conn.execute(
+            select(VERSION).where(VERSION.c.tenant_id == ctx.tenant, VERSION.c.id == str(version_id))
+        ).first()
+    project = common.project_row(ctx, row.project_id, check=False) if row is not None else None
+    if row is None or project is None or not common.can_browse(ctx, project):
+        raise NotFound(f"Could not find version for id '{version_id}'")
+    return row, project
+
+
+def get_version(ctx: TwinContext, *, version_id: str) -> dict[str, Any]:
+    return version_json(ctx, _version(ctx, version_id)[0])
+
+
+def update_version(ctx: TwinContext, *, version_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """`PUT /version/{id}`: name, description, dates, released, archived. Events:
+    `jira:version_released` / `jira:version_unreleased` when `released` flips, else
+    `jira:version_updated`."""
+    row, project = _version(ctx, version_id)
+    _require_admin(ctx, project)
+    values: dict[str, Any] = {}
+    if "name" in data:
+        name = data["name"]
+        if not isinstance(name, str) or not name.strip():
+            raise FieldErrors({"name": "You must specify a valid version name"})
+        if any(v.name == name and v.id != row.id for v in _versions(ctx, project)):
+            raise FieldErrors({"name": "A version with this name already exists in this project."})
+        values["name"] = name
+    if "description" in data:
+        values["description"] = str(data["description"] or "")
+    for key, column in (("releaseDate", "release_date"), ("startDate", "start_date")):
+        if key in data:
+            if data[key] is not None and not common.valid_date(data[key]):
+                raise FieldErrors({key: "The date format is invalid; use yyyy-MM-dd."})
+            values[column] = data[key]
+    for key in ("released", "archived"):
+        if key in data:
+            if not isinstance(data[key], bool):
+                raise FieldErrors({key: f"'{key}' must be true or false."})
+            values[key] = data[key]
+    if values:
+        ctx.conn.execute(
+            update(VERSION).where(VERSION.c.tenant_id == ctx.tenant, VERSION.c.id == row.id).values(**values)
+        )
+        new = _version(ctx, row.id)[0]
+        if bool(new.released) != bool(row.released):
+            _version_event(ctx, "jira:version_released" if new.released else "jira:version_unreleased", new)
+        else:
+            _version_event(ctx, "jira:version_updated", new)
+    return get_version(ctx, version_id=row.id)
+
+
+def delete_version(ctx: TwinContext, *, version_id: str, fix_to: str | None, affected_to: str | None) -> None:
+    """`DELETE /version/{id}` (204): issues naming it lose it, or name `moveFixIssuesTo` /
+    `moveAffectedIssuesTo` instead (`jira:version_deleted`)."""
+    from twins.jira.service import issues
+
+    row, project = _version(ctx, version_id)
+    _require_admin(ctx, project)
+    swaps: dict[str, str | None] = {"fix_versions": fix_to, "versions": affected_to}
+    for swap in (t for t in swaps.values() if t is not None):
+        other, other_project = _version(ctx, swap)
+        if other.id == row.id or other_project.id != project.id:
+            raise JiraError(f"The version '{swap}' cannot take this version's issues.")
+    for issue in ctx.conn.execute(
+        select(common.ISSUE).where(
+            common.ISSUE.c.tenant_id == ctx.tenant, common.ISSUE.c.project_id == project.id
+        )
+    ).all():
+        values: dict[str, Any] = {}
+        for column, target in swaps.items():
+            current = list(getattr(issue, column) or [])
+            if row.id in current:
+                kept = [v for v in current if v != row.id]
+                if target is not None and target not in kept:
+                    kept.append(target)
+                values[column] = kept
+        if values:
+            issues.apply_change(ctx, issue, values, {})
+    _version_event(ctx, "jira:version_deleted", row)
+    ctx.conn.execute(delete(VERSION).where(VERSION.c.tenant_id == ctx.tenant, VERSION.c.id == row.id))
 
 
 # -- catalogues -------------------------------------------------------------------------------
@@ -333,23 +525,6 @@ def priorities(ctx: TwinContext) -> list[dict[str, Any]]:
 
 def resolutions(ctx: TwinContext) -> list[dict[str, Any]]:
     return [common.resolution_json(ctx, r["id"]) for r in constants.RESOLUTIONS]  # type: ignore[misc]
-
-
-def link_types(ctx: TwinContext) -> dict[str, Any]:
-    rows = ctx.conn.execute(
-        select(LINKTYPE).where(LINKTYPE.c.tenant_id == ctx.tenant).order_by(LINKTYPE.c.id)
-    ).all()
-    return {"issueLinkTypes": [linktype_json(ctx, r) for r in rows]}
-
-
-def linktype_json(ctx: TwinContext, row: Row[Any]) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "inward": row.inward,
-        "outward": row.outward,
-        "self": f"{common.api_base(ctx)}/issueLinkType/{row.id}",
-    }
 
 
 # -- create-meta ------------------------------------------------------------------------------

@@ -2,26 +2,29 @@
 `/search/approximate-count`, `/jql/parse` and the issue picker.
 
 https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/ . The
-evaluator is `twins.jira.jql`; this module tells it about the site (`SiteCatalog`) and builds
-one view per issue the caller may browse. The `jira.search.index_lag` fault point (and the
-core `stale_reads` action) hide issues written within the lag, as Jira's index can.
+meaning of JQL is `twins.jira.jql`; this module tells it about the site (`SiteCatalog`), lets
+the database decide and sort what it can (`pushdown`), and builds evaluator views only for the
+database's candidates when a query needs the evaluator. The `jira.search.index_lag` fault
+point (and the core `stale_reads` action) hide issues written within the lag, as Jira's index
+can.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 
 from dtu.context import TwinContext
 from dtu.db import table
 from twins.jira import adf, constants, jql, models
 from twins.jira.errors import JiraError
 from twins.jira.jql import EMPTY_OPS, EQ, HISTORY, RANGE, FieldSpec
-from twins.jira.service import common, fields, issues
+from twins.jira.service import common, fields, issues, pushdown
 from twins.jira.service.common import COMPONENT, ISSUE, ITYPE, PROJECT, SPRINT, STATUS, USER, VERSION
 
 CHANGE = table(models.ChangeGroup)
@@ -272,65 +275,109 @@ def _date_ts(value: str | None) -> float | None:
     return jql.parse_date(value, 0.0) if value else None
 
 
-def build_views(ctx: TwinContext, catalog: SiteCatalog) -> list[dict[str, Any]]:
-    """One evaluator view per issue the caller may browse (minus those the index has not seen)."""
-    t = ctx.tenant
-    pids = {p.id: p for p in catalog.projects}
-    stmt = select(ISSUE).where(ISSUE.c.tenant_id == t)
+def _visible(ctx: TwinContext, catalog: SiteCatalog) -> list[Any]:
+    """What every search starts from: the tenant's issues in browsable projects that the
+    index has seen (`jira.search.index_lag` and `stale_reads` hide recent writes)."""
+    cond: list[Any] = [
+        ISSUE.c.tenant_id == ctx.tenant,
+        ISSUE.c.project_id.in_([p.id for p in catalog.projects]),
+    ]
     lag = ctx.point("jira.search.index_lag")
     cutoff = ctx.visible_before()
     if lag is not None:
         lag_cut = ctx.now() - float(lag.get("lag_s", 5))
         cutoff = lag_cut if cutoff is None else min(cutoff, lag_cut)
-    rows = [
-        r
-        for r in ctx.conn.execute(stmt).all()
-        if r.project_id in pids and (cutoff is None or r.written_at <= cutoff)
-    ]
+    if cutoff is not None:
+        cond.append(ISSUE.c.written_at <= cutoff)
+    return cond
+
+
+@dataclass(frozen=True)
+class Needs:
+    """The costly parts of a view a query reads: comment text, rich text, change history."""
+
+    comments: bool = True
+    rich: bool = True
+    history: bool = True
+
+
+def needs_of(query: jql.Query, catalog: SiteCatalog) -> Needs:
+    keys: set[str] = set()
+    history = False
+
+    def walk(node: jql.Node | None) -> None:
+        nonlocal history
+        if node is None:
+            return
+        if isinstance(node, jql.And | jql.Or):
+            for child in node.children:
+                walk(child)
+        elif isinstance(node, jql.Not):
+            walk(node.child)
+        else:
+            spec = catalog.field(node.field)
+            keys.add(spec.key if spec is not None else node.field)
+            history = history or node.op.startswith("WAS") or node.op == "CHANGED"
+
+    walk(query.where)
+    return Needs(
+        comments=bool(keys & {"comment", "text"}),
+        rich=bool(keys & {"description", "environment", "text"})
+        or any(k.startswith("customfield_") for k in keys),
+        history=history,
+    )
+
+
+def build_views(
+    ctx: TwinContext, catalog: SiteCatalog, rows: list[Row[Any]], needs: Needs = Needs()
+) -> list[dict[str, Any]]:
+    """One evaluator view per issue row (rows already limited to what the caller may see)."""
+    t = ctx.tenant
+    pids = {p.id: p for p in catalog.projects}
     if not rows:
         return []
     ids = [r.id for r in rows]
     statuses = {r.id: r for r in ctx.conn.execute(select(STATUS).where(STATUS.c.tenant_id == t)).all()}
     comments: dict[str, list[str]] = {}
-    for c in ctx.conn.execute(
-        select(COMMENT.c.issue_id, COMMENT.c.body).where(
-            COMMENT.c.tenant_id == t, COMMENT.c.issue_id.in_(ids)
-        )
-    ).all():
-        comments.setdefault(c.issue_id, []).append(adf.adf_to_text(c.body))
     changes: dict[str, dict[str, list[tuple[Any, ...]]]] = {}
-    for ch in ctx.conn.execute(
-        select(CHANGE)
-        .where(CHANGE.c.tenant_id == t, CHANGE.c.issue_id.in_(ids))
-        .order_by(CHANGE.c.created, CHANGE.c.id)
-    ).all():
-        for item in ch.items:
-            key = {
-                "status": "status",
-                "assignee": "assignee",
-                "reporter": "reporter",
-                "priority": "priority",
-                "resolution": "resolution",
-                "Fix Version": "fixVersion",
-            }.get(item["field"])
-            if key is None:
-                continue
-            old, new = item.get("from"), item.get("to")
-            if key == "priority":
-                old = PRIORITY_WEIGHT.get(old) if old else None
-                new = PRIORITY_WEIGHT.get(new) if new else None
-            changes.setdefault(ch.issue_id, {}).setdefault(key, []).append((ch.created, ch.author, old, new))
+    for chunk in _chunks(ids):
+        if needs.comments:
+            for c in ctx.conn.execute(
+                select(COMMENT.c.issue_id, COMMENT.c.body).where(
+                    COMMENT.c.tenant_id == t, COMMENT.c.issue_id.in_(chunk)
+                )
+            ).all():
+                comments.setdefault(c.issue_id, []).append(adf.adf_to_text(c.body))
+        if needs.history:
+            for ch in ctx.conn.execute(
+                select(CHANGE)
+                .where(CHANGE.c.tenant_id == t, CHANGE.c.issue_id.in_(chunk))
+                .order_by(CHANGE.c.created, CHANGE.c.id)
+            ).all():
+                for item in ch.items:
+                    key = HISTORY_FIELDS.get(item["field"])
+                    if key is None:
+                        continue
+                    old, new = item.get("from"), item.get("to")
+                    if key == "priority":
+                        old = PRIORITY_WEIGHT.get(old) if old else None
+                        new = PRIORITY_WEIGHT.get(new) if new else None
+                    changes.setdefault(ch.issue_id, {}).setdefault(key, []).append(
+                        (ch.created, ch.author, old, new)
+                    )
     users = {
         u.account_id: u.display_name
-        for u in ctx.conn.execute(select(USER).where(USER.c.tenant_id == t)).all()
+        for u in ctx.conn.execute(
+            select(USER.c.account_id, USER.c.display_name).where(USER.c.tenant_id == t)
+        ).all()
     }
     custom_by_id = {r.id: r for r in catalog.custom}
     views = []
     for r in rows:
         st = statuses.get(r.status_id)
         summary = r.summary
-        desc = adf.adf_to_text(r.description)
-        env = adf.adf_to_text(r.environment)
+        desc = adf.adf_to_text(r.description) if needs.rich else ""
+        env = adf.adf_to_text(r.environment) if needs.rich else ""
         comment_text = " ".join(comments.get(r.id, []))
         v: dict[str, Any] = {
             "id": int(r.id),
@@ -382,8 +429,23 @@ def build_views(ctx: TwinContext, catalog: SiteCatalog) -> list[dict[str, Any]]:
     return views
 
 
-def run_jql(ctx: TwinContext, text: str | None, *, bounded: bool = False) -> list[str]:
-    """The ids of the issues matching `text`, in the query's order."""
+HISTORY_FIELDS = {
+    "status": "status",
+    "assignee": "assignee",
+    "reporter": "reporter",
+    "priority": "priority",
+    "resolution": "resolution",
+    "Fix Version": "fixVersion",
+}
+
+
+def _chunks(ids: list[str], size: int = 5000) -> list[list[str]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _compile(
+    ctx: TwinContext, text: str | None, bounded: bool
+) -> tuple[jql.Query, SiteCatalog, jql.Compiled]:
     try:
         query = jql.parse(text or "")
         if bounded and not jql.is_bounded(query):
@@ -391,12 +453,58 @@ def run_jql(ctx: TwinContext, text: str | None, *, bounded: bool = False) -> lis
                 "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
             )
         catalog = SiteCatalog(ctx)
-        compiled = jql.compile_query(query, catalog)
+        return query, catalog, jql.compile_query(query, catalog)
     except jql.JqlError as exc:
         raise JiraError(exc.message) from None
-    views = [v for v in build_views(ctx, catalog) if compiled.match(v)]
+
+
+def check(ctx: TwinContext, text: str) -> None:
+    """Jira's 400 for JQL that does not parse or names what the site does not have."""
+    _compile(ctx, text, False)
+
+
+def find(
+    ctx: TwinContext,
+    text: str | None,
+    *,
+    bounded: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
+    count: bool = True,
+) -> tuple[list[str], int | None]:
+    """(ids of the issues matching `text` from `offset`, at most `limit`, in the query's order;
+    the number of matches when `count`). The database answers what it can (`pushdown`); the
+    evaluator checks the rest, over the database's candidates only."""
+    query, catalog, compiled = _compile(ctx, text, bounded)
+    cond = _visible(ctx, catalog)
+    plan = pushdown.plan(ctx, query, compiled, [p.id for p in catalog.projects])
+    cond.append(plan.where)
+    if plan.exact and plan.order is not None:
+        # one scan answers the page and, through a window count, the total
+        columns = [ISSUE.c.id, func.count().over().label("total")] if count else [ISSUE.c.id]
+        stmt = select(*columns).where(*cond).order_by(*plan.order).offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        rows = ctx.conn.execute(stmt).all()
+        ids = [str(r.id) for r in rows]
+        total = None
+        if count:
+            total = int(rows[0].total) if rows else (0 if offset == 0 and limit != 0 else _count(ctx, cond))
+        return ids, total
+    rows = list(ctx.conn.execute(select(ISSUE).where(*cond)).all())
+    views = [v for v in build_views(ctx, catalog, rows, needs_of(query, catalog)) if compiled.match(v)]
     views.sort(key=compiled.sort_key)
-    return [str(v["id"]) for v in views]
+    page = views[offset:] if limit is None else views[offset : offset + limit]
+    return [str(v["id"]) for v in page], len(views)
+
+
+def _count(ctx: TwinContext, cond: list[Any]) -> int:
+    return int(ctx.conn.execute(select(func.count()).select_from(ISSUE).where(*cond)).scalar() or 0)
+
+
+def run_jql(ctx: TwinContext, text: str | None, *, bounded: bool = False) -> list[str]:
+    """The ids of every issue matching `text`, in the query's order."""
+    return find(ctx, text, bounded=bounded, count=False)[0]
 
 
 def matches(ctx: TwinContext, text: str, issue_id: str) -> bool:
@@ -407,7 +515,9 @@ def matches(ctx: TwinContext, text: str, issue_id: str) -> bool:
         compiled = jql.compile_query(query, catalog)
     except jql.JqlError:
         return False
-    return any(compiled.match(v) for v in build_views(ctx, catalog) if str(v["id"]) == issue_id)
+    cond = _visible(ctx, catalog)
+    rows = list(ctx.conn.execute(select(ISSUE).where(*cond, ISSUE.c.id == issue_id)).all())
+    return any(compiled.match(v) for v in build_views(ctx, catalog, rows, needs_of(query, catalog)))
 
 
 def rows_of(ctx: TwinContext, ids: list[str]) -> list[Row[Any]]:
@@ -420,8 +530,9 @@ def _rows(ctx: TwinContext, ids: list[str]) -> list[Row[Any]]:
         return []
     by_id = {
         r.id: r
+        for chunk in _chunks(ids)
         for r in ctx.conn.execute(
-            select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.id.in_(ids))
+            select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.id.in_(chunk))
         ).all()
     }
     return [by_id[i] for i in ids if i in by_id]
@@ -456,8 +567,8 @@ def search(
         if max_results is None or max_results < 0
         else min(max_results, constants.SEARCH_MAX)
     )
-    ids = run_jql(ctx, jql_text)
-    page = _rows(ctx, ids[start_at : start_at + limit])
+    ids, total = find(ctx, jql_text, offset=start_at, limit=limit)
+    page = _rows(ctx, ids)
     expand = expand or []
     issues_out = [
         issues.issue_json(ctx, r, wanted=wanted, expand=expand, default_fields="*navigable") for r in page
@@ -466,7 +577,7 @@ def search(
         "expand": "schema,names",
         "startAt": start_at,
         "maxResults": limit,
-        "total": len(ids),
+        "total": total,
         "issues": issues_out,
     }
     _names_schema(ctx, out, issues_out, expand)
@@ -506,12 +617,12 @@ def search_jql(
         if max_results is None or max_results <= 0
         else min(max_results, 5000 if wanted == ["id"] else constants.SEARCH_MAX)
     )
-    ids = run_jql(ctx, jql_text, bounded=True)
-    page = _rows(ctx, ids[offset : offset + limit])
+    ids, _ = find(ctx, jql_text, bounded=True, offset=offset, limit=limit + 1, count=False)
+    page = _rows(ctx, ids[:limit])
     expand = expand or []
     issues_out = [issues.issue_json(ctx, r, wanted=wanted or ["id"], expand=expand) for r in page]
     out: dict[str, Any] = {"issues": issues_out}
-    more = offset + limit < len(ids)
+    more = len(ids) > limit
     if more:
         out["nextPageToken"] = _token(offset + limit, jql_text or "")
     out["isLast"] = not more
@@ -520,7 +631,7 @@ def search_jql(
 
 
 def approximate_count(ctx: TwinContext, *, jql_text: str | None) -> dict[str, Any]:
-    return {"count": len(run_jql(ctx, jql_text, bounded=True))}
+    return {"count": find(ctx, jql_text, bounded=True, limit=0)[1]}
 
 
 def parse_queries(ctx: TwinContext, *, queries: list[Any], validation: str) -> dict[str, Any]:

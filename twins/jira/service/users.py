@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.pagination import jira_page
+from twins.jira import models
 from twins.jira.errors import Forbidden, JiraError, NotFound
 from twins.jira.service import common
 from twins.jira.service.common import GROUP, MEMBER, USER
@@ -246,3 +248,78 @@ def remove_user_from_group(
     )
     if not res.rowcount:
         raise JiraError("Cannot remove user from group: the user is not a member.")
+
+
+# -- users (site admins) ----------------------------------------------------------------------
+
+TOKEN = table(models.Token)
+
+
+def _user_event(ctx: TwinContext, event: str, row: Any) -> None:
+    from twins.jira import events
+
+    entity = common.user_json(ctx, row, "2")
+    assert entity is not None
+    events.entity_event(ctx, event, "user", entity)
+
+
+def create_user(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
+    """`POST /user` (201, site admins): a new Atlassian account on the site, in
+    `jira-software-users` when `products` names Jira Software (`user_created`)."""
+    if not common.me(ctx).is_admin:
+        raise Forbidden("You do not have permission to create users.")
+    email = data.get("emailAddress")
+    if not isinstance(email, str) or "@" not in email or email.strip() != email or not email:
+        raise JiraError(errors={"emailAddress": "You must specify a valid email address."})
+    email = email.lower()
+    if ctx.conn.execute(select(USER).where(USER.c.tenant_id == ctx.tenant, USER.c.email == email)).first():
+        raise JiraError(errors={"emailAddress": "A user with that email address already exists."})
+    products = data.get("products", [])
+    if not isinstance(products, list) or not all(isinstance(p, str) for p in products):
+        raise JiraError(errors={"products": "products must be a list of product keys."})
+    account_id = ctx.ids.hex("account", 24)
+    name = data.get("displayName") if isinstance(data.get("displayName"), str) else None
+    ctx.conn.execute(
+        insert(USER).values(
+            tenant_id=ctx.tenant,
+            account_id=account_id,
+            email=email,
+            display_name=name or email.split("@")[0],
+            active=True,
+            account_type="atlassian",
+            time_zone="UTC",
+            is_admin=False,
+        )
+    )
+    if {"jira-software", "jira-core"} & set(products):
+        group = ctx.conn.execute(
+            select(GROUP).where(GROUP.c.tenant_id == ctx.tenant, GROUP.c.name == "jira-software-users")
+        ).first()
+        if group is not None:
+            ctx.conn.execute(
+                insert(MEMBER).values(tenant_id=ctx.tenant, group_id=group.group_id, account_id=account_id)
+            )
+    common.memo(ctx).pop("users", None)
+    row = common.user_row(ctx, account_id)
+    _user_event(ctx, "user_created", row)
+    out = common.user_json(ctx, row)
+    assert out is not None
+    return out
+
+
+def remove_user(ctx: TwinContext, *, account_id: str | None) -> None:
+    """`DELETE /user?accountId=` (204, site admins): the account, its tokens and memberships go;
+    issues keep the account id (`user_deleted`)."""
+    if not common.me(ctx).is_admin:
+        raise Forbidden("You do not have permission to delete users.")
+    if not account_id:
+        raise JiraError("The accountId query parameter needs to be provided.")
+    row = common.user_row(ctx, account_id)
+    if row is None:
+        raise NotFound(f"Specified user does not exist or you do not have required permissions: {account_id}")
+    if row.account_id == common.me(ctx).account_id:
+        raise JiraError("You cannot delete the currently logged in user.")
+    _user_event(ctx, "user_deleted", row)
+    for t in (TOKEN, MEMBER, USER):
+        ctx.conn.execute(delete(t).where(t.c.tenant_id == ctx.tenant, t.c.account_id == row.account_id))
+    common.memo(ctx).pop("users", None)

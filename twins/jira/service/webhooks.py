@@ -5,14 +5,16 @@ https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-webhooks/ 
 the last refresh, JQL filter required and limited to a few clauses) and
 https://developer.atlassian.com/cloud/jira/platform/webhooks/#registering-a-webhook-using-the-jira-rest-api--for-admins-
 (admin: `/rest/webhooks/1.0/webhook`, site admins only, any JQL). Deliveries are in
-`twins.jira.events`. Divergences: an app is identified by the account behind its bearer
-token; `/webhook/failed` is not served.
+`twins.jira.events`; `/webhook/failed` lists an app's deliveries that ran out of retries
+(from the core delivery journal, 72 hours back on the twin clock). Divergences: an app is
+identified by the account behind its bearer token (Jira serves failures to Connect apps only).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import Row, delete, insert, select, update
 
 from dtu.context import TwinContext
@@ -42,7 +44,27 @@ ADMIN_EVENTS = (
     "issuelink_deleted",
     "attachment_created",
     "attachment_deleted",
+    "project_created",
+    "project_updated",
+    "project_soft_deleted",
+    "project_deleted",
+    "project_restored_deleted",
+    "jira:version_created",
+    "jira:version_updated",
+    "jira:version_released",
+    "jira:version_unreleased",
+    "jira:version_deleted",
+    "user_created",
+    "user_deleted",
+    "sprint_created",
+    "sprint_started",
+    "sprint_closed",
+    "sprint_updated",
+    "sprint_deleted",
+    "board_created",
+    "board_deleted",
 )
+FAILED_KEPT_S = 72 * 3600  # "After 72 hours the failure may no longer be returned"
 # Dynamic webhooks accept a subset of JQL: these fields and equality operators only.
 DYNAMIC_JQL_FIELDS = {
     "project",
@@ -181,6 +203,37 @@ def register_dynamic(ctx: TwinContext, *, url: Any, webhooks: Any) -> dict[str, 
         have += 1
         results.append({"createdWebhookId": wid})
     return {"webhookRegistrationResult": results}
+
+
+def failed_webhooks(ctx: TwinContext, *, max_results: int | None, after: int | None) -> dict[str, Any]:
+    """`GET /webhook/failed`: the app's deliveries that failed after every retry, oldest first,
+    after `after` (ms); a page never splits deliveries that failed at the same millisecond."""
+    owner = _require_app(ctx)
+    mine = {r.id for r in _owned(ctx, owner)}
+    size = 100 if max_results is None or max_results <= 0 else max_results
+    now_ms = int(ctx.now() * 1000)
+    found = []
+    for d in ctx.runtime.deliveries.query(tenant=ctx.tenant, kind="webhooks", state="failed", limit=100_000):
+        meta = d["meta"]
+        if meta.get("webhook_id") not in mine or not d["attempts"]:
+            continue
+        at = int(d["attempts"][-1]["at"] * 1000)
+        if now_ms - at > FAILED_KEPT_S * 1000 or (after is not None and at <= after):
+            continue
+        item = {"id": str(meta.get("identifier")), "url": d["target"], "failureTime": at}
+        if d.get("payload") not in (None, ""):
+            item["body"] = orjson.dumps(d["payload"]).decode()
+        found.append(item)
+    found.sort(key=lambda f: (f["failureTime"], int(f["id"]) if f["id"].isdigit() else 0))
+    page = found[:size]
+    while len(page) < len(found) and page and found[len(page)]["failureTime"] == page[-1]["failureTime"]:
+        page.append(found[len(page)])
+    out: dict[str, Any] = {"values": page, "maxResults": size}
+    if page:
+        out["next"] = (
+            f"{common.api_base(ctx)}/webhook/failed?failedAfter={page[-1]['failureTime']}&maxResults={size}"
+        )
+    return out
 
 
 def list_dynamic(ctx: TwinContext, *, start_at: int, max_results: int) -> dict[str, Any]:
