@@ -41,6 +41,14 @@ class Ids:
         """The next value of the tenant's `kind` sequence (1-based)."""
         return advance(self._conn, self._c, self.tenant, kind, 1)
 
+    def take(self, kind: str, n: int) -> int:
+        """Reserve the next `n` values of `kind` at once (bulk loads); answers the first."""
+        return advance(self._conn, self._c, self.tenant, kind, n, step=n) - n + 1
+
+    def reserve(self, kind: str, n: int) -> None:
+        """Values up to `n` are taken (a fixture chose them): `next` answers more than `n`."""
+        advance(self._conn, self._c, self.tenant, kind, n, step=0)
+
     def peek(self, kind: str) -> int:
         c = self._c
         row = self._conn.execute(
@@ -62,9 +70,9 @@ class Ids:
 _ADVANCE: dict[tuple[str, str], Prepared] = {}
 
 
-def advance(conn: Connection, counter: Table, tenant: str, kind: str, at_least: int) -> int:
-    """Move the (tenant, kind) counter to max(value + 1, at_least) and answer it, creating it at
-    `at_least` on first use; one upsert, so two units that first use a kind at the same time
+def advance(conn: Connection, counter: Table, tenant: str, kind: str, at_least: int, step: int = 1) -> int:
+    """Move the (tenant, kind) counter to max(value + step, at_least) and answer it, creating it
+    at `at_least` on first use; one upsert, so two units that first use a kind at the same time
     (PostgreSQL runs them in parallel) both succeed."""
     key = (conn.dialect.name, counter.name)
     stmt = _ADVANCE.get(key)
@@ -82,7 +90,7 @@ def advance(conn: Connection, counter: Table, tenant: str, kind: str, at_least: 
                 },
             ).returning(counter.c.value)
         )
-    return int(stmt.scalar(conn, {"tenant": tenant, "kind": kind, "at_least": at_least}))
+    return int(stmt.scalar(conn, {"tenant": tenant, "kind": kind, "at_least": at_least, "step": step}))
 
 
 def encode(digest: bytes, length: int, alphabet: str = _ALNUM) -> str:

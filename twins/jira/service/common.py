@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, select
 
 from dtu.context import TwinContext
 from dtu.db import table
@@ -124,15 +124,7 @@ def next_id(ctx: TwinContext, kind: str, base: int = 10000) -> str:
 
 def next_ids(ctx: TwinContext, kind: str, n: int, base: int = 10000) -> int:
     """Reserve `n` consecutive ids of `kind` at once (bulk loads): the first of them."""
-    counter = ctx.runtime.store.core.counter
-    first = ctx.ids.next(kind)  # makes the counter row if need be, and takes one
-    if n > 1:
-        ctx.conn.execute(
-            update(counter)
-            .where(counter.c.tenant_id == ctx.tenant, counter.c.kind == kind)
-            .values(value=counter.c.value + (n - 1))
-        )
-    return base + first - 1
+    return base + ctx.ids.take(kind, n) - 1
 
 
 def reserve_id(ctx: TwinContext, kind: str, value: int | str, base: int = 10000) -> None:
@@ -141,14 +133,8 @@ def reserve_id(ctx: TwinContext, kind: str, value: int | str, base: int = 10000)
         n = int(value) - base + 1
     except (TypeError, ValueError):
         return
-    counter = ctx.runtime.store.core.counter
-    have = ctx.ids.peek(kind)
-    if n > have:
-        if have == 0:
-            ctx.ids.next(kind)
-        ctx.conn.execute(
-            update(counter).where(counter.c.tenant_id == ctx.tenant, counter.c.kind == kind).values(value=n)
-        )
+    if n > 0:
+        ctx.ids.reserve(kind, n)
 
 
 # -- users ------------------------------------------------------------------------------------
