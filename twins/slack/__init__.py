@@ -12,11 +12,9 @@ from sqlalchemy import Connection, select
 from starlette.types import Scope
 
 from dtu.db import table
-from dtu.errors import RequestFacts
-from dtu.ratelimit import Limit
 from dtu.runtime import TwinRuntime
 from dtu.twin import TwinSpec
-from twins.slack import catalog, constants, models, seed
+from twins.slack import models, seed
 from twins.slack.dependencies import METHODS
 from twins.slack.errors import SlackErrorAdapter
 from twins.slack.fault_points import FAULT_POINTS
@@ -42,7 +40,7 @@ def _credential_in_body(scope: Scope, body: bytes) -> str | None:
     """A form body's `token` (slack_sdk sends it so when the token is not in the header)."""
     for key, value in scope.get("headers", ()):
         if key == b"content-type":
-            if not value.split(b";")[0].strip().lower() == b"application/x-www-form-urlencoded":
+            if value.split(b";")[0].strip().lower() != b"application/x-www-form-urlencoded":
                 return None
             break
     else:
@@ -57,14 +55,6 @@ def _credential_in_body(scope: Scope, body: bytes) -> str | None:
 def _tenant_of_credential(conn: Connection, token: str) -> str | None:
     t = table(models.Token)
     return conn.execute(select(t.c.tenant_id).where(t.c.token == token)).scalar()
-
-
-def _real_limit(facts: RequestFacts) -> Limit | None:
-    """Slack's tiers: per method, per workspace, per minute."""
-    info = catalog.info(facts.operation or "")
-    if info is None or info.tier not in constants.TIER_PER_MINUTE:
-        return None
-    return Limit(f"tier:{facts.operation}", constants.TIER_PER_MINUTE[info.tier], 60.0)
 
 
 async def _tick(runtime: TwinRuntime) -> None:
@@ -100,7 +90,8 @@ TWIN = TwinSpec(
     operation_of=_operation_of,
     fault_points=FAULT_POINTS,
     deliveries=frozenset({"events", "interactivity", "url_verification"}),
-    real_limit=_real_limit,
+    # Slack's tiers count per method, workspace and app: `dependencies.enforce_tier` applies them
+    # once the token is known, when the `real_limits` rule has marked the request.
     tick=_tick,
     admin_routers=_admin_routers(),
     universe=seed.universe_fixture,

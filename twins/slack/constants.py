@@ -2,6 +2,8 @@
 
 # https://docs.slack.dev/reference/methods/chat.postMessage#truncating-content
 MAX_TEXT = 40_000
+# https://docs.slack.dev/reference/methods/chat.postMessage : markdown_text, 12,000 characters
+MAX_MARKDOWN_TEXT = 12_000
 # https://docs.slack.dev/reference/block-kit/blocks : up to 50 blocks per message, 100 in modals
 MAX_BLOCKS_MESSAGE = 50
 MAX_BLOCKS_VIEW = 100

@@ -27,8 +27,9 @@ from starlette.types import Receive, Scope, Send
 
 from dtu.context import TwinContext
 from dtu.db import table
+from dtu.ratelimit import Limit
 from dtu.runtime import TwinRuntime
-from twins.slack import catalog, models
+from twins.slack import catalog, constants, models
 from twins.slack.errors import (
     JSON,
     AccountInactive,
@@ -42,6 +43,7 @@ from twins.slack.errors import (
     SlackError,
     TokenRevoked,
     UnknownMethod,
+    rate_limited,
 )
 
 T = TypeVar("T")
@@ -371,6 +373,21 @@ def check_scopes(principal: Principal, info: catalog.MethodInfo) -> str:
     return ",".join(needed)
 
 
+def enforce_tier(runtime: TwinRuntime, principal: Principal | None, info: catalog.MethodInfo) -> None:
+    """Slack's rate-limit tiers, when a fault profile's `real_limits` rule is on: calls per
+    minute per method, per workspace, per app (a token's app; a token without one counts for
+    its user). https://docs.slack.dev/apis/web-api/rate-limits"""
+    per_minute = constants.TIER_PER_MINUTE.get(info.tier or "")
+    if per_minute is None:
+        return
+    tenant = principal.tenant if principal is not None else None
+    caller = (principal.app_id or principal.user_id) if principal is not None else None
+    limit = Limit(f"tier:{caller}:{info.name}", per_minute, 60.0)
+    verdict = runtime.limiter.hit(tenant, limit, runtime.clocks.now(tenant))
+    if not verdict.allowed:
+        raise rate_limited(verdict.retry_after_s)
+
+
 def bearer(headers: Any) -> str | None:
     auth = headers.get("authorization")
     if auth and auth[:7].lower() == "bearer ":
@@ -408,6 +425,9 @@ async def handle(request: Request, name: str) -> Response:
     assert info is not None
 
     principals = runtime.cache("slack.principal", _TOKEN, _USER, _APP, _TEAM)
+    limited = bool(state.get("dtu.real_limits"))
+    if limited and token is None:
+        enforce_tier(runtime, None, info)
 
     def authenticate(conn: Connection, token: str) -> Principal:
         principal: Principal = principals.get(token, lambda: _keyed(lookup_principal(conn, token)))
@@ -416,6 +436,8 @@ async def handle(request: Request, name: str) -> Response:
         headers.update(
             {"x-oauth-scopes": ",".join(sorted(principal.scopes)), "x-accepted-oauth-scopes": accepted}
         )
+        if limited:
+            enforce_tier(runtime, principal, info)
         return principal
 
     args = Args(raw)

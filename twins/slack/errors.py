@@ -75,6 +75,15 @@ InvalidBlocks = _error("InvalidBlocks", "invalid_blocks", "Blocks are not valid 
 InvalidBlocksFormat = _error("InvalidBlocksFormat", "invalid_blocks_format", "Blocks are not a JSON array.")
 MissingScope = _error("MissingScope", "missing_scope", "The token lacks a scope the method needs.")
 RateLimited = _error("RateLimited", "ratelimited", "Too many calls: HTTP 429 with Retry-After.")
+
+
+def rate_limited(retry_after_s: int) -> SlackError:
+    """Slack's 429: `{"ok": false, "error": "ratelimited"}` and an integer `Retry-After`."""
+    err = RateLimited(status=429)
+    err.details["retry_after"] = retry_after_s
+    return err
+
+
 InternalError = _error("InternalError", "internal_error", "The server failed.")
 FatalError = _error("FatalError", "fatal_error", "The server could not complete the operation.")
 ServiceUnavailable = _error("ServiceUnavailable", "service_unavailable", "Slack is having an outage.")

@@ -17,6 +17,8 @@ synchronous answer as Slack does, and tells the caller what happened.
     POST /_dtu/slack/oauth/authorize {tenant, user, url | client_id, scope, user_scope, redirect_uri,
                                    state, channel?, approve?}  -> the redirect back to the app
     POST /_dtu/slack/webhooks     {tenant, channel, app?, user?}  -> an incoming webhook URL
+    POST /_dtu/slack/users        {tenant, email, name?, real_name?, title?, is_admin?}  -> a person
+                                   joins the workspace (team_join), with their user token
 
 Public (no credentials but the URL itself, like hooks.slack.com): incoming webhooks
 `/services/T.../B.../<secret>` and response URLs `/commands/...` and `/actions/...`.
@@ -41,7 +43,7 @@ from dtu.runtime import TwinRuntime
 from twins.slack.dependencies import base_url
 from twins.slack.errors import JSON, SlackError
 from twins.slack.events import signature_headers
-from twins.slack.service import common, interactions, oauth
+from twins.slack.service import common, interactions, oauth, users
 from twins.slack.service.interactions import Answer, Outbound, Refused
 
 T = TypeVar("T")
@@ -316,6 +318,21 @@ async def create_webhook(request: Request) -> Response:
         )
     )
     return json_response({"ok": True, "incoming_webhook": made}, 201)
+
+
+@router.post("/users")
+async def join_workspace(request: Request) -> Response:
+    """A person accepts an invitation and joins the workspace: `team_join` for subscribed apps,
+    and they land in #general. Answers their user object and a user token."""
+    act = await _act(request)
+    joined = await act.unit(
+        lambda ctx: users.join_team(
+            ctx,
+            **act.args("email", "name", "real_name", "title"),
+            is_admin=act.get("is_admin") is True,
+        )
+    )
+    return json_response({"ok": True, **joined}, 201)
 
 
 # -- public hooks ------------------------------------------------------------------------------

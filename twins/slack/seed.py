@@ -43,6 +43,11 @@ def _scopes(kind: str) -> list[str]:
     return sorted(wanted | set(extra.get(kind, [])))
 
 
+def user_scopes() -> list[str]:
+    """The scopes of the user tokens people get (the fixture's, and anyone who joins later)."""
+    return _scopes("user")
+
+
 def default_fixture() -> dict[str, Any]:
     people = [
         {

@@ -5,14 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from dtu.context import TwinContext
+from twins.slack import constants
 from twins.slack.dependencies import Args, slack_method
+from twins.slack.errors import MsgTooLong, SlackError
 from twins.slack.service import chat
 
 
 def _content(args: Args) -> dict[str, Any]:
+    """text, blocks, attachments; or `markdown_text`, which stands for both text and blocks (a
+    `markdown` block) and so may not come with either (`markdown_text_conflict`)."""
+    text = args.str("text")
+    blocks = args.json("blocks", error="invalid_blocks_format")
+    markdown = args.str("markdown_text")
+    if markdown is not None:
+        if text is not None or blocks is not None:
+            raise SlackError("markdown_text_conflict")
+        if len(markdown) > constants.MAX_MARKDOWN_TEXT:
+            raise MsgTooLong()
+        text, blocks = markdown, [{"type": "markdown", "text": markdown}]
     return {
-        "text": args.str("text"),
-        "blocks": args.json("blocks", error="invalid_blocks_format"),
+        "text": text,
+        "blocks": blocks,
         "attachments": args.json("attachments", error="invalid_attachments"),
     }
 

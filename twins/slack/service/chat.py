@@ -27,6 +27,7 @@ from twins.slack.errors import (
     NoText,
     NotInChannel,
     SlackError,
+    rate_limited,
 )
 from twins.slack.service import common
 from twins.slack.service.common import APP, CONV, MSG, PIN, REACTION
@@ -132,12 +133,6 @@ def _author(
     return extra
 
 
-def _rate_limited(retry_after: int) -> SlackError:
-    err = SlackError("ratelimited", status=429)
-    err.details["retry_after"] = retry_after
-    return err
-
-
 def post_message(
     ctx: TwinContext,
     *,
@@ -159,14 +154,16 @@ def post_message(
     conv = _target(ctx, channel)
     _may_post(ctx, conv)
     if ctx.real_limits:
+        # About one message a second per channel, per app (short bursts allowed).
+        p = ctx.principal
         limit = Limit(
-            f"chat.postMessage:{conv.id}",
+            f"chat.postMessage:{p.app_id or p.user_id}:{conv.id}",
             constants.POST_PER_CHANNEL_LIMIT,
             constants.POST_PER_CHANNEL_WINDOW_S,
         )
         verdict = ctx.runtime.limiter.hit(ctx.tenant, limit, ctx.now())
         if not verdict.allowed:
-            raise _rate_limited(verdict.retry_after_s)
+            raise rate_limited(verdict.retry_after_s)
     if files:
         text, blocks, attachments = text or "", blocks, attachments
     else:

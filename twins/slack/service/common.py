@@ -19,7 +19,14 @@ from dtu.db import core_tables, json_loads, table
 from dtu.ids import advance
 from dtu.sql import Prepared
 from twins.slack import models
-from twins.slack.errors import ChannelNotFound, IsArchived, NotInChannel, SlackError, UserNotFound
+from twins.slack.errors import (
+    ChannelNotFound,
+    IsArchived,
+    MissingScope,
+    NotInChannel,
+    SlackError,
+    UserNotFound,
+)
 
 CONV = table(models.Conversation)
 MEMBER = table(models.Member)
@@ -166,6 +173,21 @@ def readable_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:
     if ctx.principal.is_bot and not is_member(ctx, row.id, ctx.principal.user_id):
         raise NotInChannel()
     return row
+
+
+SCOPE_PREFIX = {"channel": "channels", "group": "groups", "im": "im", "mpim": "mpim"}
+
+
+def require_kind_scope(ctx: TwinContext, conv: Row[Any], family: str) -> None:
+    """Methods that take any conversation accept one scope per kind (`channels:history`,
+    `groups:history`, `im:history`, `mpim:history`); the token needs the one for this
+    conversation's kind, else `missing_scope` names it (the method's own check only asked for
+    one of them)."""
+    p = ctx.principal
+    needed = f"{SCOPE_PREFIX[conv.kind]}:{family}"
+    if p is None or p.kind == "configuration" or needed in p.scopes:
+        return
+    raise MissingScope(extra={"needed": needed, "provided": ",".join(sorted(p.scopes))})
 
 
 def writable_conversation(ctx: TwinContext, channel: str | None) -> Row[Any]:

@@ -18,7 +18,14 @@ from dtu.context import TwinContext
 from dtu.pagination import CursorError, clamp, decode_cursor, encode_cursor, slack_metadata
 from dtu.sql import Prepared
 from twins.slack import constants, events
-from twins.slack.errors import ChannelNotFound, InvalidCursor, IsArchived, NotInChannel, SlackError
+from twins.slack.errors import (
+    ChannelNotFound,
+    InvalidCursor,
+    IsArchived,
+    MissingScope,
+    NotInChannel,
+    SlackError,
+)
 from twins.slack.service import common
 from twins.slack.service.common import CONV, MEMBER, MSG, PIN, REACTION, TEAM, USER
 
@@ -225,6 +232,11 @@ def _list(
     kind: str,
 ) -> tuple[Sequence[Row[Any]], str]:
     kinds = _kinds(types)
+    p = ctx.principal
+    for kind in sorted(kinds):  # each type asked for needs its read scope (`groups:read`...)
+        needed = f"{common.SCOPE_PREFIX[kind]}:read"
+        if needed not in p.scopes:
+            raise MissingScope(extra={"needed": needed, "provided": ",".join(sorted(p.scopes))})
     n = clamp(limit, default=constants.DEFAULT_LIMIT, maximum=constants.MAX_LIMIT)
     filters = {"types": sorted(kinds), "exclude_archived": exclude_archived, "where": kind}
     try:
@@ -299,6 +311,7 @@ def users_conversations(
 def info(ctx: TwinContext, *, channel: str | None, include_num_members: bool) -> dict[str, Any]:
     """https://docs.slack.dev/reference/methods/conversations.info"""
     conv = common.visible_conversation(ctx, channel)
+    common.require_kind_scope(ctx, conv, "read")
     out = common.conversation_object(ctx, conv, with_num_members=include_num_members and conv.kind != "im")
     member = ctx.conn.execute(
         select(MEMBER.c.last_read).where(
@@ -369,6 +382,7 @@ def history(
     """https://docs.slack.dev/reference/methods/conversations.history — newest first; thread
     replies appear only when broadcast to the channel."""
     conv = common.readable_conversation(ctx, channel)
+    common.require_kind_scope(ctx, conv, "history")
     n = clamp(limit, default=constants.DEFAULT_LIMIT, maximum=constants.HISTORY_MAX_LIMIT)
     filters = {"channel": conv.id, "oldest": oldest, "latest": latest, "inclusive": inclusive}
     try:
@@ -452,6 +466,7 @@ def replies(
     """https://docs.slack.dev/reference/methods/conversations.replies — the parent first, then
     replies oldest first; a reply's ts finds its whole thread."""
     conv = common.readable_conversation(ctx, channel)
+    common.require_kind_scope(ctx, conv, "history")
     ts_norm = common.parse_ts(ts, "thread_not_found")
     row = common.get_message(ctx, conv.id, ts_norm, "thread_not_found")
     root = row.thread_ts or row.ts
@@ -571,6 +586,7 @@ def members(
 ) -> dict[str, Any]:
     """https://docs.slack.dev/reference/methods/conversations.members"""
     conv = common.visible_conversation(ctx, channel)
+    common.require_kind_scope(ctx, conv, "read")
     n = clamp(limit, default=constants.DEFAULT_LIMIT, maximum=constants.MAX_LIMIT)
     try:
         key = decode_cursor(cursor, kind="members", filters={"channel": conv.id})

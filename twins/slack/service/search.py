@@ -5,7 +5,8 @@ search (help centre, "Search in Slack"). A query is words (every one
 must appear, case-insensitively, as a whole word; `dep*` matches a prefix), "quoted phrases",
 `-word` exclusions and modifiers: `in:#channel` / `in:<#C123>` / `in:C123` / `in:@user` (the
 DM), `from:@user` / `from:<@U123>` / `from:me`, `before:` / `after:` / `on:` / `during:` dates
-(YYYY-MM-DD, in the searcher's time zone), `has:link|pin|reaction`. A user finds messages in
+(YYYY-MM-DD, YYYY-MM, YYYY, `today`, `yesterday` or a month name, in the searcher's time zone),
+`has:link|pin|reaction`. A user finds messages in
 public channels and in conversations they are a member of; ephemeral messages live apart
 from history and are never found. Results page the legacy way (`count`, `page`: `paging` and
 `pagination`), or by cursor when `cursor` is given (`*` for the first page).
@@ -84,7 +85,10 @@ def parse_query(query: str) -> Query:
             if key == "has":
                 q.has.add(value.lower())
                 continue
-            if key in ("before", "after", "on", "during") and _date_range(value) is not None:
+            if (
+                key in ("before", "after", "on", "during")
+                and _date_range(value, date(2000, 1, 1)) is not None
+            ):
                 q.dates.append((key, value))
                 continue
         found = words(body)
@@ -97,8 +101,35 @@ def parse_query(query: str) -> Query:
     return q
 
 
-def _date_range(value: str) -> tuple[date, date] | None:
-    """The [first day, day after last) a date modifier names: YYYY-MM-DD, YYYY-MM or YYYY."""
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+
+
+def _date_range(value: str, today: date) -> tuple[date, date] | None:
+    """The [first day, day after last) a date modifier names: YYYY-MM-DD, YYYY-MM or YYYY,
+    `today` or `yesterday`, or a month name (its latest occurrence, this month included), as
+    Slack's search reads them (https://slack.com/help/articles/202528808)."""
+    word = value.lower()
+    if word in ("today", "yesterday"):
+        first = today - timedelta(days=0 if word == "today" else 1)
+        return first, first + timedelta(days=1)
+    if word in _MONTHS:
+        month = _MONTHS.index(word) + 1
+        year = today.year if month <= today.month else today.year - 1
+        first = date(year, month, 1)
+        return first, date(year + month // 12, month % 12 + 1, 1)
     try:
         parts = [int(p) for p in value.split("-")]
         if len(parts) == 3:
@@ -136,9 +167,10 @@ def _day_start(day: date, zone: tzinfo) -> str:
 
 def _date_filters(ctx: TwinContext, dates: list[tuple[str, str]]) -> list[Any]:
     zone = _zone(ctx)
+    today = datetime.fromtimestamp(ctx.now(), zone).date()
     out: list[Any] = []
     for key, value in dates:
-        span = _date_range(value)
+        span = _date_range(value, today)
         assert span is not None
         first, after_last = span
         if key == "before":

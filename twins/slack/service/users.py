@@ -380,3 +380,94 @@ def identity(ctx: TwinContext) -> dict[str, Any]:
     if "identity.team" in scopes:
         out_team.update({"name": team.name, "domain": team.domain})
     return {"user": user, "team": out_team}
+
+
+# -- people joining ----------------------------------------------------------------------------
+
+_HANDLE = re.compile(r"^[a-z0-9][a-z0-9._\-]{0,79}$")
+
+
+def join_team(
+    ctx: TwinContext,
+    *,
+    email: Any,
+    name: Any = None,
+    real_name: Any = None,
+    title: Any = None,
+    is_admin: bool = False,
+) -> dict[str, Any]:
+    """A person accepts an invitation and joins the workspace (Slack has no Web API method for
+    this: it happens in the Slack client). As in Slack, they land in #general, which posts
+    their `channel_join` and raises `member_joined_channel`, and subscribed apps hear
+    `team_join` with their user object (https://docs.slack.dev/reference/events/team_join).
+    They get a user token for the workspace's first app, as the fixture's people have."""
+    from twins.slack import seed
+    from twins.slack.service import conversations
+    from twins.slack.service.interactions import Refused
+
+    if not isinstance(email, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email.strip()):
+        raise Refused(400, "email is required: the address the invitation went to", "email")
+    email = email.strip().lower()
+    taken = select(USER.c.id).where(USER.c.tenant_id == ctx.tenant, USER.c.email == email)
+    if ctx.conn.execute(taken).first() is not None:
+        raise Refused(409, f"{email} is already a member of this workspace", "email")
+    handle = name if name is not None else email.split("@")[0].lower()
+    if not isinstance(handle, str) or not _HANDLE.match(handle):
+        raise Refused(400, "name is lowercase letters, digits, periods, hyphens and underscores", "name")
+    taken = select(USER.c.id).where(USER.c.tenant_id == ctx.tenant, USER.c.name == handle)
+    if ctx.conn.execute(taken).first() is not None:
+        raise Refused(409, f"the name {handle!r} is taken", "name")
+    for key, value in (("real_name", real_name), ("title", title)):
+        if value is not None and not isinstance(value, str):
+            raise Refused(400, f"{key} is a string", key)
+    team = common.team_row(ctx)
+    user_id = ctx.ids.token("user", prefix="U", length=11)
+    now = int(ctx.now())
+    ctx.conn.execute(
+        USER.insert().values(
+            tenant_id=ctx.tenant,
+            id=user_id,
+            team_id=team.id,
+            name=handle,
+            real_name=real_name or handle,
+            email=email,
+            title=title or "",
+            is_admin=bool(is_admin),
+            profile={},
+            updated=now,
+        )
+    )
+    app_id = ctx.conn.execute(
+        select(APP.c.id).where(APP.c.tenant_id == ctx.tenant).order_by(APP.c.id)
+    ).scalar()
+    token = (
+        "xoxp-"
+        + ctx.ids.token("token", length=12, alphabet="0123456789")
+        + "-"
+        + ctx.ids.hex("token-secret", 24)
+    )
+    ctx.conn.execute(
+        table(models.Token)
+        .insert()
+        .values(
+            tenant_id=ctx.tenant,
+            token=token,
+            kind="user",
+            user_id=user_id,
+            app_id=app_id,
+            scopes=seed.user_scopes(),
+            revoked=False,
+        )
+    )
+    row = common.get_user(ctx, user_id)
+    user = common.user_object(row)
+    user["profile"] = full_profile(ctx, row)
+    events.emit(ctx, {"type": "team_join", "user": user, "cache_ts": now})
+    conv = common.CONV
+    for general in ctx.conn.execute(
+        select(conv).where(
+            conv.c.tenant_id == ctx.tenant, conv.c.is_general.is_(True), conv.c.is_archived.is_(False)
+        )
+    ).all():
+        conversations.add_member(ctx, general, user_id)
+    return {"user": user, "token": token}
