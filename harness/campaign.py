@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.model import Scenario
-from harness.runner import Runner, fingerprint, parse_id
+from harness.runner import Profile, Runner, fingerprint, parse_id, split_profile
 
 
 @dataclass
@@ -62,25 +62,37 @@ async def run_campaign(
     on_progress: Callable[[Progress], None] | None = None,
     only: list[str] | None = None,
     max_infra_errors: int = 0,
+    profiles: list[Profile] | None = None,
 ) -> CampaignResult:
-    """Run the plan (or the trajectory ids in `only`) and `replays` replays."""
+    """Run the plan (or the trajectory ids in `only`) and `replays` replays. With several
+    `profiles`, every trajectory of the plan runs under each (its id says which); with one, it
+    replaces the runner's fault profile."""
     by_id = {s.id: s for s in scenarios}
-    plan: list[tuple[Scenario, int, int]] = []
+    arms: list[Profile | None] = list(profiles) if profiles else [None]
+    tag = len(arms) > 1
+    by_name = {p.name: p for p in arms if p is not None}
+    plan: list[tuple[Scenario, int, int, Profile | None]] = []
     if only:
         for tid in only:
-            sid, run_seed, index = parse_id(tid)
+            head, run_seed, index = parse_id(tid)
+            sid, pname = split_profile(head)
             if sid not in by_id:
                 raise ValueError(f"trajectory {tid}: no scenario {sid!r} among those given")
-            plan.append((by_id[sid], run_seed, index))
+            if pname is not None and pname not in by_name:
+                raise ValueError(f"trajectory {tid}: no fault profile {pname!r} among those given")
+            if pname is None and tag:
+                raise ValueError(f"trajectory {tid}: several fault profiles given, the id names none")
+            plan.append((by_id[sid], run_seed, index, by_name[pname] if pname else arms[0]))
+        tag = any(split_profile(parse_id(t)[0])[1] for t in only)
     else:
-        plan = [(s, seed, i) for i in range(trajectories) for s in scenarios]
+        plan = [(s, seed, i, p) for i in range(trajectories) for p in arms for s in scenarios]
     progress = Progress(total=len(plan))
     traces: list[dict[str, Any]] = []
     aborted: str | None = None
     limit = max_infra_errors or max(10, 2 * concurrency)
     streak = 0
     started_at, t0 = time.time(), time.perf_counter()
-    queue: asyncio.Queue[tuple[Scenario, int, int]] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[Scenario, int, int, Profile | None]] = asyncio.Queue()
     for item in plan:
         queue.put_nowait(item)
     stop = asyncio.Event()
@@ -89,17 +101,18 @@ async def run_campaign(
         nonlocal streak, aborted
         while not stop.is_set():
             try:
-                scenario, run_seed, index = queue.get_nowait()
+                scenario, run_seed, index, profile = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            trace = await runner.run(scenario, run_seed, index)
+            trace = await runner.run(scenario, run_seed, index, profile, tag=tag)
             traces.append(trace)
             progress.done += 1
             progress.satisfied += 1 if trace["satisfied"] else 0
-            if trace.get("error_kind") == "infrastructure":
+            if trace.get("error_kind") in ("infrastructure", "judge"):  # a twin, the app or the judge is gone
                 streak += 1
                 if streak >= limit and not stop.is_set():
-                    aborted = f"stopped after {streak} infrastructure errors in a row; last: {trace['error']}"
+                    what = "judge" if trace.get("error_kind") == "judge" else "infrastructure"
+                    aborted = f"stopped after {streak} {what} errors in a row; last: {trace['error']}"
                     stop.set()
             else:
                 streak = 0
@@ -132,33 +145,44 @@ async def run_campaign(
         await asyncio.gather(*workers, return_exceptions=True)
     flaky: list[dict[str, Any]] = []
     if replays and not aborted:
-        flaky = await find_flaky(runner, by_id, traces, replays, concurrency)
-    traces.sort(key=lambda t: (t["scenario"], t["index"]))
+        flaky = await find_flaky(runner, by_id, traces, replays, concurrency, by_name, tag)
+    traces.sort(key=lambda t: (t["scenario"], t.get("profile") or "", t["index"]))
     return CampaignResult(traces, flaky, aborted, started_at, time.perf_counter() - t0, len(plan))
 
 
 async def find_flaky(
-    runner: Runner, by_id: dict[str, Scenario], traces: list[dict[str, Any]], replays: int, concurrency: int
+    runner: Runner,
+    by_id: dict[str, Scenario],
+    traces: list[dict[str, Any]],
+    replays: int,
+    concurrency: int,
+    profiles: dict[str, Profile] | None = None,
+    tag: bool = False,
 ) -> list[dict[str, Any]]:
     """Replay up to `replays` trajectories (the unsatisfied first, one per cause, then others)
     with the same seed and tenant; a replay whose outcome or fingerprint differs is flaky."""
     picked: list[dict[str, Any]] = []
     seen_causes: set[str] = set()
     for t in traces:
-        if not t["satisfied"] and t["cause"] not in seen_causes and t.get("error_kind") != "infrastructure":
+        if (
+            not t["satisfied"]
+            and t["cause"] not in seen_causes
+            and t.get("error_kind") not in ("infrastructure", "judge")
+        ):
             seen_causes.add(t["cause"])
             picked.append(t)
-    scenarios_seen: set[str] = set()
+    scenarios_seen: set[tuple[str, str | None]] = set()
     for t in traces:
-        if t["satisfied"] and t["scenario"] not in scenarios_seen:
-            scenarios_seen.add(t["scenario"])
+        if t["satisfied"] and (t["scenario"], t.get("profile")) not in scenarios_seen:
+            scenarios_seen.add((t["scenario"], t.get("profile")))
             picked.append(t)
     picked = picked[:replays]
     sem = asyncio.Semaphore(max(1, concurrency))
 
     async def again(t: dict[str, Any]) -> dict[str, Any]:
         async with sem:
-            second = await runner.run(by_id[t["scenario"]], t["run_seed"], t["index"])
+            profile = (profiles or {}).get(t.get("profile") or "")
+            second = await runner.run(by_id[t["scenario"]], t["run_seed"], t["index"], profile, tag=tag)
         a, b = fingerprint(t), fingerprint(second)
         diff = sorted(k for k in a if a[k] != b[k])
         return {

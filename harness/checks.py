@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import Field
 
 from harness.actions import Args, CheckResult, check
-from harness.runner import Trajectory, maybe_await
-from harness.steps import resolve, slack_channel, slack_user
+from harness.runner import StepFailed, Trajectory, maybe_await
+from harness.steps import remembered, resolve, slack_channel, slack_user
 from harness.template import lookup
 
 
@@ -143,8 +143,14 @@ class SlackMessage(_Count):
 
 async def _author(traj: Trajectory, by: str) -> str:
     if by == "app":
-        apps = await traj.state("slack", "apps")
-        return str(apps[0]["bot_user_id"]) if apps else ""
+
+        async def fetch() -> dict[str, Any]:
+            apps = await traj.state("slack", "apps")
+            if not apps:
+                raise StepFailed("no app is installed in this workspace")
+            return apps[0]
+
+        return str((await remembered(traj, "slack-app", fetch))["bot_user_id"])
     return str((await slack_user(traj, by))["id"])
 
 

@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -34,7 +35,8 @@ import yaml
 
 from harness import model, report
 from harness.campaign import CampaignResult, Progress, run_campaign
-from harness.runner import Runner, parse_id
+from harness.judge import MODES, LlmJudge
+from harness.runner import Profile, Runner, parse_id, split_profile
 from harness.universe import InfraError, Universe
 
 TWIN_ENV = {"slack": "DTU_SLACK_URL", "okta": "DTU_OKTA_URL", "jira": "DTU_JIRA_URL"}
@@ -58,7 +60,14 @@ def add_parser(sub: Any) -> None:
         "--trajectories", "-n", type=int, default=10, help="trajectories per scenario (default 10)"
     )
     p.add_argument("--concurrency", "-c", type=int, default=8, help="trajectories at a time (default 8)")
-    p.add_argument("--faults", help="a fault profile (YAML/JSON) applied to every trajectory's tenants")
+    p.add_argument(
+        "--faults",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a fault profile (YAML/JSON) applied to every trajectory's tenants; repeat it to run "
+        "the plan under each profile (`none`: without faults) and compare",
+    )
     p.add_argument(
         "--seed", type=int, default=0, help="run seed: trajectory ids, inputs and tenants derive from it"
     )
@@ -69,6 +78,24 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--twin", action="append", default=[], metavar="NAME=URL", help="use a running twin")
     p.add_argument("--admin-token", help="control-plane token for twins that are not on loopback")
     p.add_argument("--keep-tenants", action="store_true", help="do not delete trajectory tenants afterwards")
+    p.add_argument(
+        "--judge",
+        choices=MODES,
+        default="checks",
+        help="who says a trajectory satisfied its user: the scenario's checks (default), an LLM "
+        "reading the story and the trace (llm), or both must agree (both)",
+    )
+    p.add_argument(
+        "--judge-url", help="OpenAI-compatible endpoint for --judge llm (base URL or .../chat/completions)"
+    )
+    p.add_argument("--judge-model", help="the model name sent to --judge-url")
+    p.add_argument(
+        "--judge-key-env",
+        default="OPENAI_API_KEY",
+        metavar="VAR",
+        help="environment variable holding the endpoint's API key, if it needs one (default OPENAI_API_KEY)",
+    )
+    p.add_argument("--judge-timeout", type=float, default=60.0, help="seconds per judge call (default 60)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress line")
     p.set_defaults(fn=cmd_run)
 
@@ -157,7 +184,7 @@ def _app(args: argparse.Namespace, urls: dict[str, str]) -> Iterator[str]:
         env = {**os.environ, **_app_env(urls, extra), "PORT": str(port), "APP_URL": url}
         proc = subprocess.Popen(shlex.split(args.app_cmd), env=env)
         try:
-            _wait_healthy(url, proc, 30)
+            _wait_healthy(url, proc, 90)  # importing the SDKs takes a while on a busy machine
             yield url
         finally:
             proc.terminate()
@@ -166,7 +193,7 @@ def _app(args: argparse.Namespace, urls: dict[str, str]) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 proc.kill()
         return
-    from dtu.testing.receiver import AppServer
+    from harness.inproc import InProcessApp
 
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # examples/ lives in the repository, not in the installed package
@@ -179,7 +206,7 @@ def _app(args: argparse.Namespace, urls: dict[str, str]) -> Iterator[str]:
     saved = {k: os.environ.get(k) for k in _app_env(urls, extra)}
     os.environ.update(_app_env(urls, extra))
     try:
-        server = AppServer(create_app(Settings.from_env())).start()
+        server = InProcessApp(create_app(Settings.from_env())).start()
     finally:
         for k, v in saved.items():
             if v is None:
@@ -202,6 +229,27 @@ def _load_faults(path: str | None) -> dict[str, Any] | None:
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
         raise SystemExit(f"dtu run: {path} is not a fault profile (version, name, rules)")
     return data
+
+
+def load_profiles(paths: list[str]) -> list[Profile]:
+    """The run's fault profiles: files, or `none` (no faults). Named by their `name` (else the
+    file's stem); the names must differ, as they label the trajectories."""
+    profiles: list[Profile] = []
+    for path in paths:
+        if path.strip().lower() == "none":
+            profiles.append(Profile("none"))
+            continue
+        data = _load_faults(path)
+        assert data is not None
+        name = str(data.get("name") or Path(path).stem)
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,60}", name):
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:60] or Path(path).stem
+        profiles.append(Profile(name, data, path))
+    names = [p.name for p in profiles]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise SystemExit(f"dtu run: two fault profiles are named {', '.join(dup)}: rename one (`name:`)")
+    return profiles
 
 
 def _progress_printer(quiet: bool) -> Any:
@@ -240,22 +288,47 @@ def execute(args: argparse.Namespace) -> tuple[int, dict[str, Any] | None]:
         except ValueError as exc:
             print(f"dtu run: {exc}", file=sys.stderr)
             return 2, None
+    try:
+        profiles = load_profiles(args.faults)
+    except SystemExit as exc:
+        print(exc, file=sys.stderr)
+        return 2, None
     if args.replay:
-        wanted = {parse_id(t)[0] for t in args.replay}
-        scenarios = [s for s in scenarios if s.id in wanted] or scenarios
-    faults = _load_faults(args.faults)
+        wanted = {split_profile(parse_id(t)[0]) for t in args.replay}
+        named = {p.name for p in profiles}
+        for sid, pname in sorted(wanted, key=str):
+            if pname is not None and pname not in named:
+                print(
+                    f"dtu run: --replay {sid}@{pname}~...: give the fault profile {pname!r} with --faults",
+                    file=sys.stderr,
+                )
+                return 2, None
+            if pname is None and len(profiles) > 1:
+                print(
+                    "dtu run: --replay with several --faults needs ids that name their profile",
+                    file=sys.stderr,
+                )
+                return 2, None
+        scenarios = [s for s in scenarios if s.id in {w[0] for w in wanted}] or scenarios
+    if args.judge != "checks" and not (args.judge_url and args.judge_model):
+        print(f"dtu run: --judge {args.judge} needs --judge-url and --judge-model", file=sys.stderr)
+        return 2, None
     needed = sorted({t for s in scenarios for t in s.used_twins()})
     given = _pairs(args.twin, "--twin")
     run_info: dict[str, Any] = {
         "seed": args.seed,
         "trajectories_per_scenario": args.trajectories,
         "concurrency": args.concurrency,
-        "faults": (faults or {}).get("name") or args.faults,
-        "faults_file": args.faults,
+        "faults": ", ".join(p.name for p in profiles) or None,
+        "faults_file": args.faults[0] if len(args.faults) == 1 else None,
+        "fault_profiles": [{"name": p.name, "file": p.file} for p in profiles],
         "min_satisfaction": args.min_satisfaction,
         "replay": args.replay or None,
         "scenario_files": [s.path for s in scenarios],
         "app_env": _pairs(args.app_env, "--app-env"),
+        "judge": {"mode": args.judge, "url": args.judge_url, "model": args.judge_model}
+        if args.judge != "checks"
+        else {"mode": "checks"},
     }
     result: CampaignResult | None = None
     error: str | None = None
@@ -264,14 +337,19 @@ def execute(args: argparse.Namespace) -> tuple[int, dict[str, Any] | None]:
         try:
             with _app(args, urls) as app_url:
                 run_info["app_url"] = app_url
-                result = asyncio.run(_campaign(args, scenarios, urls, app_url, faults))
+                result = asyncio.run(_campaign(args, scenarios, urls, app_url, profiles))
         except InfraError as exc:
             error = str(exc)
         except KeyboardInterrupt:
             error = "interrupted"
     if result is None:
         result = CampaignResult(
-            [], [], error or "no trajectories ran", time.time(), 0.0, args.trajectories * len(scenarios)
+            [],
+            [],
+            error or "no trajectories ran",
+            time.time(),
+            0.0,
+            args.trajectories * len(scenarios) * max(1, len(profiles)),
         )
     elif error and not result.aborted:
         result.aborted = error
@@ -280,6 +358,13 @@ def execute(args: argparse.Namespace) -> tuple[int, dict[str, Any] | None]:
     _print_summary(built, paths, args)
     if result.aborted or error:
         print(f"dtu run: {result.aborted or error}", file=sys.stderr)
+        return 2, built
+    if built["unjudged"]:
+        first = built["judge_errors"][0]["error"] if built["judge_errors"] else ""
+        print(
+            f"dtu run: {built['unjudged']} trajectories could not be judged ({first}): no verdict to gate on",
+            file=sys.stderr,
+        )
         return 2, built
     sat = built["overall"]["satisfaction"]
     if args.min_satisfaction is not None and (sat is None or sat < args.min_satisfaction):
@@ -297,7 +382,7 @@ async def _campaign(
     scenarios: list[model.Scenario],
     urls: dict[str, str],
     app_url: str,
-    faults: dict[str, Any] | None,
+    profiles: list[Profile],
 ) -> CampaignResult:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -309,7 +394,16 @@ async def _campaign(
         await universe.app_health()
         for twin in urls:
             await universe.health(twin)
-        runner = Runner(universe, faults=faults, keep_tenants=args.keep_tenants)
+        judge = None
+        if args.judge != "checks":
+            judge = LlmJudge(
+                args.judge_url,
+                args.judge_model,
+                api_key=os.environ.get(args.judge_key_env) or None,
+                timeout_s=args.judge_timeout,
+                http=universe.http,
+            )
+        runner = Runner(universe, keep_tenants=args.keep_tenants, judge=judge, judge_mode=args.judge)
         result = await run_campaign(
             runner,
             scenarios,
@@ -319,6 +413,7 @@ async def _campaign(
             replays=args.replays,
             only=args.replay or None,
             on_progress=_progress_printer(args.quiet),
+            profiles=profiles or None,
         )
         if not args.quiet and sys.stderr.isatty():
             sys.stderr.write("\n")
@@ -341,11 +436,24 @@ def _print_summary(built: dict[str, Any], paths: dict[str, Path], args: argparse
             f"  {s['id']:<40} {s['satisfied']:>5}/{s['total']:<5} {(s['satisfaction'] or 0) * 100:5.1f}%  "
             f"[{s['ci95'][0] * 100:.0f}-{s['ci95'][1] * 100:.0f}%]  p50 {s['latency_ms']['p50']:.0f}ms"
         )
+    if built["unjudged"]:
+        print(f"not judged ({built['unjudged']}, counted in no rate):")
+        for e in built["judge_errors"][:5]:
+            print(f"  {e['count']:>4}x {e['scenario']}: {e['error']}")
+    if len(built["profiles"]) > 1:
+        print("under each fault profile:")
+        for p in built["profiles"]:
+            print(
+                f"  {p['name']:<40} {p['satisfied']:>5}/{p['total']:<5} {(p['satisfaction'] or 0) * 100:5.1f}%  "
+                f"[{p['ci95'][0] * 100:.0f}-{p['ci95'][1] * 100:.0f}%]"
+            )
     if built["causes"]:
         print("failures by cause:")
         for c in built["causes"][:10]:
+            under = f" (under {c['profile']})" if len(built["profiles"]) > 1 and c.get("profile") else ""
             print(
-                f"  {c['count']:>4}x {c['scenario']}: {c['cause']}\n        e.g. dtu run ... --replay {c['example']}"
+                f"  {c['count']:>4}x {c['scenario']}{under}: {c['cause']}\n"
+                f"        e.g. dtu run ... --replay {c['example']}"
             )
     for f in built["flaky"]:
         if not f["identical"]:

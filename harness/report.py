@@ -20,6 +20,11 @@ SCHEMA = "dtu-harness-report/1"
 
 def build(result: CampaignResult, scenarios: list[Scenario], run: dict[str, Any]) -> dict[str, Any]:
     summary = summarize(result.traces)
+    order = [p["name"] for p in run.get("fault_profiles") or []]
+    files = {p["name"]: p.get("file") for p in run.get("fault_profiles") or []}
+    summary["profiles"].sort(key=lambda p: order.index(p["name"]) if p["name"] in order else len(order))
+    for prof in summary["profiles"]:
+        prof["file"] = files.get(prof["name"])
     stories = {s.id: s.story.strip() for s in scenarios}
     for s in summary["scenarios"]:
         s["story"] = stories.get(s["id"], "")
@@ -28,6 +33,8 @@ def build(result: CampaignResult, scenarios: list[Scenario], run: dict[str, Any]
     by_id = {t["id"]: t for t in result.traces}
     for cause in summary["causes"]:
         examples.setdefault(cause["example"], by_id[cause["example"]])
+    for err in summary["judge_errors"]:
+        examples.setdefault(err["example"], by_id[err["example"]])
     if summary["slowest"]:
         examples.setdefault(summary["slowest"][0]["id"], by_id[summary["slowest"][0]["id"]])
     return {
@@ -152,6 +159,70 @@ def _bar_chart(scenarios: list[dict[str, Any]]) -> str:
     return "".join(parts)
 
 
+def _profiles_chart(profiles: list[dict[str, Any]], scenarios: list[str]) -> str:
+    """Satisfaction under each fault profile: a bar with its 95% interval per profile, and one
+    dot per scenario under it (where the profile hurts, and which scenario)."""
+    if not profiles:
+        return "<p>no trajectories</p>"
+    row, left, width = 30, 230, 520
+    h = row * len(profiles) + 30
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 60}" height="{h}" role="img">']
+    for x in (0, 0.25, 0.5, 0.75, 1):
+        gx = left + x * width
+        parts.append(
+            f'<line x1="{gx}" y1="0" x2="{gx}" y2="{h - 20}" stroke="#eee"/>'
+            f'<text x="{gx}" y="{h - 5}" font-size="10" text-anchor="middle">{int(x * 100)}%</text>'
+        )
+    for i, prof in enumerate(profiles):
+        y = i * row + 4
+        p = prof["satisfaction"] or 0.0
+        lo, hi = prof["ci95"]
+        color = "#2da44e" if p >= 0.95 else "#d4a72c" if p >= 0.7 else "#cf222e"
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 16}" font-size="11" text-anchor="end">{_e(prof["name"])}</text>'
+            f'<rect x="{left}" y="{y + 4}" width="{p * width:.1f}" height="{row - 10}" fill="{color}" '
+            f'opacity="0.8"><title>{_e(prof["name"])}: {prof["satisfied"]}/{prof["total"]}</title></rect>'
+            f'<line x1="{left + lo * width:.1f}" y1="{y + row / 2}" x2="{left + hi * width:.1f}" '
+            f'y2="{y + row / 2}" stroke="#222" stroke-width="1.5"/>'
+            f'<text x="{left + width + 6}" y="{y + 16}" font-size="11">{p * 100:.0f}%</text>'
+        )
+        for sid in scenarios:
+            cell = prof["scenarios"].get(sid)
+            if cell is None or cell["satisfaction"] is None:
+                continue
+            parts.append(
+                f'<circle cx="{left + cell["satisfaction"] * width:.1f}" cy="{y + row - 6}" r="2.5" '
+                f'fill="#222"><title>{_e(sid)}: {cell["satisfied"]}/{cell["total"]}</title></circle>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _profiles_table(profiles: list[dict[str, Any]], scenarios: list[str]) -> str:
+    head = "".join(f"<th>{_e(p['name'])}</th>" for p in profiles)
+    rows = []
+    for sid in scenarios:
+        cells = []
+        for p in profiles:
+            c = p["scenarios"].get(sid)
+            if c is None or c["satisfaction"] is None:
+                cells.append("<td>–</td>")
+                continue
+            cls = "ok" if c["satisfied"] == c["total"] else "bad"
+            cells.append(
+                f"<td class='{cls}'>{c['satisfaction'] * 100:.0f}% <small>({c['satisfied']}/{c['total']})</small></td>"
+            )
+        rows.append(f"<tr><td>{_e(sid)}</td>{''.join(cells)}</tr>")
+    total = "".join(
+        f"<td><b>{(p['satisfaction'] or 0) * 100:.1f}%</b> <small>[{p['ci95'][0] * 100:.0f}–"
+        f"{p['ci95'][1] * 100:.0f}%]</small></td>"
+        for p in profiles
+    )
+    return (
+        f"<table><tr><th>scenario</th>{head}</tr>{''.join(rows)}<tr><td><b>all</b></td>{total}</tr></table>"
+    )
+
+
 def _histogram(durations: list[float]) -> str:
     """Trajectory latency distribution (log-spaced buckets)."""
     if not durations:
@@ -234,9 +305,43 @@ def _trace_html(t: dict[str, Any]) -> str:
         f"{'<br>error: ' + _e(t['error']) if t.get('error') else ''}</p>"
         f"<table><tr><th></th><th>id</th><th>action</th><th>outcome</th><th>when</th><th>detail</th></tr>"
         f"{''.join(rows)}</table>"
+        f"{_judge_html(t.get('judge'))}"
         f"<p>Faults fired: {_e(json.dumps(t['faults'])) if t['faults'] else 'none'}</p>"
         f"<p>Requests to the twins (journal):</p><pre>{_e(journal) or '(none)'}</pre>"
         f"<p>Deliveries to the app:</p><pre>{_e(deliveries) or '(none)'}</pre></details>"
+    )
+
+
+def _judge_html(judge: dict[str, Any] | None) -> str:
+    if not judge:
+        return ""
+    if judge.get("error"):
+        return f"<p>Judge ({_e(judge.get('model'))}): <b class='bad'>no verdict</b>: {_e(judge['error'])}</p>"
+    cls = "ok" if judge.get("verdict") == "satisfied" else "bad"
+    return (
+        f"<p>Judge ({_e(judge.get('model'))}): <b class='{cls}'>{_e(judge.get('verdict'))}</b>"
+        f" — {_e(judge.get('reason') or '')}</p>"
+    )
+
+
+def _judge_section(report: dict[str, Any]) -> str:
+    judge = report["run"].get("judge") or {}
+    if judge.get("mode", "checks") == "checks":
+        return ""
+    rows = "".join(
+        f"<tr><td>{e['count']}</td><td>{_e(e['scenario'])}</td><td>{_e(e['error'])}</td>"
+        f"<td><a href='#{_e(e['example'])}'><code>{_e(e['example'])}</code></a></td></tr>"
+        for e in report["judge_errors"]
+    )
+    errors = (
+        f"<p class='bad'>{report['unjudged']} trajectories could not be judged (counted in no rate):</p>"
+        f"<table><tr><th>n</th><th>scenario</th><th>judge error</th><th>example</th></tr>{rows}</table>"
+        if report["unjudged"]
+        else "<p class='ok'>every trajectory was judged</p>"
+    )
+    return (
+        f"<h2>Judge</h2><p>mode <code>{_e(judge.get('mode'))}</code>, model <code>{_e(judge.get('model'))}</code>"
+        f" at <code>{_e(judge.get('url'))}</code></p>{errors}"
     )
 
 
@@ -250,7 +355,8 @@ def render_html(report: dict[str, Any], durations: list[float]) -> str:
         for s in report["scenarios"]
     )
     causes = "".join(
-        f"<tr><td>{c['count']}</td><td>{_e(c['scenario'])}</td><td>{_e(c['cause'])}</td>"
+        f"<tr><td>{c['count']}</td><td>{_e(c['scenario'])}</td><td>{_e(c.get('profile') or 'none')}</td>"
+        f"<td>{_e(c['cause'])}</td>"
         f"<td><a href='#{_e(c['example'])}'><code>{_e(c['example'])}</code></a></td></tr>"
         for c in report["causes"]
     )
@@ -277,8 +383,12 @@ fault profile <code>{_e(faults)}</code>, app <code>{_e(run.get("app_url"))}</cod
 {'<br><b class="bad">Aborted: ' + _e(run["aborted"]) + "</b>" if run.get("aborted") else ""}</p>
 <h2>Satisfaction per scenario (bar) with 95% Wilson interval (whisker)</h2>{_bar_chart(report["scenarios"])}
 <table><tr><th>scenario</th><th>satisfied</th><th>rate</th><th>95% CI</th><th>p50 / p95</th></tr>{rows}</table>
+<h2>Satisfaction under each fault profile (bar: all scenarios, with 95% interval; dots: each scenario)</h2>
+{_profiles_chart(report["profiles"], [s["id"] for s in report["scenarios"]])}
+{_profiles_table(report["profiles"], [s["id"] for s in report["scenarios"]])}
 <h2>Failures by cause</h2>{_causes_chart(report["causes"])}
-<table><tr><th>n</th><th>scenario</th><th>cause</th><th>example trace</th></tr>{causes}</table>
+<table><tr><th>n</th><th>scenario</th><th>fault profile</th><th>cause</th><th>example trace</th></tr>{causes}</table>
+{_judge_section(report)}
 <h2>Latency distribution (trajectory duration)</h2>{_histogram(durations)}
 <p>p50 {o["latency_ms"]["p50"]:.0f} ms, p95 {o["latency_ms"]["p95"]:.0f} ms, p99 {o["latency_ms"]["p99"]:.0f} ms</p>
 <h2>Slowest trajectories</h2><table>{slow}</table>

@@ -24,11 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from harness import inputs as inputs_mod
 from harness import universes
 from harness.actions import CHECKS, STEPS, CheckResult
+from harness.http import HttpError
+from harness.judge import MODES, JudgeError, LlmJudge
 from harness.model import Check, Scenario, Step
 from harness.template import TemplateError, render
 from harness.universe import ControlError, InfraError, Universe
@@ -39,16 +39,36 @@ _READ_OP = re.compile(
 )
 
 
-def trajectory_id(scenario: str, run_seed: int, index: int) -> str:
-    return f"{scenario}~{run_seed}~{index}"
+def trajectory_id(scenario: str, run_seed: int, index: int, profile: str | None = None) -> str:
+    """`<scenario>~<seed>~<index>`, or `<scenario>@<profile>~<seed>~<index>` in a run over
+    several fault profiles (the same trajectory under another profile is another trajectory)."""
+    head = f"{scenario}@{profile}" if profile else scenario
+    return f"{head}~{run_seed}~{index}"
 
 
 def parse_id(tid: str) -> tuple[str, int, int]:
+    """(scenario, seed, index); the scenario part keeps its `@profile`, see split_profile."""
     try:
         scenario, seed, index = tid.rsplit("~", 2)
         return scenario, int(seed), int(index)
     except ValueError:
-        raise ValueError(f"a trajectory id is <scenario>~<seed>~<index>, not {tid!r}") from None
+        raise ValueError(f"a trajectory id is <scenario>[@<profile>]~<seed>~<index>, not {tid!r}") from None
+
+
+def split_profile(head: str) -> tuple[str, str | None]:
+    """`scenario@profile` -> (scenario, profile); `scenario` -> (scenario, None)."""
+    scenario, sep, profile = head.partition("@")
+    return scenario, (profile if sep else None)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A fault profile a run applies to every trajectory's tenants (docs/faults.md). `name`
+    labels the trajectories run under it (`none`: no faults, a baseline to compare with)."""
+
+    name: str
+    rules: dict[str, Any] | None = None
+    file: str | None = None
 
 
 def tenant_name(tid: str) -> str:
@@ -77,6 +97,7 @@ class Trajectory:
     vars: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)  # what the harness itself asked of twins
+    faults: dict[str, Any] | None = None  # the run's fault profile for this trajectory
 
     @property
     def tenant(self) -> str:
@@ -170,27 +191,46 @@ class Runner:
         install: bool = True,
         settle_s: float = 0.25,
         settle_max_s: float = 5.0,
+        judge: LlmJudge | None = None,
+        judge_mode: str = "checks",
     ) -> None:
+        if judge_mode not in MODES or (judge_mode != "checks" and judge is None):
+            raise ValueError(f"judge mode {judge_mode!r}: one of {MODES}, and llm/both need a judge")
+        self.judge = judge
+        self.judge_mode = judge_mode
         self.universe = universe
         self.settle_s = settle_s
         self.settle_max_s = settle_max_s
         self.faults = faults
+        self.profile_name = (faults or {}).get("name") if faults else None
         self.keep_tenants = keep_tenants
         self.install = install
         self._manifest: dict[str, Any] | bool | None = False
 
     # -- one trajectory --------------------------------------------------------------------
 
-    async def run(self, scenario: Scenario, run_seed: int, index: int) -> dict[str, Any]:
-        """Run one trajectory and return its trace (never raises but for cancellation)."""
-        tid = trajectory_id(scenario.id, run_seed, index)
+    async def run(
+        self,
+        scenario: Scenario,
+        run_seed: int,
+        index: int,
+        profile: Profile | None = None,
+        *,
+        tag: bool = False,
+    ) -> dict[str, Any]:
+        """Run one trajectory and return its trace (never raises but for cancellation).
+        `profile` replaces the runner's fault profile; `tag` puts its name in the id (a run
+        over several profiles)."""
+        tid = trajectory_id(scenario.id, run_seed, index, profile.name if profile and tag else None)
         traj = Trajectory(id=tid, scenario=scenario, seed=seed_of(tid), universe=self.universe)
+        traj.faults = profile.rules if profile is not None else self.faults
         t0 = time.perf_counter()
         trace: dict[str, Any] = {
             "id": tid,
             "scenario": scenario.id,
             "index": index,
             "run_seed": run_seed,
+            "profile": profile.name if profile is not None else self.profile_name,
             "seed": traj.seed,
             "tenant": traj.tenant,
             "twins": scenario.used_twins(),
@@ -223,9 +263,12 @@ class Runner:
             trace["traceback"] = traceback.format_exc(limit=6)
         trace["inputs"] = traj.inputs
         trace["duration_ms"] = round((time.perf_counter() - t0) * 1000, 1)
-        with contextlib.suppress(InfraError, ControlError, httpx.HTTPError):
+        with contextlib.suppress(InfraError, ControlError, HttpError):
             await self._collect(traj, trace)
         trace["harness_calls"] = traj.calls
+        judged = trace.get("error_kind") not in ("infrastructure", "harness", "scenario")
+        if self.judge is not None and self.judge_mode != "checks" and judged:
+            await self._judge(traj, trace)
         if not self.keep_tenants:
             await self._drop(traj)
         trace["cause"] = cause_of(trace)
@@ -261,31 +304,50 @@ class Runner:
         trace["phase"] = "done"
 
     async def _make_tenants(self, traj: Trajectory) -> None:
+        """A tenant in every twin the scenario touches (all at once), with its starting state."""
+        twins = traj.scenario.used_twins()
+        created: dict[str, dict[str, Any]] = {}
+        seeded = await asyncio.gather(
+            *(self._make_tenant(traj, twin, created) for twin in twins), return_exceptions=True
+        )
+        for twin in twins:  # every tenant made is dropped at the end, whatever else failed
+            if twin in created:
+                traj.tenants[twin] = created[twin]
+        for twin, got in zip(twins, seeded, strict=True):
+            if isinstance(got, BaseException):
+                raise got
+            if got is not None:
+                traj.note(twin, "seed", created=got)
+
+    async def _make_tenant(self, traj: Trajectory, twin: str, created: dict[str, dict[str, Any]]) -> Any:
+        """Make the twin's tenant (recorded in `created` at once), then load its seed."""
         name = traj.tenant
-        for twin in traj.scenario.used_twins():
-            state = traj.scenario.state.get(twin)  # type: ignore[call-overload]
-            fixture = universes.fixture_for(traj.scenario, twin, state)
-            body: dict[str, Any] = {"tenant": name}
-            if fixture is not None:
-                body["fixture"] = render(fixture, traj.scope())
-            try:
-                made = await self.universe.control(twin, "POST", "/tenants", json=body)
-            except ControlError as exc:
-                if " 409 " not in str(exc) or "exists" not in str(exc):
-                    raise
-                await self.universe.control(twin, "DELETE", f"/tenants/{name}")
-                made = await self.universe.control(twin, "POST", "/tenants", json=body)
-            traj.tenants[twin] = made
-            if state is not None and state.seed:
-                seed = universes.complete_seed(twin, render(state.seed, traj.scope()), traj.tenant)
-                created = await traj.control(twin, "POST", "/seed", json=seed)
-                if twin == "slack" and seed.get("tokens"):
-                    tokens = traj.tenants[twin]["credentials"].setdefault("user_tokens", {})
-                    emails = {u["id"]: u.get("email") for u in seed.get("users", [])}
-                    for tok in seed["tokens"]:
-                        if emails.get(tok.get("user")):
-                            tokens[emails[tok["user"]]] = tok["token"]
-                traj.note(twin, "seed", created=created.get("created") if isinstance(created, dict) else None)
+        state = traj.scenario.state.get(twin)  # type: ignore[call-overload]
+        fixture = universes.fixture_for(traj.scenario, twin, state)
+        body: dict[str, Any] = {"tenant": name}
+        if fixture is not None:
+            body["fixture"] = render(fixture, traj.scope())
+        try:
+            made: dict[str, Any] = await self.universe.control(twin, "POST", "/tenants", json=body)
+        except ControlError as exc:
+            if " 409 " not in str(exc) or "exists" not in str(exc):
+                raise
+            await self.universe.control(twin, "DELETE", f"/tenants/{name}")
+            made = await self.universe.control(twin, "POST", "/tenants", json=body)
+        created[twin] = made
+        if state is None or not state.seed:
+            return None
+        seed = universes.complete_seed(twin, render(state.seed, traj.scope()), traj.tenant)
+        answer = await self.universe.control(
+            twin, "POST", "/seed", params={"tenant": made["tenant"]}, json=seed
+        )
+        if twin == "slack" and seed.get("tokens"):
+            tokens = made["credentials"].setdefault("user_tokens", {})
+            emails = {u["id"]: u.get("email") for u in seed.get("users", [])}
+            for tok in seed["tokens"]:
+                if emails.get(tok.get("user")):
+                    tokens[emails[tok["user"]]] = tok["token"]
+        return answer.get("created") if isinstance(answer, dict) else None
 
     async def _install(self, traj: Trajectory) -> None:
         """Install the app in this trajectory's tenants, the way each vendor has apps installed."""
@@ -303,7 +365,7 @@ class Runner:
             body["jira"] = {k: creds["jira"].get(k) for k in ("email", "api_token", "project")}
         try:
             resp = await http.post(app + "/installs", json=body)
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             raise InfraError(f"the app at {app} is unreachable: {exc!r}") from None
         if resp.status_code >= 300:
             raise InfraError(f"the app refused the install: {resp.status_code} {resp.text[:200]}")
@@ -334,7 +396,7 @@ class Runner:
             try:
                 r = await self.universe.http.get(app + "/manifest", params={"url": app})
                 self._manifest = r.json() if r.status_code == 200 else None
-            except (httpx.HTTPError, ValueError):
+            except (HttpError, ValueError):
                 self._manifest = None
         return self._manifest if isinstance(self._manifest, dict) else None
 
@@ -365,11 +427,11 @@ class Runner:
 
     async def _load_faults(self, traj: Trajectory) -> None:
         rules = list((traj.scenario.faults or {}).get("rules") or []) + list(
-            (self.faults or {}).get("rules") or []
+            (traj.faults or {}).get("rules") or []
         )
         if not rules:
             return
-        base = {**(self.faults or {}), **(traj.scenario.faults or {})}
+        base = {**(traj.faults or {}), **(traj.scenario.faults or {})}
         for twin in traj.tenants:
             mine = [r for r in rules if (r.get("match") or {}).get("twin") in (None, twin)]
             if mine:
@@ -465,27 +527,54 @@ class Runner:
     async def _collect(self, traj: Trajectory, trace: dict[str, Any]) -> None:
         """Read the tenant's journal and deliveries once the app has settled (nothing new for
         `settle_s`, at most `settle_max_s`): a trace cut while the app is still working would
-        differ from its replay."""
+        differ from its replay. After the first read, a twin is asked only for journal entries
+        past the last one seen, and for its deliveries again only if it had one pending or its
+        journal grew (a new delivery follows a request the app made)."""
+        twins = list(traj.tenants)
+        journals: dict[str, list[Any]] = {twin: [] for twin in twins}
+        seen_dl: dict[str, list[Any]] = {twin: [] for twin in twins}
+        last: dict[str, int] = dict.fromkeys(twins, 0)
+        again: set[str] = set(twins)
 
-        async def read(twin: str, tenant: str) -> tuple[str, list[Any], list[Any]]:
-            journal = await self.universe.control(
-                twin, "GET", "/journal", params={"tenant": tenant, "limit": 5000}
+        async def read(twin: str) -> tuple[str, list[Any], list[Any] | None]:
+            tenant = traj.tenants[twin]["tenant"]
+            journal = self.universe.control(
+                twin, "GET", "/journal", params={"tenant": tenant, "since": last[twin], "limit": 5000}
             )
-            deliveries = await self.universe.control(twin, "GET", "/deliveries", params={"tenant": tenant})
-            entries = journal.get("entries", journal) if isinstance(journal, dict) else journal
-            return twin, list(entries), list(deliveries.get("deliveries", []))
+            if twin not in again:
+                got = await journal
+                return twin, list(got.get("entries", []) if isinstance(got, dict) else got), None
+            got, dl = await asyncio.gather(
+                journal, self.universe.control(twin, "GET", "/deliveries", params={"tenant": tenant})
+            )
+            entries = got.get("entries", []) if isinstance(got, dict) else got
+            return twin, list(entries), list(dl.get("deliveries", []))
+
+        def shape(items: list[Any]) -> list[tuple[Any, ...]]:
+            return [(d.get("id"), d.get("state"), len(d.get("attempts") or [])) for d in items]
 
         deadline = time.perf_counter() + self.settle_max_s
-        seen: tuple[int, ...] | None = None
+        first = True
         while True:
-            got = await asyncio.gather(*(read(t, v["tenant"]) for t, v in traj.tenants.items()))
-            size = tuple(
-                n for _, j, d in got for n in (len(j), len(d), sum(len(x.get("attempts") or []) for x in d))
-            )
-            if size == seen or time.perf_counter() >= deadline or self.settle_s <= 0:
+            fresh, changed, pending = 0, False, set()
+            for twin, entries, dl in await asyncio.gather(*(read(t) for t in twins)):
+                journals[twin].extend(entries)
+                fresh += len(entries)
+                if entries:
+                    last[twin] = max(last[twin], *(int(e.get("seq") or 0) for e in entries))
+                    if not first:
+                        pending.add(twin)
+                if dl is not None:
+                    changed = changed or shape(dl) != shape(seen_dl[twin])
+                    seen_dl[twin] = dl
+                if any(d.get("state") == "pending" for d in seen_dl[twin]):
+                    pending.add(twin)
+            settled = not first and not fresh and not changed
+            if settled or time.perf_counter() >= deadline or self.settle_s <= 0:
                 break
-            seen = size
+            first, again = False, pending
             await asyncio.sleep(self.settle_s)
+        got = [(twin, journals[twin], seen_dl[twin]) for twin in twins]
         for twin, entries, deliveries in got:
             trace["journal"][twin] = entries
             trace["deliveries"][twin] = deliveries
@@ -512,6 +601,32 @@ class Runner:
                         }
                     )
 
+    async def _judge(self, traj: Trajectory, trace: dict[str, Any]) -> None:
+        """Ask the LLM judge; `llm` takes its verdict, `both` needs the checks and the verdict.
+        A judge that cannot answer leaves the trajectory unjudged (not unsatisfied)."""
+        assert self.judge is not None
+        trace["checks_satisfied"] = trace["satisfied"]
+        about = self.judge.describe()
+        try:
+            verdict = await self.judge.judge(traj.scenario.story, trace)
+        except JudgeError as exc:
+            trace["judge"] = {**about, "verdict": None, "reason": None, "error": str(exc)}
+            trace["satisfied"] = False
+            trace["unjudged"] = True
+            trace["error"] = str(exc)
+            trace["error_kind"] = "judge"
+            return
+        trace["judge"] = {
+            **about,
+            "verdict": "satisfied" if verdict.satisfied else "unsatisfied",
+            "reason": verdict.reason,
+            "error": None,
+        }
+        if self.judge_mode == "llm":
+            trace["satisfied"] = verdict.satisfied
+        else:
+            trace["satisfied"] = bool(trace["checks_satisfied"]) and verdict.satisfied
+
     async def _drop_named(self, tenant: str, twins: list[str]) -> None:
         """Drop a tenant left behind (e.g. by --keep-tenants) in these twins."""
         for twin in twins:
@@ -519,14 +634,18 @@ class Runner:
                 await self.universe.control(twin, "DELETE", f"/tenants/{tenant}")
 
     async def _drop(self, traj: Trajectory) -> None:
-        for twin, made in traj.tenants.items():
+        async def drop(twin: str, tenant: str) -> None:
             with contextlib.suppress(InfraError, ControlError):
-                await self.universe.control(twin, "DELETE", f"/tenants/{made['tenant']}")
-        if self.install and self.universe.app_url:
-            with contextlib.suppress(httpx.HTTPError):
-                await self.universe.http.delete(
-                    self.universe.app_url.rstrip("/") + f"/installs/{traj.tenant}"
-                )
+                await self.universe.control(twin, "DELETE", f"/tenants/{tenant}")
+
+        async def forget() -> None:
+            if self.install and self.universe.app_url:
+                with contextlib.suppress(HttpError):
+                    await self.universe.http.delete(
+                        self.universe.app_url.rstrip("/") + f"/installs/{traj.tenant}"
+                    )
+
+        await asyncio.gather(forget(), *(drop(t, made["tenant"]) for t, made in traj.tenants.items()))
 
 
 def _fault(f: Any) -> dict[str, Any]:
@@ -551,6 +670,11 @@ def cause_of(trace: dict[str, Any]) -> str | None:
         if not s["ok"]:
             return f"step {s['id']} failed: {_scrub(s['error'] or '')[:140]}{suffix}"
     failed = [c["id"] for c in trace["checks"] if not c["ok"]]
+    judge = trace.get("judge") or {}
+    if judge.get("verdict") == "unsatisfied":
+        return f"{judge.get('name', 'llm')} judge: unsatisfied{suffix}" + (
+            f" (checks {', '.join(failed)} failed too)" if failed else ""
+        )
     return f"check {', '.join(failed)} failed{suffix}"
 
 

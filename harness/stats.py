@@ -44,20 +44,30 @@ def rate(satisfied: int, total: int) -> dict[str, Any]:
 
 
 def summarize(traces: list[dict[str, Any]]) -> dict[str, Any]:
-    """Overall and per-scenario satisfaction, causes with an example, latency, slowest."""
+    """Overall and per-scenario satisfaction, causes with an example, latency, slowest.
+    Trajectories the judge could not judge count in no rate: they are listed apart."""
+    unjudged = [t for t in traces if t.get("unjudged")]
+    judge_errors: dict[tuple[str, str], dict[str, Any]] = {}
+    for t in unjudged:
+        jkey = (t["scenario"], t.get("cause") or "judge error")
+        judge_errors.setdefault(
+            jkey, {"scenario": t["scenario"], "error": jkey[1], "count": 0, "example": t["id"]}
+        )["count"] += 1
+    traces = [t for t in traces if not t.get("unjudged")]
     by_scenario: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for t in traces:
         by_scenario[t["scenario"]].append(t)
-    causes: dict[tuple[str, str], dict[str, Any]] = {}
+    causes: dict[tuple[str, str, str], dict[str, Any]] = {}
     for t in traces:
         if t["satisfied"]:
             continue
-        key = (t["scenario"], t["cause"] or "unknown")
+        key = (t["scenario"], t.get("profile") or "", t["cause"] or "unknown")
         entry = causes.setdefault(
             key,
             {
                 "scenario": t["scenario"],
-                "cause": key[1],
+                "profile": t.get("profile"),
+                "cause": key[2],
                 "count": 0,
                 "example": t["id"],
                 "faults": sorted({str(f.get("rule")) for f in t["faults"]}),
@@ -89,6 +99,23 @@ def summarize(traces: list[dict[str, Any]]) -> dict[str, Any]:
                 "faults_fired": sum(len(t["faults"]) for t in items),
             }
         )
+    by_profile: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for t in traces:
+        by_profile[t.get("profile") or "none"].append(t)
+    profiles = []
+    for name, items in by_profile.items():
+        per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for t in items:
+            per[t["scenario"]][1] += 1
+            per[t["scenario"]][0] += 1 if t["satisfied"] else 0
+        profiles.append(
+            {
+                "name": name,
+                **rate(sum(1 for t in items if t["satisfied"]), len(items)),
+                "faults_fired": sum(len(t["faults"]) for t in items),
+                "scenarios": {sid: rate(v[0], v[1]) for sid, v in sorted(per.items())},
+            }
+        )
     durations = [t["duration_ms"] for t in traces]
     slowest = sorted(traces, key=lambda t: t["duration_ms"], reverse=True)[:10]
     return {
@@ -102,6 +129,9 @@ def summarize(traces: list[dict[str, Any]]) -> dict[str, Any]:
             },
         },
         "scenarios": sorted(scenarios, key=lambda s: s["id"]),
+        "profiles": profiles,
+        "unjudged": len(unjudged),
+        "judge_errors": sorted(judge_errors.values(), key=lambda e: (-e["count"], e["scenario"])),
         "causes": sorted(causes.values(), key=lambda c: (-c["count"], c["scenario"], c["cause"])),
         "slowest": [
             {

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 from pydantic import Field
 
 from harness.actions import Args, step
+from harness.http import HttpError
 from harness.runner import StepFailed, Trajectory, maybe_await
 from harness.universe import ControlError, InfraError
 
@@ -36,7 +37,9 @@ def slack_client(traj: Trajectory, who: str) -> Any:
             token = (creds.get("user_tokens") or {}).get(email)
             if token is None:
                 raise StepFailed(f"{email} has no Slack user token in this workspace")
-        traj.cache[key] = AsyncWebClient(token=token, base_url=traj.universe.url("slack") + "/api/")
+        traj.cache[key] = AsyncWebClient(
+            token=token, base_url=traj.universe.url("slack") + "/api/", session=traj.universe.http.session
+        )
     return traj.cache[key]
 
 
@@ -48,7 +51,7 @@ def okta_client(traj: Trajectory) -> Any:
     from okta.client import Client
 
     if "okta" not in traj.cache:
-        traj.cache["okta"] = Client(
+        client: Any = Client(
             {
                 "orgUrl": traj.universe.url("okta"),
                 "token": traj.creds("okta")["api_token"],
@@ -56,6 +59,8 @@ def okta_client(traj: Trajectory) -> Any:
                 "rateLimit": {"maxRetries": 0},
             }
         )
+        client.get_request_executor().set_session(traj.universe.http.fresh_session)
+        traj.cache["okta"] = client
     return traj.cache["okta"]
 
 
@@ -84,6 +89,11 @@ async def _okta(result: tuple[Any, ...]) -> Any:
     data, err = result[0], result[-1]
     if err is not None:
         raise StepFailed(f"okta: {getattr(err, 'error_summary', None) or err}")
+    if data is None:  # the SDK gives (None, response, None) for an answer it could not read
+        resp = result[1] if len(result) > 2 else None
+        status = getattr(resp, "status_code", None) or getattr(resp, "status", None)
+        raw = getattr(resp, "raw_data", None) or getattr(resp, "data", None)
+        raise StepFailed(f"okta answered {status} without a body the SDK could read: {str(raw)[:160]}")
     return data
 
 
@@ -92,34 +102,65 @@ async def okta_user_id(traj: Trajectory, who: str) -> str:
     login = traj.email_of(who)
     if "@" not in login:
         return login
+    known: dict[str, str] = traj.cache.setdefault("okta-ids", {})  # created by a step: no lookup
+    if login.lower() in known:
+        return known[login.lower()]
     rows = await traj.state("okta", "users", login_lower=login.lower())
     if not rows:
         raise StepFailed(f"no Okta user {login}")
     return str(rows[0]["id"])
 
 
+async def remembered(
+    traj: Trajectory, key: str, fetch: Callable[[], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
+    """A row looked up once per trajectory: checks poll concurrently and repeatedly, and a
+    person's or a channel's id does not change. Concurrent askers share one request; a lookup
+    that fails (not there yet) is asked again next time."""
+    task = traj.cache.get(key)
+    if task is None:
+        task = traj.cache[key] = asyncio.ensure_future(fetch())
+    try:
+        row: dict[str, Any] = await task
+    except BaseException:
+        if traj.cache.get(key) is task:
+            del traj.cache[key]
+        raise
+    return dict(row)
+
+
 async def slack_user(traj: Trajectory, who: str) -> dict[str, Any]:
+    """The Slack user row of a persona, email or id."""
     email = traj.email_of(who)
-    rows = (
-        await traj.state("slack", "users", email=email.lower())
-        if "@" in email
-        else await traj.state("slack", "users", id=email)
-    )
-    if not rows:
-        raise StepFailed(f"no Slack user {email}")
-    return rows[0]
+
+    async def fetch() -> dict[str, Any]:
+        rows = (
+            await traj.state("slack", "users", email=email.lower())
+            if "@" in email
+            else await traj.state("slack", "users", id=email)
+        )
+        if not rows:
+            raise StepFailed(f"no Slack user {email}")
+        return rows[0]
+
+    return await remembered(traj, f"slack-user:{email.lower()}", fetch)
 
 
 async def slack_channel(traj: Trajectory, channel: str) -> dict[str, Any]:
-    name = channel.lstrip("#")
-    rows = (
-        await traj.state("slack", "conversations", name=name)
-        if channel.startswith("#") or not channel[:1].isupper()
-        else await traj.state("slack", "conversations", id=channel)
-    )
-    if not rows:
-        raise StepFailed(f"no Slack channel {channel}")
-    return rows[0]
+    """The conversation row of `#name` or an id."""
+
+    async def fetch() -> dict[str, Any]:
+        name = channel.lstrip("#")
+        rows = (
+            await traj.state("slack", "conversations", name=name)
+            if channel.startswith("#") or not channel[:1].isupper()
+            else await traj.state("slack", "conversations", id=channel)
+        )
+        if not rows:
+            raise StepFailed(f"no Slack channel {channel}")
+        return rows[0]
+
+    return await remembered(traj, f"slack-channel:{channel}", fetch)
 
 
 async def simulate(traj: Trajectory, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -338,6 +379,7 @@ async def okta_create_user(traj: Trajectory, a: OktaCreateUser) -> dict[str, Any
     user = await _okta(
         await okta_client(traj).create_user(CreateUserRequest.from_dict(body), activate=a.activate)
     )
+    traj.cache.setdefault("okta-ids", {})[a.email.lower()] = str(user.id)
     return {
         "id": user.id,
         "login": a.email,
@@ -401,7 +443,7 @@ async def okta_login(traj: Trajectory, a: OktaLogin) -> dict[str, Any]:
         r = await traj.universe.http.post(
             url, json={"username": traj.email_of(a.user), "password": a.password}, headers=headers
         )
-    except httpx.HTTPError as exc:
+    except HttpError as exc:
         raise StepFailed(f"okta authn: {exc!r}") from None
     data = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
     status = data.get("status") or data.get("errorCode") or str(r.status_code)
@@ -509,7 +551,7 @@ async def app_call(traj: Trajectory, a: AppCall) -> dict[str, Any]:
         r = await traj.universe.http.request(
             a.method, traj.universe.app_url.rstrip("/") + a.path, json=a.json_
         )
-    except httpx.HTTPError as exc:
+    except HttpError as exc:
         raise StepFailed(f"app {a.method} {a.path}: {exc!r}") from None
     if a.expect_status is not None and r.status_code != a.expect_status:
         raise StepFailed(f"app {a.method} {a.path}: {r.status_code}, expected {a.expect_status}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+from harness.http import Http, HttpError
 
 
 class InfraError(Exception):
@@ -27,13 +27,11 @@ class Universe:
     app_url: str | None = None
     admin_token: str | None = None
     timeout_s: float = 30.0
-    http: httpx.AsyncClient = field(init=False)
+    http: Http = field(init=False)
 
     def __post_init__(self) -> None:
         headers = {"X-DTU-Admin-Token": self.admin_token} if self.admin_token else {}
-        # a small pool: httpcore scans every pooled connection on each request
-        limits = httpx.Limits(max_connections=96, max_keepalive_connections=48, keepalive_expiry=4)
-        self.http = httpx.AsyncClient(timeout=self.timeout_s, limits=limits, headers=headers)
+        self.http = Http(timeout_s=self.timeout_s, headers=headers)
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -48,16 +46,10 @@ class Universe:
         self, twin: str, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
     ) -> Any:
         url = f"{self.url(twin)}/_dtu{path}"
-        for attempt in (1, 2):
-            try:
-                resp = await self.http.request(method, url, params=params, json=json)
-                break
-            except httpx.RemoteProtocolError:
-                # a pooled keep-alive connection the server had just closed: send it again
-                if attempt == 2:
-                    raise InfraError(f"{twin} twin at {self.url(twin)} closed the connection twice") from None
-            except httpx.HTTPError as exc:
-                raise InfraError(f"{twin} twin unreachable at {self.url(twin)}: {exc!r}") from None
+        try:
+            resp = await self.http.request(method, url, params=params, json=json)
+        except HttpError as exc:
+            raise InfraError(f"{twin} twin unreachable at {self.url(twin)}: {exc}") from None
         if resp.status_code >= 400:
             try:
                 err = resp.json().get("error") or {}
@@ -83,8 +75,8 @@ class Universe:
             raise InfraError("no app under test (give --app-url or --app-cmd)")
         try:
             resp = await self.http.get(self.app_url.rstrip("/") + "/health", timeout=5)
-        except httpx.HTTPError as exc:
-            raise InfraError(f"the app at {self.app_url} is unreachable: {exc!r}") from None
+        except HttpError as exc:
+            raise InfraError(f"the app at {self.app_url} is unreachable: {exc}") from None
         if resp.status_code != 200:
             raise InfraError(f"the app at {self.app_url} answered /health with {resp.status_code}")
         try:

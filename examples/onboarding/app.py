@@ -36,13 +36,16 @@ import hashlib
 import hmac
 import logging
 import os
+import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 os.environ.setdefault("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "true")  # the twin speaks http://
 
-from jira import JIRA
+import aiohttp
+from jira import JIRA, JIRAError
 from okta.client import Client as OktaClient
 from okta.models import CreateUserRequest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -122,6 +125,9 @@ class Onboarding:
         self.installs: dict[str, Install] = {}
         self.by_team: dict[str, Install] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
+        self._ticket_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._session: aiohttp.ClientSession | None = None
         retry = (
             [
                 AsyncRateLimitErrorRetryHandler(max_retry_count=4),
@@ -198,14 +204,42 @@ class Onboarding:
                 basic_auth=(inst.jira_email, inst.jira_token),
                 max_retries=3 if self.settings.resilient else 0,
                 timeout=10,
+                get_server_info=False,  # one call less per install: the app needs no version
             )
         return inst._jira
 
     def slack(self, inst: Install) -> AsyncWebClient:
+        """A Web API client for the install, on the app's one connection pool (slack_sdk
+        would otherwise open a session, and a connection, for every call)."""
         base = self.bolt.client
         return AsyncWebClient(
-            token=inst.bot_token, base_url=base.base_url, retry_handlers=list(base.retry_handlers)
+            token=inst.bot_token,
+            base_url=base.base_url,
+            retry_handlers=list(base.retry_handlers),
+            session=self.session(),
         )
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            # idle connections are dropped well before the server would (uvicorn: 5 s)
+            connector = aiohttp.TCPConnector(limit=200, keepalive_timeout=1.5)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=aiohttp.ClientTimeout(total=30)
+            )
+        return self._session
+
+    def forget(self, install_id: str) -> None:
+        """An uninstall: its credentials, and what the app remembered for it."""
+        inst = self.installs.pop(install_id, None)
+        if inst is not None:
+            self.by_team.pop(inst.team_id, None)
+        with self._locks_guard:
+            for k in [k for k in self._ticket_locks if k[0] == install_id]:
+                del self._ticket_locks[k]
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
 
     def first_time(self, inst: Install, event_id: str | None) -> bool:
         """Idempotency: a redelivered event (same id) is acknowledged but not handled again."""
@@ -237,6 +271,8 @@ class Onboarding:
 
     async def _verify_signature(self, req: AsyncBoltRequest, next: Any) -> BoltResponse:
         """Slack's signing check (v0 HMAC of the raw body) with the install's own secret."""
+        if self.bolt.client.session is None:  # Bolt gives listeners clients on this session
+            self.bolt.client.session = self.session()
         inst = self.by_team.get(req.context.team_id or "")
         ts = (req.headers.get("x-slack-request-timestamp") or [""])[0]
         sig = (req.headers.get("x-slack-signature") or [""])[0]
@@ -459,17 +495,42 @@ class Onboarding:
         found = self.jira(inst).search_issues(jql, maxResults=1)
         return found[0] if found else None
 
-    def close_ticket(self, inst: Install, key: str, comment: str) -> None:
+    def close_ticket(self, inst: Install, key: str, comment: str) -> bool:
+        """Move the ticket forward to a done status, with the comment on the closing transition;
+        True if this call closed it, False if it was (or got) closed by someone else.
+
+        Two paths can close the same ticket at once (the "I'm all set" button, and the person
+        being suspended or deactivated). One closer at a time per ticket in this process (the
+        lock), and, for other processes and people in Jira, check-then-transition: only
+        forward moves (never "Reopen" from Done), and a transition Jira refuses because the
+        ticket moved meanwhile (400: not valid for this issue) means: look again."""
         jira = self.jira(inst)
-        jira.add_comment(key, comment)
-        for _ in range(3):
-            issue = jira.issue(key, fields="status")
-            if issue.fields.status.statusCategory.key == "done":
-                return
-            moves = {t["to"]["statusCategory"]["key"]: t["id"] for t in jira.transitions(key)}
-            jira.transition_issue(
-                key, moves.get("done") or moves.get("indeterminate") or next(iter(moves.values()))
-            )
+        with self._ticket_lock(inst, key):
+            for _ in range(5):
+                status = jira.issue(key, fields="status").fields.status.statusCategory.key
+                if status == "done":
+                    return False
+                moves = jira.transitions(key)
+                done = [t for t in moves if t["to"]["statusCategory"]["key"] == "done"]
+                ahead = [t for t in moves if t["to"]["statusCategory"]["key"] == "indeterminate"]
+                pick = done[0] if done else ahead[0] if ahead and status == "new" else None
+                if pick is None:
+                    log.warning("%s cannot move towards done from %s", key, status)
+                    return False
+                closing = pick in done
+                try:
+                    jira.transition_issue(key, pick["id"], comment=comment if closing else None)
+                except JIRAError as exc:
+                    if exc.status_code in (400, 409):  # it moved under us: read it again
+                        continue
+                    raise
+                if closing:
+                    return True
+        return False
+
+    def _ticket_lock(self, inst: Install, key: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._ticket_locks.setdefault((inst.id, key), threading.Lock())
 
     def offboard_tickets(self, inst: Install, email: str) -> None:
         jira = self.jira(inst)
@@ -573,9 +634,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse(answer, status_code=201)
 
     async def forget(request: Request) -> Response:
-        inst = core.installs.pop(request.path_params["install"], None)
-        if inst is not None:
-            core.by_team.pop(inst.team_id, None)
+        core.forget(request.path_params["install"])
         return Response(status_code=204)
 
     async def health(_request: Request) -> Response:
@@ -589,6 +648,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             }
         )
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await core.aclose()
+
     async def app_manifest(request: Request) -> Response:
         return JSONResponse(manifest(str(request.query_params.get("url") or request.base_url)))
 
@@ -600,7 +664,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/installs/{install}", forget, methods=["DELETE"]),
             Route("/health", health, methods=["GET"]),
             Route("/manifest", app_manifest, methods=["GET"]),
-        ]
+        ],
+        lifespan=lifespan,
     )
     app.state.core = core
     return app

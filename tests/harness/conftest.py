@@ -4,17 +4,20 @@ on free ports) and the real example app, served in-process in three variants."""
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from dtu.testing.plugin import TwinPool
-from dtu.testing.receiver import AppServer
 from examples.onboarding.app import Settings, create_app
 from harness import model
 from harness.campaign import CampaignResult, run_campaign
-from harness.runner import Runner
+from harness.inproc import InProcessApp
+from harness.judge import LlmJudge
+from harness.runner import Profile, Runner
 from harness.universe import Universe
 
 TWINS = ("slack", "okta", "jira")
@@ -22,11 +25,21 @@ TWINS = ("slack", "okta", "jira")
 
 @pytest.fixture(scope="session")
 def twin_urls(dtu_twins: TwinPool) -> dict[str, str]:
-    return {t: dtu_twins.get(t).url for t in TWINS}
+    urls = {t: dtu_twins.get(t).url for t in TWINS}
+    # FastAPI builds a route's parameter models on the first request that reaches it, and for
+    # some twin routes pydantic warns while doing so; under pytest's warnings-as-errors, in
+    # whichever test first got there, that request would fail with a 500. Have every route
+    # built once, here, with warnings shown rather than raised.
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        for url in urls.values():
+            httpx.get(url + "/_dtu/no-such-path")
+            httpx.post(url + "/no/such/path")
+    return urls
 
 
-def _app(urls: dict[str, str], **settings: Any) -> AppServer:
-    return AppServer(
+def _app(urls: dict[str, str], **settings: Any) -> InProcessApp:
+    return InProcessApp(
         create_app(
             Settings(
                 slack_api_url=urls["slack"] + "/api/",
@@ -62,6 +75,16 @@ def broken_app_url(twin_urls: dict[str, str]) -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def llm_url() -> Iterator[str]:
+    """A local OpenAI-compatible endpoint (tests/harness/llm_endpoint.py), `.../v1`."""
+    from tests.harness.llm_endpoint import create_app as llm_app
+
+    server = InProcessApp(llm_app()).start()
+    yield server.url + "/v1"
+    server.stop()
+
+
 def scenario(name: str, within_s: float | None = None) -> model.Scenario:
     """A project scenario; `within_s` shortens its check deadlines (tests that expect failures
     need not wait the full deadline)."""
@@ -83,18 +106,25 @@ def campaign(
     faults: dict[str, Any] | None = None,
     replays: int = 0,
     only: list[str] | None = None,
+    profiles: list[Profile] | None = None,
+    judge: tuple[str, str] | None = None,
+    judge_mode: str = "checks",
 ) -> CampaignResult:
+    """Run a campaign; `judge` is (url, model) of an OpenAI-compatible endpoint."""
+
     async def go() -> CampaignResult:
         universe = Universe(urls, app_url=app)
+        llm = LlmJudge(judge[0], judge[1], http=universe.http) if judge else None
         try:
             return await run_campaign(
-                Runner(universe, faults=faults),
+                Runner(universe, faults=faults, judge=llm, judge_mode=judge_mode),
                 scenarios,
                 trajectories=n,
                 concurrency=concurrency,
                 seed=seed,
                 replays=replays,
                 only=only,
+                profiles=profiles,
             )
         finally:
             await universe.aclose()

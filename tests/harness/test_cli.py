@@ -11,6 +11,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from dtu.cli import main
+from harness.stats import wilson
 
 
 def twin_args(urls: dict[str, str]) -> list[str]:
@@ -52,7 +53,7 @@ def test_reports_and_gate_pass(
     assert [c.get("name") for c in suite.iter("testcase")] == ["mention-help", "onboarding-happy-path"]
     page = (tmp_path / "report.html").read_text()
     assert (
-        page.count("<svg") == 2
+        page.count("<svg") == 3
         and "no failures" in page
         and "<script" not in page
         and "http://" not in page.split("</style>")[0]
@@ -138,3 +139,64 @@ def test_app_cmd_starts_the_app_with_the_twins_urls(twin_urls: dict[str, str], t
     assert code == 0
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["overall"]["satisfied"] == 1 and report["run"]["app_url"].startswith("http://127.0.0.1:")
+
+
+def test_several_fault_profiles_chart_and_replay(
+    twin_urls: dict[str, str], fragile_app_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same plan under no faults and under a profile: satisfaction per profile in the JSON
+    and the HTML chart, ids that name their profile, and a replay of one of them."""
+    quick = tmp_path / "mention.yaml"  # the app without idempotency replies twice: fails sooner
+    quick.write_text(Path("scenarios/mention-help.yaml").read_text() + "    within_s: 3\n")
+    profiles = ["--faults", "none", "--faults", "fault_profiles/slack-rate-limited.yaml"]
+    code = run(
+        twin_urls,
+        str(quick),
+        "--app-url",
+        fragile_app_url,
+        "-n",
+        "2",
+        *profiles,
+        "--report",
+        str(tmp_path / "r"),
+    )
+    assert code == 0, capsys.readouterr()  # no gate
+    report = json.loads((tmp_path / "r/report.json").read_text())
+    assert [(p["name"], p["satisfied"], p["total"]) for p in report["profiles"]] == [
+        ("none", 2, 2),
+        ("slack-rate-limited", 0, 2),
+    ]
+    limited = report["profiles"][1]
+    assert limited["file"] == "fault_profiles/slack-rate-limited.yaml" and limited["faults_fired"] >= 2
+    assert limited["scenarios"]["mention-help"]["ci95"] == [round(x, 6) for x in wilson(0, 2)]
+    (cause,) = report["causes"]
+    assert cause["profile"] == "slack-rate-limited" and cause["faults"] == ["events-duplicated"]
+    assert cause["example"] == "mention-help@slack-rate-limited~0~0"
+    page = (tmp_path / "r/report.html").read_text()
+    assert "Satisfaction under each fault profile" in page and "slack-rate-limited</text>" in page
+    out = capsys.readouterr().out
+    assert "under each fault profile:" in out and "mention-help (under slack-rate-limited)" in out
+    # the failing trajectory, replayed by its id, under its profile
+    code = run(
+        twin_urls,
+        str(quick),
+        "--app-url",
+        fragile_app_url,
+        *profiles,
+        "--replay",
+        cause["example"],
+        "--report",
+        str(tmp_path / "again"),
+    )
+    (again,) = [json.loads(x) for x in (tmp_path / "again/traces.jsonl").read_text().splitlines()]
+    assert (
+        again["id"] == cause["example"]
+        and again["profile"] == "slack-rate-limited"
+        and not again["satisfied"]
+    )
+    # a replay id naming a profile that was not given, and two profiles with one name: exit 2
+    assert run(twin_urls, str(quick), "--replay", cause["example"], "--report", str(tmp_path / "x")) == 2
+    assert "give the fault profile 'slack-rate-limited'" in capsys.readouterr().err
+    twice = ["--faults", "fault_profiles/slack-rate-limited.yaml"] * 2
+    assert run(twin_urls, str(quick), *twice, "--report", str(tmp_path / "y")) == 2
+    assert "two fault profiles are named slack-rate-limited" in capsys.readouterr().err
