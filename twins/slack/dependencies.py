@@ -286,7 +286,20 @@ async def read_args(request: Request) -> tuple[dict[str, Any], bool]:
     are dropped from every argument: PostgreSQL text cannot hold them, and the twin must answer
     alike on every store (an id with a NUL in it then simply matches nothing)."""
     args, is_json = await _read_args(request)
-    return _without_nul(args), is_json
+    if await _may_hold_nul(request):
+        args = _without_nul(args)
+    return args, is_json
+
+
+async def _may_hold_nul(request: Request) -> bool:
+    """Whether any argument can hold a NUL: as a raw byte, `%00` in a query or form, `\\u0000` in
+    JSON, or anything in multipart (parts are decoded). Most calls skip the walk of every value."""
+    if request.headers.get("content-type", "").lower().startswith("multipart/"):
+        return True
+    raw = request.scope.get("query_string", b"")
+    if request.method == "POST":
+        raw += await request.body()
+    return b"\x00" in raw or b"%00" in raw or b"\\u0000" in raw
 
 
 async def _read_args(request: Request) -> tuple[dict[str, Any], bool]:
