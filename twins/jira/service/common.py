@@ -341,11 +341,14 @@ def rank_body(rank: str) -> str:
     return rank.partition("|")[2].rstrip(":") if "|" in rank else rank
 
 
-def issue_row(ctx: TwinContext, id_or_key: str, *, check: bool = True) -> Row[Any]:
-    """An issue by id or key; Jira's 404 when missing or when the caller may not browse it."""
+def issue_row(ctx: TwinContext, id_or_key: str, *, check: bool = True, for_update: bool = False) -> Row[Any]:
+    """An issue by id or key; Jira's 404 when missing or when the caller may not browse it.
+    `for_update` locks the row until the unit commits (PostgreSQL runs units in parallel: two
+    transitions out of the same status must not both succeed)."""
     ident = str(id_or_key).strip()
     cond = ISSUE.c.id == ident if ident.isdigit() else ISSUE.c.key == ident.upper()
-    row = ctx.conn.execute(select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, cond)).first()
+    stmt = select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, cond)
+    row = ctx.conn.execute(stmt.with_for_update() if for_update else stmt).first()
     if row is None:
         raise IssueNotFound()
     if check:

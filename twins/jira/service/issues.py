@@ -11,6 +11,7 @@ transition (Jira requires it on the transition screen).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, select, text, update
@@ -206,6 +207,10 @@ def _prepare(
     """Validate a create (project, issue type and summary required; every other field on the
     create screen and of the right type): the project and the new row's columns, less its
     id, key, number and rank."""
+    if fields_in is not None and not isinstance(fields_in, dict):
+        raise JiraError("Can not deserialize instance of the issue fields out of a non-object token")
+    if update is not None and not isinstance(update, dict):
+        raise JiraError("Can not deserialize instance of the issue update out of a non-object token")
     data = dict(fields_in or {})
     if resolved is None:
         project = _project_of(ctx, data.pop("project", None))
@@ -413,8 +418,9 @@ def issue_short(ctx: TwinContext, row: Row[Any], version: str | None = None) -> 
 
 
 def comment_json(
-    ctx: TwinContext, row: Row[Any], issue_id: str, version: str | None = None
+    ctx: TwinContext, row: Row[Any], issue_id: str, version: str | None = None, *, rendered: bool = False
 ) -> dict[str, Any]:
+    """A comment; `rendered` adds `renderedBody` (the `expand=renderedBody` HTML)."""
     out: dict[str, Any] = {
         "self": f"{common.api_base(ctx, version)}/issue/{issue_id}/comment/{row.id}",
         "id": row.id,
@@ -427,6 +433,8 @@ def comment_json(
     }
     if row.visibility:
         out["visibility"] = row.visibility
+    if rendered:
+        out["renderedBody"] = adf.adf_to_html(row.body)
     return out
 
 
@@ -440,11 +448,20 @@ def _comments(ctx: TwinContext, issue_id: str) -> list[Row[Any]]:
     )
 
 
-def _visible_comment(ctx: TwinContext, row: Row[Any]) -> bool:
+def _visible_comment(ctx: TwinContext, row: Row[Any], issue: Row[Any]) -> bool:
+    """A restricted comment shows to members of its group or of its project role only."""
     vis = row.visibility
-    if not vis or vis.get("type") != "group":
+    if not vis:
         return True
-    return vis.get("value") in common.groups_of(ctx, common.me(ctx).account_id)
+    me = common.me(ctx).account_id
+    if vis.get("type") == "group":
+        return vis.get("value") in common.groups_of(ctx, me)
+    if vis.get("type") == "role":
+        from twins.jira.service import parts
+
+        project = common.project_row(ctx, issue.project_id, check=False)
+        return parts.in_role(ctx, project, str(vis.get("value")), me)
+    return True
 
 
 SYSTEM_KEYS = (
@@ -558,7 +575,7 @@ def all_fields(
     if want("lastViewed"):
         out["lastViewed"] = None
     if want("comment"):
-        comments = [c for c in _comments(ctx, row.id) if _visible_comment(ctx, c)]
+        comments = [c for c in _comments(ctx, row.id) if _visible_comment(ctx, c, row)]
         out["comment"] = {
             "comments": [comment_json(ctx, c, row.id, v) for c in comments],
             "self": f"{base}/issue/{row.id}/comment",
@@ -671,10 +688,7 @@ def issue_json(
     if chosen or wanted is None or wanted != ["id"]:
         out["fields"] = chosen
     if "renderedFields" in expand:
-        rendered: dict[str, Any] = {k: None for k in chosen}
-        rendered["description"] = adf.adf_to_html(row.description)
-        rendered["created"] = chosen.get("created")
-        out["renderedFields"] = rendered
+        out["renderedFields"] = _rendered_fields(ctx, row, chosen, version)
     if "names" in expand:
         catalogue = {f["id"]: f["name"] for f in fields.list_fields(ctx)}
         out["names"] = {k: catalogue.get(k, k) for k in chosen}
@@ -691,6 +705,54 @@ def issue_json(
     if "editmeta" in expand:
         out["editmeta"] = edit_meta(ctx, issue=row.id)
     return out
+
+
+def _rendered_date(t: float | None) -> str | None:
+    """A date as Jira's renderer shows it to a user in UTC (`22/Nov/26 8:45 AM`)."""
+    if t is None:
+        return None
+    dt = datetime.fromtimestamp(t, UTC)
+    return (
+        dt.strftime("%d/%b/%y ")
+        + f"{(dt.hour % 12) or 12}:{dt.minute:02d} "
+        + ("AM" if dt.hour < 12 else "PM")
+    )
+
+
+def _rendered_fields(
+    ctx: TwinContext, row: Row[Any], chosen: dict[str, Any], version: str | None
+) -> dict[str, Any]:
+    """`expand=renderedFields`: the chosen fields as HTML (rich text through the wiki renderer,
+    comment bodies too, dates as a user reads them); fields without a rendering are null."""
+    rendered: dict[str, Any] = {k: None for k in chosen}
+    for key, stored in (("description", row.description), ("environment", row.environment)):
+        if key in chosen:
+            rendered[key] = adf.adf_to_html(stored)
+    for key, t in (
+        ("created", row.created),
+        ("updated", row.updated),
+        ("resolutiondate", row.resolutiondate),
+        ("statuscategorychangedate", row.status_changed),
+    ):
+        if key in chosen:
+            rendered[key] = _rendered_date(t)
+    if "duedate" in chosen and row.duedate:
+        rendered["duedate"] = datetime.strptime(row.duedate, "%Y-%m-%d").strftime("%d/%b/%y")
+    if "comment" in chosen:
+        comments = [c for c in _comments(ctx, row.id) if _visible_comment(ctx, c, row)]
+        rendered["comment"] = {
+            **chosen["comment"],
+            "comments": [
+                {
+                    **comment_json(ctx, c, row.id, version),
+                    "body": adf.adf_to_html(c.body),
+                    "created": _rendered_date(c.created),
+                    "updated": _rendered_date(c.updated),
+                }
+                for c in comments
+            ],
+        }
+    return rendered
 
 
 def get_issue(
@@ -936,6 +998,10 @@ def edit_issue(
     project = common.project_row(ctx, row.project_id, check=False)
     itype = common.itype_row(ctx, row.issuetype_id)
     assert itype is not None
+    if fields_in is not None and not isinstance(fields_in, dict):
+        raise JiraError("Can not deserialize instance of the issue fields out of a non-object token")
+    if update_in is not None and not isinstance(update_in, dict):
+        raise JiraError("Can not deserialize instance of the issue update out of a non-object token")
     fields_in = dict(fields_in or {})
     update_in = dict(update_in or {})
     both = set(fields_in) & set(update_in)
@@ -1168,7 +1234,7 @@ def transitions(
 def do_transition(ctx: TwinContext, *, issue: str, data: dict[str, Any]) -> None:
     """`POST /issue/{key}/transitions` (204): only along an edge out of the current status;
     entering a done status sets a resolution (the screen's, or Done), leaving one clears it."""
-    row = common.issue_row(ctx, issue)
+    row = common.issue_row(ctx, issue, for_update=True)
     t_in = data.get("transition")
     tid = str(t_in.get("id")) if isinstance(t_in, dict) and t_in.get("id") is not None else None
     if tid is None:
@@ -1224,20 +1290,36 @@ def do_transition(ctx: TwinContext, *, issue: str, data: dict[str, Any]) -> None
 # -- comments ---------------------------------------------------------------------------------
 
 
-def _visibility(ctx: TwinContext, vis: Any) -> dict[str, Any] | None:
+def _visibility(ctx: TwinContext, vis: Any, issue: Row[Any]) -> dict[str, Any] | None:
+    """A comment's restriction: a group or a project role the author belongs to."""
     if vis is None:
         return None
-    if not isinstance(vis, dict) or vis.get("type") not in ("group", "role") or not vis.get("value"):
+    if (
+        not isinstance(vis, dict)
+        or vis.get("type") not in ("group", "role")
+        or not isinstance(vis.get("value"), str)
+        or not vis.get("value")
+    ):
         raise FieldErrors(
             {"commentLevel": "You are currently not a member of the project role or group specified."}
         )
-    if vis["type"] == "group" and vis["value"] not in common.groups_of(ctx, common.me(ctx).account_id):
+    me = common.me(ctx).account_id
+    if vis["type"] == "group" and vis["value"] not in common.groups_of(ctx, me):
         raise FieldErrors({"commentLevel": f"You are currently not a member of the group: {vis['value']}."})
-    return {"type": vis["type"], "value": vis["value"], "identifier": vis.get("identifier", vis["value"])}
+    if vis["type"] == "role":
+        from twins.jira.service import parts
+
+        project = common.project_row(ctx, issue.project_id, check=False)
+        if not parts.in_role(ctx, project, vis["value"], me):
+            raise FieldErrors(
+                {"commentLevel": f"You are currently not a member of the project role: {vis['value']}."}
+            )
+    identifier = vis.get("identifier", vis["value"])
+    return {"type": vis["type"], "value": vis["value"], "identifier": str(identifier)}
 
 
 def add_comment(
-    ctx: TwinContext, *, issue: str, body: Any, visibility: Any, notify: bool = True
+    ctx: TwinContext, *, issue: str, body: Any, visibility: Any, notify: bool = True, rendered: bool = False
 ) -> dict[str, Any]:
     """`POST /issue/{key}/comment` (201): ADF on v3, wiki text on v2; empty bodies refused."""
     row = common.issue_row(ctx, issue)
@@ -1247,7 +1329,7 @@ def add_comment(
     assert stored is not None
     if not adf.adf_to_text(stored).strip() and not stored.get("content"):
         raise FieldErrors({"comment": "Comment body can not be empty!"})
-    vis = _visibility(ctx, visibility)
+    vis = _visibility(ctx, visibility, row)
     cid = common.next_id(ctx, "comment")
     now = ctx.now()
     me = common.me(ctx).account_id
@@ -1276,7 +1358,7 @@ def add_comment(
         from twins.jira import events
 
         events.comment_event(ctx, "comment_created", row.id, crow)
-    return comment_json(ctx, crow, row.id)
+    return comment_json(ctx, crow, row.id, rendered=rendered)
 
 
 def _comment(ctx: TwinContext, issue: str, comment_id: str) -> tuple[Row[Any], Row[Any]]:
@@ -1286,35 +1368,41 @@ def _comment(ctx: TwinContext, issue: str, comment_id: str) -> tuple[Row[Any], R
             COMMENT.c.tenant_id == ctx.tenant, COMMENT.c.id == comment_id, COMMENT.c.issue_id == row.id
         )
     ).first()
-    if crow is None or not _visible_comment(ctx, crow):
+    if crow is None or not _visible_comment(ctx, crow, row):
         raise NotFound(f"Can not find a comment for the id: {comment_id}.")
     return row, crow
 
 
 def list_comments(
-    ctx: TwinContext, *, issue: str, start_at: int, max_results: int, order_by: str | None
+    ctx: TwinContext,
+    *,
+    issue: str,
+    start_at: int,
+    max_results: int,
+    order_by: str | None,
+    rendered: bool = False,
 ) -> dict[str, Any]:
     """`GET /issue/{key}/comment`: `{startAt, maxResults, total, comments}` (oldest first)."""
     row = common.issue_row(ctx, issue)
-    rows = [c for c in _comments(ctx, row.id) if _visible_comment(ctx, c)]
+    rows = [c for c in _comments(ctx, row.id) if _visible_comment(ctx, c, row)]
     if order_by in ("-created", "-updated"):
         rows.reverse()
     page = rows[start_at : start_at + max_results]
     return {
-        "comments": [comment_json(ctx, c, row.id) for c in page],
+        "comments": [comment_json(ctx, c, row.id, rendered=rendered) for c in page],
         "maxResults": max_results,
         "total": len(rows),
         "startAt": start_at,
     }
 
 
-def get_comment(ctx: TwinContext, *, issue: str, comment_id: str) -> dict[str, Any]:
+def get_comment(ctx: TwinContext, *, issue: str, comment_id: str, rendered: bool = False) -> dict[str, Any]:
     row, crow = _comment(ctx, issue, comment_id)
-    return comment_json(ctx, crow, row.id)
+    return comment_json(ctx, crow, row.id, rendered=rendered)
 
 
 def update_comment(
-    ctx: TwinContext, *, issue: str, comment_id: str, body: Any, visibility: Any
+    ctx: TwinContext, *, issue: str, comment_id: str, body: Any, visibility: Any, rendered: bool = False
 ) -> dict[str, Any]:
     """Authors edit their own comments; admins anyone's."""
     row, crow = _comment(ctx, issue, comment_id)
@@ -1331,7 +1419,7 @@ def update_comment(
             body=common.rich_in(ctx, body, "comment"),
             update_author=me.account_id,
             updated=now,
-            visibility=_visibility(ctx, visibility) if visibility is not None else crow.visibility,
+            visibility=_visibility(ctx, visibility, row) if visibility is not None else crow.visibility,
         )
     )
     crow = ctx.conn.execute(
@@ -1340,7 +1428,7 @@ def update_comment(
     from twins.jira import events
 
     events.comment_event(ctx, "comment_updated", row.id, crow)
-    return comment_json(ctx, crow, row.id)
+    return comment_json(ctx, crow, row.id, rendered=rendered)
 
 
 def delete_comment(ctx: TwinContext, *, issue: str, comment_id: str) -> None:
@@ -1352,3 +1440,65 @@ def delete_comment(ctx: TwinContext, *, issue: str, comment_id: str) -> None:
 
     events.comment_event(ctx, "comment_deleted", row.id, crow)
     ctx.conn.execute(delete(COMMENT).where(COMMENT.c.tenant_id == ctx.tenant, COMMENT.c.id == crow.id))
+
+
+def changelog_by_ids(ctx: TwinContext, *, issue: str, data: dict[str, Any]) -> dict[str, Any]:
+    """`POST /issue/{key}/changelog/list`: the issue's change groups with the given ids."""
+    ids = data.get("changelogIds")
+    if (
+        not isinstance(ids, list)
+        or not ids
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+    ):
+        raise FieldErrors({"changelogIds": "changelogIds must be a non-empty list of numbers."})
+    if len(ids) > 1000:
+        raise FieldErrors({"changelogIds": "At most 1000 changelog ids can be requested."})
+    row = common.issue_row(ctx, issue)
+    wanted = {str(i) for i in ids}
+    hist = [h for h in _history(ctx, row.id) if h["id"] in wanted]
+    return {"startAt": 0, "maxResults": len(hist), "total": len(hist), "histories": hist}
+
+
+def bulk_changelogs(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
+    """`POST /changelog/bulkfetch`: the change groups of up to 1000 issues, oldest first,
+    optionally only the items of `fieldIds`, paged by `nextPageToken` over change groups."""
+    keys = data.get("issueIdsOrKeys")
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str | int) for k in keys):
+        raise JiraError("issueIdsOrKeys must list at least one issue id or key.")
+    if len(keys) > 1000:
+        raise JiraError("At most 1000 issues can be requested.")
+    field_ids = data.get("fieldIds") or []
+    if (
+        not isinstance(field_ids, list)
+        or len(field_ids) > 10
+        or not all(isinstance(f, str) for f in field_ids)
+    ):
+        raise JiraError("fieldIds must list at most 10 field ids.")
+    size = data.get("maxResults", 1000)
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 10000:
+        raise JiraError("maxResults must be between 1 and 10000.")
+    token = data.get("nextPageToken")
+    offset = 0
+    if token is not None:
+        if not isinstance(token, str) or not token.isdigit():
+            raise JiraError("The nextPageToken is invalid.")
+        offset = int(token)
+    groups: list[tuple[str, dict[str, Any]]] = []
+    for ident in dict.fromkeys(str(k) for k in keys):
+        try:
+            row = common.issue_row(ctx, ident)
+        except NotFound:
+            continue  # unknown or invisible issues are left out, as Jira does
+        for h in _history(ctx, row.id):
+            items = [i for i in h["items"] if not field_ids or i.get("fieldId") in field_ids]
+            if items:
+                groups.append((row.id, {**h, "items": items}))
+    page = groups[offset : offset + size]
+    out: dict[str, Any] = {"issueChangeLogs": []}
+    for issue_id, h in page:
+        if not out["issueChangeLogs"] or out["issueChangeLogs"][-1]["issueId"] != issue_id:
+            out["issueChangeLogs"].append({"issueId": issue_id, "changeHistories": []})
+        out["issueChangeLogs"][-1]["changeHistories"].append(h)
+    if offset + size < len(groups):
+        out["nextPageToken"] = str(offset + size)
+    return out
