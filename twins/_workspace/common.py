@@ -13,7 +13,7 @@ from dtu.db import table
 from dtu.ids import Ids
 from twins._workspace import models
 
-_COUNTER = table(models.Counter)
+_COUNTER = models.CORE.counter
 _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
 _TOKEN_ALPHABET = _ID_ALPHABET
 
@@ -42,7 +42,8 @@ class Caller:
 
 
 def ids(ctx: TwinContext) -> Ids:
-    """Id minting on the Workspace's own counters (shared by the Google twins)."""
+    """Id minting on the Workspace's counters (`workspace_counter`, shared by the Google twins:
+    two of them never mint the same file id in one database)."""
     return Ids(ctx.conn, seed=ctx.runtime.settings.seed, tenant=ctx.tenant, counter=_COUNTER)
 
 

@@ -4,7 +4,9 @@ https://developers.google.com/workspace/drive/api/reference/rest/v3 . Every tabl
 tenant with a composite primary key. Times are twin-clock seconds (floats); wire formatting
 (RFC 3339, int64-as-string) happens in the twins. The tables are named `workspace_*` (not
 after one twin) because Drive, Sheets and Docs read and write the same rows when they share
-a database.
+a database. Every table of a Google twin is declared here, even one only Drive's wire uses
+(upload sessions): the three twins declare the same tables, so that a reset, a tenant
+deletion or a snapshot through any of them covers the whole Workspace.
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dtu.db import Base, TenantScoped, table
+from dtu.db import Base, TenantScoped, core_tables, table
+
+GROUP = "workspace"
+"""The store group of the Google twins (`TwinSpec.store_group`): their tenant registry and id
+counters are `workspace_tenant` and `workspace_counter`, one for the three twins."""
+CORE = core_tables(GROUP)
 
 
 class Customer(TenantScoped, Base):
@@ -24,15 +31,6 @@ class Customer(TenantScoped, Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     domain: Mapped[str]
     name: Mapped[str] = mapped_column(default="")
-
-
-class Counter(TenantScoped, Base):
-    """Id sequences of the Workspace store, shared by the Google twins (their own
-    `<twin>_counter` tables would mint the same file id twice in one shared database)."""
-
-    __tablename__ = "workspace_counter"
-    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[int]
 
 
 class Principal(TenantScoped, Base):
@@ -153,7 +151,9 @@ class Parent(TenantScoped, Base):
     """An edge of the parent graph (a file in a folder, or at a drive's root)."""
 
     __tablename__ = "workspace_parent"
-    __table_args__ = (Index("ix_workspace_parent_parent", "tenant_id", "parent_id"),)
+    # parent_id first: with tenant_id first SQLite (no statistics) took this index for a
+    # file's parents (`tenant_id = ? AND file_id IN (...)`) and read every edge of the tenant
+    __table_args__ = (Index("ix_workspace_parent_children", "parent_id", "tenant_id"),)
     file_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     parent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
@@ -210,9 +210,123 @@ class Change(TenantScoped, Base):
     viewers: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
+class Upload(TenantScoped, Base):
+    """A resumable upload session (`uploadType=resumable`): what the initial request asked
+    for, and the bytes received so far. https://developers.google.com/workspace/drive/api/guides/manage-uploads#resumable"""
+
+    __tablename__ = "workspace_upload"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    file_id: Mapped[str | None] = mapped_column(String(64))  # set for files.update uploads
+    file_metadata: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    mime_type: Mapped[str] = mapped_column(String(255), default="application/octet-stream")
+    total: Mapped[int | None] = mapped_column(BigInteger)
+    received: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    created: Mapped[float]
+    done_file: Mapped[str | None] = mapped_column(String(64))  # the file the session made, once complete
+
+
+class Channel(TenantScoped, Base):
+    """A push-notification channel (`files.watch`, `changes.watch`); Sheets and Docs writes
+    change watched files too. https://developers.google.com/workspace/drive/api/guides/push"""
+
+    __tablename__ = "workspace_channel"
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(64))
+    resource_uri: Mapped[str]
+    kind: Mapped[str] = mapped_column(String(16))  # file | changes
+    file_id: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str]
+    token: Mapped[str | None]
+    expiration: Mapped[int | None] = mapped_column(BigInteger)  # ms since the epoch
+    message_number: Mapped[int] = mapped_column(default=0)
+    page_token: Mapped[int | None]
+    stopped: Mapped[bool] = mapped_column(default=False)
+
+
+class Comment(TenantScoped, Base):
+    """A comment on a file, Docs and Sheets files included (replies are `Reply` rows).
+    https://developers.google.com/workspace/drive/api/reference/rest/v3/comments"""
+
+    __tablename__ = "workspace_comment"
+    file_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int]
+    author: Mapped[str] = mapped_column(String(254))
+    content: Mapped[str] = mapped_column(default="")
+    anchor: Mapped[str | None]
+    quoted: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_time: Mapped[float]
+    modified_time: Mapped[float]
+    resolved: Mapped[bool] = mapped_column(default=False)
+    deleted: Mapped[bool] = mapped_column(default=False)
+
+
+class Reply(TenantScoped, Base):
+    """A reply to a comment; `action` resolve/reopen changes the comment's `resolved`.
+    https://developers.google.com/workspace/drive/api/reference/rest/v3/replies"""
+
+    __tablename__ = "workspace_reply"
+    file_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    comment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int]
+    author: Mapped[str] = mapped_column(String(254))
+    content: Mapped[str] = mapped_column(default="")
+    action: Mapped[str | None] = mapped_column(String(16))
+    created_time: Mapped[float]
+    modified_time: Mapped[float]
+    deleted: Mapped[bool] = mapped_column(default=False)
+
+
+# -- the content of Docs Editors files: where the Sheets and Docs twins keep it ---------------------
+# (twins/_workspace/content.py is the API over these rows; Drive exports from them)
+
+
+class Sheet(TenantScoped, Base):
+    """A sheet (tab) of a spreadsheet: the Sheets API's `SheetProperties`.
+    https://developers.google.com/workspace/sheets/api/reference/rest/v4/spreadsheets/sheets#SheetProperties"""
+
+    __tablename__ = "workspace_sheet"
+    file_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    sheet_index: Mapped[int]  # `index`: the tab's position, 0 first
+    title: Mapped[str]
+    row_count: Mapped[int] = mapped_column(default=1000)
+    column_count: Mapped[int] = mapped_column(default=26)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the rest (hidden, tabColor...)
+
+
+class Cell(TenantScoped, Base):
+    """One non-empty cell of a sheet (0-based row and column): the Sheets API's `CellData`.
+    https://developers.google.com/workspace/sheets/api/reference/rest/v4/spreadsheets/cells#CellData"""
+
+    __tablename__ = "workspace_cell"
+    file_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    row_index: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    column_index: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    user_entered: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # ExtendedValue, as entered
+    effective: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # ExtendedValue, as computed
+    formatted: Mapped[str | None]  # formattedValue: what the sheet shows (and CSV exports)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # formats, note, hyperlink...
+
+
+class Document(TenantScoped, Base):
+    """The content of a Google Doc: the Docs API's `Document` without `documentId` and `title`
+    (the Drive file's id and name), i.e. `body`, `headers`, `footers`, `documentStyle`,
+    `namedStyles`, `lists`... https://developers.google.com/workspace/docs/api/reference/rest/v1/documents"""
+
+    __tablename__ = "workspace_document"
+    file_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revision: Mapped[int] = mapped_column(default=1)  # bumped by every write (Docs' revisionId)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 TABLES = [
     table(Customer),
-    table(Counter),
     table(Principal),
     table(Group),
     table(ServiceAccount),
@@ -224,7 +338,15 @@ TABLES = [
     table(Permission),
     table(Revision),
     table(Change),
+    table(Upload),
+    table(Channel),
+    table(Comment),
+    table(Reply),
+    table(Sheet),
+    table(Cell),
+    table(Document),
 ]
+"""Every table of every Google twin (the core adds `workspace_tenant`, `workspace_counter`)."""
 
 COLLECTIONS = {
     "customers": table(Customer),
@@ -238,4 +360,11 @@ COLLECTIONS = {
     "permissions": table(Permission),
     "revisions": table(Revision),
     "changes": table(Change),
+    "uploads": table(Upload),
+    "channels": table(Channel),
+    "comments": table(Comment),
+    "replies": table(Reply),
+    "sheets": table(Sheet),
+    "cells": table(Cell),
+    "documents": table(Document),
 }

@@ -18,6 +18,7 @@ from typing import Any
 
 import jwt
 from sqlalchemy import insert, select
+from starlette.types import Scope
 
 from dtu.context import TwinContext
 from dtu.db import table
@@ -63,6 +64,25 @@ def _valid_scope(scope: str) -> bool:
 
 
 # -- tenant resolution (before a unit of work exists) ----------------------------------------------
+
+
+def _bearer(value: str) -> str | None:
+    scheme, _, rest = value.partition(" ")
+    return rest.strip() or None if scheme.lower() in ("bearer", "oauth") else None
+
+
+def credential_of(scope: Scope) -> str | None:
+    """The access token of a request: `Authorization: Bearer`, or the `access_token` /
+    `oauth_token` query parameters (every Google API takes both)."""
+    for key, raw in scope.get("headers", ()):
+        if key == b"authorization":
+            return _bearer(raw.decode("latin-1"))
+    query: str = scope.get("query_string", b"").decode("latin-1")
+    for part in query.split("&"):
+        name, _, value = part.partition("=")
+        if name in ("access_token", "oauth_token") and value:
+            return value
+    return None
 
 
 def tenant_of_token(conn: Any, token: str) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, select, update
@@ -20,7 +20,8 @@ from dtu.context import TwinContext
 from dtu.db import table
 from dtu.ids import stable_hash
 from twins._workspace import common, models
-from twins._workspace.common import FOLDER, GOOGLE_APPS, RANK, Caller
+from twins._workspace import content as native
+from twins._workspace.common import DOCUMENT, FOLDER, GOOGLE_APPS, RANK, SPREADSHEET, Caller
 
 F = table(models.File)
 P = table(models.Parent)
@@ -112,17 +113,79 @@ def grants(ctx: TwinContext, caller: Caller) -> Grants:
     return Grants(email, groups_of(ctx, email), domain_of(email), ctx.now())
 
 
-@dataclass
 class Graph:
-    """The tenant's parent graph and permissions in memory, for listing and bulk checks."""
+    """The parent graph and permissions of the files a unit of work looks at, loaded as they are
+    needed: a file and its ancestors (a role is inherited from every folder above), in one query
+    per table and per level of the tree for a batch of files, or the tenant's whole graph at
+    once for a batch too big for that. Roles are cached per file for one `Grants` at a time
+    (`forget_roles` before asking for another person)."""
 
-    parents: dict[str, list[str]] = field(default_factory=dict)
-    perms: dict[str, list[Any]] = field(default_factory=dict)
-    _role: dict[str, str | None] = field(default_factory=dict)
+    BULK = 2000  # a batch of more files loads the tenant's whole graph (two queries)
+    CHUNK = 500  # ids per `IN (...)`
+
+    def __init__(self, ctx: TwinContext | None = None) -> None:
+        self.ctx = ctx
+        self.parents: dict[str, list[str]] = {}
+        self.perms: dict[str, list[Any]] = {}
+        self._role: dict[str, str | None] = {}
+        self._complete = ctx is None  # an empty Graph() is what its dicts hold, nothing more
+
+    def load(self, file_ids: Iterable[str]) -> None:
+        """Make sure these files and all their ancestors are in memory."""
+        if self._complete or self.ctx is None:
+            return
+        todo = list(dict.fromkeys(f for f in file_ids if f not in self.parents))
+        if len(todo) > self.BULK:
+            self._load_all()
+            return
+        ctx = self.ctx
+        while todo:
+            for at in range(0, len(todo), self.CHUNK):
+                chunk = todo[at : at + self.CHUNK]
+                for fid in chunk:
+                    self.parents.setdefault(fid, [])
+                    self.perms.setdefault(fid, [])
+                for row in ctx.conn.execute(
+                    select(P.c.file_id, P.c.parent_id).where(
+                        P.c.tenant_id == ctx.tenant, P.c.file_id.in_(chunk)
+                    )
+                ):
+                    self.parents[row.file_id].append(row.parent_id)
+                for row in ctx.conn.execute(
+                    select(PERM).where(PERM.c.tenant_id == ctx.tenant, PERM.c.file_id.in_(chunk))
+                ):
+                    self.perms[row.file_id].append(row)
+            todo = list(dict.fromkeys(p for f in todo for p in self.parents[f] if p not in self.parents))
+
+    def _load_all(self) -> None:
+        assert self.ctx is not None
+        ctx = self.ctx
+        self.parents, self.perms = {}, {}
+        for row in ctx.conn.execute(select(F.c.id).where(F.c.tenant_id == ctx.tenant)):
+            self.parents[row.id] = []
+            self.perms[row.id] = []
+        for row in ctx.conn.execute(select(P.c.file_id, P.c.parent_id).where(P.c.tenant_id == ctx.tenant)):
+            self.parents.setdefault(row.file_id, []).append(row.parent_id)
+        for row in ctx.conn.execute(select(PERM).where(PERM.c.tenant_id == ctx.tenant)):
+            self.perms.setdefault(row.file_id, []).append(row)
+        self._complete = True
+
+    def parents_of(self, file_id: str) -> list[str]:
+        self.load([file_id])
+        return self.parents.get(file_id, [])
+
+    def perms_of(self, file_id: str) -> list[Any]:
+        self.load([file_id])
+        return self.perms.get(file_id, [])
+
+    def forget_roles(self) -> None:
+        self._role.clear()
 
     def role(self, file_id: str, who: Grants, _seen: frozenset[str] = frozenset()) -> str | None:
         if file_id in self._role:
             return self._role[file_id]
+        if not _seen:
+            self.load([file_id])
         best: str | None = None
         for perm in self.perms.get(file_id, ()):
             if who.matches(perm) and (best is None or RANK[perm.role] > RANK[best]):
@@ -139,32 +202,14 @@ class Graph:
         return best
 
 
-def graph(ctx: TwinContext, file_ids: Iterable[str] | None = None) -> Graph:
-    """Load the parent edges and permissions (all of the tenant's; a file's check needs its ancestors)."""
-    g = Graph()
-    for row in ctx.conn.execute(select(P.c.file_id, P.c.parent_id).where(P.c.tenant_id == ctx.tenant)):
-        g.parents.setdefault(row.file_id, []).append(row.parent_id)
-    for row in ctx.conn.execute(select(PERM).where(PERM.c.tenant_id == ctx.tenant)):
-        g.perms.setdefault(row.file_id, []).append(row)
-    return g
+def graph(ctx: TwinContext) -> Graph:
+    """The tenant's graph, read as it is needed (see `Graph`)."""
+    return Graph(ctx)
 
 
 def role(ctx: TwinContext, caller: Caller, file_id: str) -> str | None:
     """The caller's effective role on a file (None: no access)."""
-    who = grants(ctx, caller)
-    g = Graph()
-    todo, seen = [file_id], set()
-    while todo:  # load only the file's ancestry
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        g.parents[current] = parents(ctx, current)
-        g.perms[current] = list(
-            ctx.conn.execute(select(PERM).where(PERM.c.tenant_id == ctx.tenant, PERM.c.file_id == current))
-        )
-        todo.extend(g.parents[current])
-    return g.role(file_id, who)
+    return Graph(ctx).role(file_id, grants(ctx, caller))
 
 
 def owner_of(role_name: str | None) -> bool:
@@ -180,9 +225,10 @@ def viewers(ctx: TwinContext, file_id: str, g: Graph | None = None) -> list[str]
     out = []
     for email in ctx.conn.execute(select(PR.c.email).where(PR.c.tenant_id == ctx.tenant)).scalars():
         who = Grants(email.lower(), groups_of(ctx, email), domain_of(email), ctx.now())
+        g.forget_roles()
         if g.role(file_id, who) is not None:
             out.append(email.lower())
-        g._role.clear()
+    g.forget_roles()
     return out
 
 
@@ -374,6 +420,8 @@ def insert_file(
             .where(F.c.tenant_id == ctx.tenant, F.c.id == fid)
             .values(size=len(data), md5=md5, head_revision_id=rev)
         )
+    if mime in (SPREADSHEET, DOCUMENT):
+        native.create(ctx, fid, mime)
     if not is_root:
         record_change(ctx, fid, "add", drive_id=drive_id)
     return fid
@@ -415,6 +463,7 @@ def delete_files(ctx: TwinContext, file_ids: list[str]) -> None:
         ctx.conn.execute(delete(PERM).where(PERM.c.tenant_id == t, PERM.c.file_id == fid))
         ctx.conn.execute(delete(REV).where(REV.c.tenant_id == t, REV.c.file_id == fid))
         ctx.conn.execute(delete(F).where(F.c.tenant_id == t, F.c.id == fid))
+        native.drop(ctx, [fid])
         record_change(
             ctx,
             fid,

@@ -7,10 +7,9 @@ from fastapi.routing import APIRoute
 
 from dtu.errors import RequestFacts
 from dtu.ratelimit import Limit
-from dtu.twin import TwinSpec
 from twins._workspace import oauth
-from twins.gdrive import constants, models, seed
-from twins.gdrive.dependencies import credential_of, tenant_of_credential
+from twins._workspace.twin import google_twin
+from twins.gdrive import constants
 from twins.gdrive.errors import ADAPTER
 from twins.gdrive.fault_points import FAULT_POINTS
 from twins.gdrive.routes import router
@@ -25,23 +24,15 @@ def _real_limit(facts: RequestFacts) -> Limit | None:
 
 OPERATIONS = frozenset(r.operation_id for r in router.routes if isinstance(r, APIRoute) and r.operation_id)
 
-TWIN = TwinSpec(
+TWIN = google_twin(
     name="gdrive",
     default_port=7104,
     error_adapter=ADAPTER,
     routers=[router],
-    tables=models.TABLES,
-    default_fixture=seed.default_fixture,
-    load_fixture=seed.load_fixture,
-    credentials=seed.credentials,
-    credential_of=credential_of,
-    tenant_of_credential=tenant_of_credential,
     operations=OPERATIONS,
-    collections=models.COLLECTIONS,
     fault_points=FAULT_POINTS,
     deliveries=frozenset({"drive_push"}),
     real_limit=_real_limit,
-    universe=seed.universe_fixture,
     max_body_bytes=constants.MAX_BODY_BYTES,
     description="A behavioral clone of the Google Drive API v3 (https://developers.google.com/workspace/drive/api).",
 )

@@ -22,3 +22,6 @@ CHANNEL_MAX_TTL_FILE_S = 86_400
 CHANNEL_MAX_TTL_CHANGES_S = 604_800
 PUSH_RETRIES_S = [1.0, 2.0, 4.0, 8.0, 16.0]
 PUSH_TIMEOUT_S = 10.0
+# https://developers.google.com/workspace/drive/api/guides/performance#batch-requests : 100 calls
+# per batch request (googleapiclient itself allows 1000)
+BATCH_MAX_CALLS = 100

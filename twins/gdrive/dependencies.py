@@ -13,42 +13,20 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Scope
 
 from dtu.context import TwinContext
 from dtu.runtime import TwinRuntime
 from twins._workspace import common, oauth
 from twins._workspace.common import Caller
 from twins._workspace.errors import JSON, insufficient_scopes, invalid_credentials, login_required
+from twins._workspace.oauth import credential_of
 from twins.gdrive import discovery
 from twins.gdrive.errors import GoogleError, invalid_value
 from twins.gdrive.service import push
 
 T = TypeVar("T")
-
-
-def _bearer(value: str) -> str | None:
-    scheme, _, rest = value.partition(" ")
-    return rest.strip() or None if scheme.lower() in ("bearer", "oauth") else None
-
-
-def credential_of(scope: Scope) -> str | None:
-    for key, raw in scope.get("headers", ()):
-        if key == b"authorization":
-            return _bearer(raw.decode("latin-1"))
-    query: str = scope.get("query_string", b"").decode("latin-1")
-    for part in query.split("&"):
-        name, _, value = part.partition("=")
-        if name in ("access_token", "oauth_token") and value:
-            return value
-    return None
-
-
-def tenant_of_credential(conn: Connection, token: str) -> str | None:
-    return oauth.tenant_of_token(conn, token)
 
 
 def base_url(request: Request, runtime: TwinRuntime) -> str:

@@ -294,7 +294,10 @@ def evaluate(expr: Any, f: FileView) -> bool:
     if isinstance(expr, Not):
         return not evaluate(expr.expr, f)
     if isinstance(expr, In):
-        return expr.value.lower() in {v.lower() for v in getattr(f, expr.collection)}
+        values = getattr(f, expr.collection)
+        if expr.collection == "parents":  # ids are case-sensitive; emails are not
+            return expr.value in values
+        return expr.value.lower() in {v.lower() for v in values}
     if isinstance(expr, Has):
         props = f.properties if expr.collection == "properties" else f.app_properties
         return props.get(expr.key) == expr.value

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from dtu.testing.plugin import Tenant
+from twins._workspace import content
 
 SHEET = "application/vnd.google-apps.spreadsheet"
 
@@ -63,11 +64,16 @@ def test_permissions(gc: gspread.Client, drive: Any, bob: Any) -> None:
     assert [p for p in gc.list_permissions(fid) if p.get("emailAddress") == "bob@example.com"] == []
 
 
-def test_export_csv(gc: gspread.Client, drive: Any) -> None:
+def test_export_csv(gc: gspread.Client, drive: Any, gdrive_tenant: Tenant) -> None:
     fid = _sheet(drive, "Numbers")
-    assert (
-        gc.export(fid, gspread.utils.ExportFormat.CSV) == b""
-    )  # an empty sheet until the Sheets twin writes content
+    assert gc.export(fid, gspread.utils.ExportFormat.CSV) == b""  # a new sheet is empty
+    gdrive_tenant.twin.runtime.unit_sync(  # what the Sheets twin's values.update writes
+        gdrive_tenant.tenant,
+        lambda ctx: content.write_values(
+            ctx, fid, sheet_id=0, row=0, column=0, values=[["a1", "B2"], [1, 2.5]], user="alice@example.com"
+        ),
+    )
+    assert gc.export(fid, gspread.utils.ExportFormat.CSV) == b"a1,B2\r\n1,2.5"
 
 
 def test_del_spreadsheet_and_errors(gc: gspread.Client, drive: Any) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from twins._workspace import routes as oauth_routes
-from twins.gdrive.routes import changes, comments, drives, files, meta, permissions, revisions, uploads
+from twins.gdrive.routes import batch, changes, comments, drives, files, meta, permissions, revisions, uploads
 
 router = APIRouter()
 for module_router in (
     meta.router,
+    batch.router,
     uploads.router,
     changes.router,
     comments.router,

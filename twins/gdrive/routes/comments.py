@@ -1,6 +1,13 @@
-"""Drive `comments` and `replies`. On Drive v3 these methods require `fields` (400 without it)."""
+"""Drive `comments` and `replies`. On Drive v3 these methods require `fields` (400 without it).
+
+The ten methods differ only in their path, their response schema, whether they take a body and
+which query parameters they read, so each is one `_method(...)` line over one wire function.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -11,8 +18,11 @@ from twins.gdrive.errors import GoogleError
 from twins.gdrive.service import comments
 
 router = APIRouter()
-BASE = "/drive/v3/files/{fileId}/comments"
-REPLIES = BASE + "/{commentId}/replies"
+COMMENTS = "/drive/v3/files/{fileId}/comments"
+COMMENT = COMMENTS + "/{commentId}"
+REPLIES = COMMENT + "/replies"
+REPLY = REPLIES + "/{replyId}"
+_ARGS = {"fileId": "file_id", "commentId": "comment_id", "replyId": "reply_id"}  # path -> service
 
 
 def _mask(request: Request, schema: str) -> fields.Mask:
@@ -31,145 +41,61 @@ def _mask(request: Request, schema: str) -> fields.Mask:
     return mask
 
 
-@router.post(BASE, operation_id="drive.comments.create")
-async def create_comment(request: Request, fileId: str) -> Response:
-    mask = _mask(request, "Comment")
-    body = await json_body(request)
-    return await run(
-        request,
-        "drive.comments.create",
-        lambda ctx: fields.apply(comments.create_comment(ctx, file_id=fileId, body=body), mask),
-    )
+def _deleted(request: Request) -> dict[str, Any]:
+    return {"include_deleted": param_bool(request, "includeDeleted")}
 
 
-@router.get(BASE, operation_id="drive.comments.list")
-async def list_comments(request: Request, fileId: str) -> Response:
-    mask = _mask(request, "CommentList")
-    size = param_int(request, "pageSize", 20, low=1, high=100) or 20
-    deleted = param_bool(request, "includeDeleted")
-    token, since = request.query_params.get("pageToken"), request.query_params.get("startModifiedTime")
-    return await run(
-        request,
-        "drive.comments.list",
-        lambda ctx: fields.apply(
-            comments.list_comments(
-                ctx,
-                file_id=fileId,
-                page_size=size,
-                page_token=token,
-                include_deleted=deleted,
-                start_modified_time=since,
-            ),
-            mask,
-        ),
-    )
+def _paging(request: Request) -> dict[str, Any]:
+    """comments.list and replies.list: pageSize 1..100 (default 20), pageToken, includeDeleted."""
+    return {
+        "page_size": param_int(request, "pageSize", 20, low=1, high=100) or 20,
+        "page_token": request.query_params.get("pageToken"),
+        **_deleted(request),
+    }
 
 
-@router.get(BASE + "/{commentId}", operation_id="drive.comments.get")
-async def get_comment(request: Request, fileId: str, commentId: str) -> Response:
-    mask = _mask(request, "Comment")
-    deleted = param_bool(request, "includeDeleted")
-    return await run(
-        request,
-        "drive.comments.get",
-        lambda ctx: fields.apply(
-            comments.get_comment(ctx, file_id=fileId, comment_id=commentId, include_deleted=deleted), mask
-        ),
-    )
+def _since(request: Request) -> dict[str, Any]:
+    return {**_paging(request), "start_modified_time": request.query_params.get("startModifiedTime")}
 
 
-@router.patch(BASE + "/{commentId}", operation_id="drive.comments.update")
-async def update_comment(request: Request, fileId: str, commentId: str) -> Response:
-    mask = _mask(request, "Comment")
-    body = await json_body(request)
-    return await run(
-        request,
-        "drive.comments.update",
-        lambda ctx: fields.apply(
-            comments.update_comment(ctx, file_id=fileId, comment_id=commentId, body=body), mask
-        ),
-    )
+def _method(
+    verb: str,
+    path: str,
+    method_id: str,
+    service: Callable[..., Any],
+    *,
+    schema: str | None = None,
+    body: bool = False,
+    query: Callable[[Request], dict[str, Any]] | None = None,
+) -> None:
+    """One method: check `fields` against `schema` first (a bad selector writes nothing), read
+    the JSON body and the query parameters, then run the service with the path's ids."""
+
+    async def endpoint(request: Request) -> Response:
+        mask = _mask(request, schema) if schema else None
+        kwargs = {_ARGS[k]: v for k, v in request.path_params.items()}
+        if body:
+            kwargs["body"] = await json_body(request)
+        if query is not None:
+            kwargs.update(query(request))
+
+        def work(ctx: Any) -> Any:
+            result = service(ctx, **kwargs)
+            return result if mask is None else fields.apply(result, mask)
+
+        return await run(request, method_id, work)
+
+    endpoint.__name__ = method_id.replace(".", "_")
+    router.add_api_route(path, endpoint, methods=[verb], operation_id=method_id)
 
 
-@router.delete(BASE + "/{commentId}", operation_id="drive.comments.delete")
-async def delete_comment(request: Request, fileId: str, commentId: str) -> Response:
-    return await run(
-        request,
-        "drive.comments.delete",
-        lambda ctx: comments.delete_comment(ctx, file_id=fileId, comment_id=commentId),
-    )
-
-
-@router.post(REPLIES, operation_id="drive.replies.create")
-async def create_reply(request: Request, fileId: str, commentId: str) -> Response:
-    mask = _mask(request, "Reply")
-    body = await json_body(request)
-    return await run(
-        request,
-        "drive.replies.create",
-        lambda ctx: fields.apply(
-            comments.create_reply(ctx, file_id=fileId, comment_id=commentId, body=body), mask
-        ),
-    )
-
-
-@router.get(REPLIES, operation_id="drive.replies.list")
-async def list_replies(request: Request, fileId: str, commentId: str) -> Response:
-    mask = _mask(request, "ReplyList")
-    size = param_int(request, "pageSize", 20, low=1, high=100) or 20
-    deleted = param_bool(request, "includeDeleted")
-    token = request.query_params.get("pageToken")
-    return await run(
-        request,
-        "drive.replies.list",
-        lambda ctx: fields.apply(
-            comments.list_replies(
-                ctx,
-                file_id=fileId,
-                comment_id=commentId,
-                page_size=size,
-                page_token=token,
-                include_deleted=deleted,
-            ),
-            mask,
-        ),
-    )
-
-
-@router.get(REPLIES + "/{replyId}", operation_id="drive.replies.get")
-async def get_reply(request: Request, fileId: str, commentId: str, replyId: str) -> Response:
-    mask = _mask(request, "Reply")
-    deleted = param_bool(request, "includeDeleted")
-    return await run(
-        request,
-        "drive.replies.get",
-        lambda ctx: fields.apply(
-            comments.get_reply(
-                ctx, file_id=fileId, comment_id=commentId, reply_id=replyId, include_deleted=deleted
-            ),
-            mask,
-        ),
-    )
-
-
-@router.patch(REPLIES + "/{replyId}", operation_id="drive.replies.update")
-async def update_reply(request: Request, fileId: str, commentId: str, replyId: str) -> Response:
-    mask = _mask(request, "Reply")
-    body = await json_body(request)
-    return await run(
-        request,
-        "drive.replies.update",
-        lambda ctx: fields.apply(
-            comments.update_reply(ctx, file_id=fileId, comment_id=commentId, reply_id=replyId, body=body),
-            mask,
-        ),
-    )
-
-
-@router.delete(REPLIES + "/{replyId}", operation_id="drive.replies.delete")
-async def delete_reply(request: Request, fileId: str, commentId: str, replyId: str) -> Response:
-    return await run(
-        request,
-        "drive.replies.delete",
-        lambda ctx: comments.delete_reply(ctx, file_id=fileId, comment_id=commentId, reply_id=replyId),
-    )
+_method("POST", COMMENTS, "drive.comments.create", comments.create_comment, schema="Comment", body=True)
+_method("GET", COMMENTS, "drive.comments.list", comments.list_comments, schema="CommentList", query=_since)
+_method("GET", COMMENT, "drive.comments.get", comments.get_comment, schema="Comment", query=_deleted)
+_method("PATCH", COMMENT, "drive.comments.update", comments.update_comment, schema="Comment", body=True)
+_method("DELETE", COMMENT, "drive.comments.delete", comments.delete_comment)
+_method("POST", REPLIES, "drive.replies.create", comments.create_reply, schema="Reply", body=True)
+_method("GET", REPLIES, "drive.replies.list", comments.list_replies, schema="ReplyList", query=_paging)
+_method("GET", REPLY, "drive.replies.get", comments.get_reply, schema="Reply", query=_deleted)
+_method("PATCH", REPLY, "drive.replies.update", comments.update_reply, schema="Reply", body=True)
+_method("DELETE", REPLY, "drive.replies.delete", comments.delete_reply)

@@ -59,7 +59,8 @@ async def list_files(request: Request) -> Response:
         )
         rows = out.pop("rows")
         if "files" in mask or "*" in mask:
-            out["files"] = [renderer.file(r) for r in rows]
+            kept = mask.get("files")
+            out["files"] = [renderer.file(r, list(kept) if kept else None) for r in rows]
         else:
             out["files"] = [{} for _ in rows]
         shaped: dict[str, Any] = fields.apply(out, mask)
@@ -145,7 +146,9 @@ async def get_file(request: Request, fileId: str) -> Response:
     if alt != "json":
         raise invalid_value("alt")
     mask = file_mask(request)
-    return await run(request, "drive.files.get", lambda ctx: shape(mask, files.get(ctx, file_id=fileId)))
+    return await run(
+        request, "drive.files.get", lambda ctx: shape(mask, files.get(ctx, file_id=fileId, fields=list(mask)))
+    )
 
 
 @router.patch(V3 + "/files/{fileId}", operation_id="drive.files.update")
@@ -193,4 +196,4 @@ async def export_file(request: Request, fileId: str) -> Response:
     data, out_mime = await unit(
         request, "drive.files.export", lambda ctx: files.export(ctx, file_id=fileId, mime_type=mime)
     )
-    return Response(data, media_type=out_mime)
+    return Response(data, media_type=out_mime, headers={"Content-Disposition": "attachment"})

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from dtu.context import TwinContext
 from twins._workspace import common, store
-from twins.gdrive.service.common import caller
-from twins.gdrive.service.files import EXPORTS_ABOUT, IMPORTS_ABOUT
+from twins.gdrive.service.common import EXPORTS, caller
+from twins.gdrive.service.files import IMPORTS_ABOUT
 
 F = store.F
 
@@ -52,7 +52,7 @@ def about(ctx: TwinContext) -> dict[str, Any]:
             "usageInDriveTrash": str(int(trash)),
         },
         "importFormats": IMPORTS_ABOUT,
-        "exportFormats": EXPORTS_ABOUT,
+        "exportFormats": EXPORTS,
         "maxImportSizes": {common.DOCUMENT: "10485760", common.SPREADSHEET: "104857600"},
         "maxUploadSize": "5242880000000",
         "appInstalled": False,

@@ -57,7 +57,7 @@ def _in_my_drive(access: Access, file_id: str, root: str) -> bool:
         if current in seen:
             continue
         seen.add(current)
-        todo.extend(access.graph.parents.get(current, []))
+        todo.extend(access.graph.parents_of(current))
     return False
 
 

@@ -97,6 +97,27 @@ def _reply(
     return row
 
 
+def _set_comment(ctx: TwinContext, file_id: str, comment_id: str, **values: Any) -> None:
+    ctx.conn.execute(
+        update(C)
+        .where(C.c.tenant_id == ctx.tenant, C.c.file_id == file_id, C.c.id == comment_id)
+        .values(**values)
+    )
+
+
+def _set_reply(ctx: TwinContext, file_id: str, comment_id: str, reply_id: str, **values: Any) -> None:
+    ctx.conn.execute(
+        update(R)
+        .where(
+            R.c.tenant_id == ctx.tenant,
+            R.c.file_id == file_id,
+            R.c.comment_id == comment_id,
+            R.c.id == reply_id,
+        )
+        .values(**values)
+    )
+
+
 def _author(renderer: Renderer, email: str) -> dict[str, Any]:
     user = renderer.user(email) or {}
     return {k: user[k] for k in ("kind", "displayName", "photoLink", "me") if k in user}
@@ -244,11 +265,7 @@ def update_comment(
     content = _content(body)
     if comment.author != access.caller.email:
         raise _forbidden("comment")
-    ctx.conn.execute(
-        update(C)
-        .where(C.c.tenant_id == ctx.tenant, C.c.file_id == row.id, C.c.id == comment.id)
-        .values(content=content, modified_time=ctx.now())
-    )
+    _set_comment(ctx, row.id, comment.id, content=content, modified_time=ctx.now())
     return render_comment(ctx, Renderer(ctx, access), _comment(ctx, row.id, comment.id))
 
 
@@ -258,11 +275,7 @@ def delete_comment(ctx: TwinContext, *, file_id: str, comment_id: str) -> None:
     comment = _comment(ctx, row.id, comment_id, include_deleted=False)
     if comment.author != access.caller.email and access.role(row.id) != "owner":
         raise _forbidden("comment")
-    ctx.conn.execute(
-        update(C)
-        .where(C.c.tenant_id == ctx.tenant, C.c.file_id == row.id, C.c.id == comment.id)
-        .values(deleted=True, content="", modified_time=ctx.now())
-    )
+    _set_comment(ctx, row.id, comment.id, deleted=True, content="", modified_time=ctx.now())
 
 
 # -- replies -----------------------------------------------------------------------------------------
@@ -297,11 +310,7 @@ def create_reply(ctx: TwinContext, *, file_id: str, comment_id: str, body: dict[
     values: dict[str, Any] = {"modified_time": now}
     if action is not None:
         values["resolved"] = action == "resolve"
-    ctx.conn.execute(
-        update(C)
-        .where(C.c.tenant_id == ctx.tenant, C.c.file_id == row.id, C.c.id == comment.id)
-        .values(**values)
-    )
+    _set_comment(ctx, row.id, comment.id, **values)
     return render_reply(Renderer(ctx, access), _reply(ctx, row.id, comment.id, reply_id))
 
 
@@ -356,16 +365,7 @@ def update_reply(
     content = _content(body)
     if reply.author != access.caller.email:
         raise _forbidden("reply")
-    ctx.conn.execute(
-        update(R)
-        .where(
-            R.c.tenant_id == ctx.tenant,
-            R.c.file_id == row.id,
-            R.c.comment_id == comment.id,
-            R.c.id == reply.id,
-        )
-        .values(content=content, modified_time=ctx.now())
-    )
+    _set_reply(ctx, row.id, comment.id, reply.id, content=content, modified_time=ctx.now())
     return render_reply(Renderer(ctx, access), _reply(ctx, row.id, comment.id, reply.id))
 
 
@@ -376,13 +376,4 @@ def delete_reply(ctx: TwinContext, *, file_id: str, comment_id: str, reply_id: s
     reply = _reply(ctx, row.id, comment.id, reply_id, include_deleted=False)
     if reply.author != access.caller.email and access.role(row.id) != "owner":
         raise _forbidden("reply")
-    ctx.conn.execute(
-        update(R)
-        .where(
-            R.c.tenant_id == ctx.tenant,
-            R.c.file_id == row.id,
-            R.c.comment_id == comment.id,
-            R.c.id == reply.id,
-        )
-        .values(deleted=True, content="", modified_time=ctx.now())
-    )
+    _set_reply(ctx, row.id, comment.id, reply.id, deleted=True, content="", modified_time=ctx.now())

@@ -7,6 +7,7 @@ https://developers.google.com/workspace/drive/api/reference/rest/v3/files#File
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -21,25 +22,9 @@ F = store.F
 PR = table(models.Principal)
 
 EXPORTS = {
-    common.DOCUMENT: [
-        "text/plain",
-        "text/html",
-        "application/pdf",
-        "application/rtf",
-        "application/vnd.oasis.opendocument.text",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/epub+zip",
-        "text/markdown",
-        "application/zip",
-    ],
-    common.SPREADSHEET: [
-        "text/csv",
-        "text/tab-separated-values",
-        "application/pdf",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/x-vnd.oasis.opendocument.spreadsheet",
-        "application/zip",
-    ],
+    # what `files.export` produces from the Workspace store (see service/files.py `export`)
+    common.DOCUMENT: ["text/plain", "text/html", "text/markdown"],
+    common.SPREADSHEET: ["text/csv", "text/tab-separated-values"],
 }
 
 
@@ -160,11 +145,18 @@ class Renderer:
             "canUntrash": owner,
         }
 
-    def file(self, row: Any) -> dict[str, Any]:
-        """The full File resource (every field this twin keeps); `fields` then selects."""
+    def file(self, row: Any, fields: Collection[str] | None = None) -> dict[str, Any]:
+        """The File resource (every field this twin keeps); `fields` then selects. Given the
+        top-level names the response will keep (`fields`), the ones that cost lookups
+        (capabilities, permissions, parents, people, shortcut targets) are built only if kept."""
         ctx, me = self.ctx, self.access.caller.email
-        role = self.access.role(row.id)
-        perms = self.access.graph.perms.get(row.id, [])
+        keep = None if fields is None or "*" in fields else set(fields)
+
+        def wanted(*names: str) -> bool:
+            return keep is None or any(n in keep for n in names)
+
+        role = self.access.role(row.id) if wanted("capabilities", "permissions", "permissionIds") else None
+        perms = self.access.graph.perms_of(row.id) if wanted("shared", "permissions", "permissionIds") else []
         out: dict[str, Any] = {
             "kind": "drive#file",
             "id": row.id,
@@ -185,7 +177,6 @@ class Renderer:
             "modifiedByMe": me in (row.modified_by or {}),
             "shared": any(p.role != "owner" for p in perms),
             "ownedByMe": row.owner == me,
-            "capabilities": self.capabilities(row, role),
             "viewersCanCopyContent": not row.copy_requires_writer_permission,
             "copyRequiresWriterPermission": bool(row.copy_requires_writer_permission),
             "writersCanShare": bool(row.writers_can_share),
@@ -193,11 +184,14 @@ class Renderer:
             "linkShareMetadata": {"securityUpdateEligible": False, "securityUpdateEnabled": True},
             "inheritedPermissionsDisabled": False,
         }
+        if wanted("capabilities"):
+            out["capabilities"] = self.capabilities(row, role)
         if row.description is not None:
             out["description"] = row.description
-        parents = [p for p in self.access.graph.parents.get(row.id, []) if self.access.role(p) is not None]
-        if parents:
-            out["parents"] = sorted(parents)
+        if wanted("parents"):
+            parents = [p for p in self.access.graph.parents_of(row.id) if self.access.role(p) is not None]
+            if parents:
+                out["parents"] = sorted(parents)
         if row.properties:
             out["properties"] = dict(row.properties)
         if row.app_properties:
@@ -206,14 +200,14 @@ class Renderer:
             out["viewedByMeTime"] = common.rfc3339(row.viewed[me])
         if me in (row.modified_by or {}):
             out["modifiedByMeTime"] = common.rfc3339(row.modified_by[me])
-        if row.owner:
+        if row.owner and wanted("owners"):
             owner = self.user(row.owner)
             if owner is not None:
                 out["owners"] = [owner]
         if row.drive_id:
             out["driveId"] = row.drive_id
             out["teamDriveId"] = row.drive_id
-        if row.last_modifying_user:
+        if row.last_modifying_user and wanted("lastModifyingUser"):
             out["lastModifyingUser"] = self.user(row.last_modifying_user)
         if role is not None and (role == "owner" or RANK[role] >= RANK["writer"]):
             ordered = sorted(perms, key=lambda p: p.seq)
@@ -223,9 +217,9 @@ class Renderer:
             out["folderColorRgb"] = row.folder_color
         if row.trashed and row.trashed_time is not None:
             out["trashedTime"] = common.rfc3339(row.trashed_time)
-            if row.trashing_user:
+            if row.trashing_user and wanted("trashingUser"):
                 out["trashingUser"] = self.user(row.trashing_user)
-        if row.shortcut_target:
+        if row.shortcut_target and wanted("shortcutDetails"):
             target = store.get(ctx, row.shortcut_target)
             out["shortcutDetails"] = {
                 "targetId": row.shortcut_target,
@@ -246,7 +240,7 @@ class Renderer:
                 out["fullFileExtension"] = ".".join((row.original_filename or row.name).split(".")[1:])
         else:
             out["quotaBytesUsed"] = "0"
-        if row.mime_type in EXPORTS:
+        if row.mime_type in EXPORTS and wanted("exportLinks"):
             kind = "document" if row.mime_type == common.DOCUMENT else "spreadsheets"
             out["exportLinks"] = {
                 m: f"https://docs.google.com/feeds/download/{kind}/Export?id={row.id}&exportFormat={m}"

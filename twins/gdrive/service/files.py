@@ -10,13 +10,16 @@ item: file organizers trash and move, organizers delete.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select, update
 
 from dtu.context import TwinContext
 from twins._workspace import common, store
+from twins._workspace import content as native
 from twins._workspace.common import FOLDER, RANK
+from twins.gdrive.constants import EXPORT_MAX
 from twins.gdrive.errors import GoogleError, bad_request, invalid_value
 from twins.gdrive.service.common import Access, Renderer, caller, resolve_id
 
@@ -47,10 +50,6 @@ WRITABLE = {
     "downloadRestrictions",
 }
 _ID = re.compile(r"^[A-Za-z0-9_-]{25,64}$")
-EXPORTS_ABOUT = {
-    common.DOCUMENT: ["text/plain", "text/html", "application/pdf"],
-    common.SPREADSHEET: ["text/csv", "application/pdf"],
-}
 IMPORTS_ABOUT = {
     "text/plain": [common.DOCUMENT],
     "text/html": [common.DOCUMENT],
@@ -242,11 +241,12 @@ def create(
     return render(ctx, fid)
 
 
-def get(ctx: TwinContext, *, file_id: str) -> dict[str, Any]:
-    """`files.get` (metadata). https://developers.google.com/workspace/drive/api/reference/rest/v3/files/get"""
+def get(ctx: TwinContext, *, file_id: str, fields: Collection[str] | None = None) -> dict[str, Any]:
+    """`files.get` (metadata), built for the top-level `fields` the answer keeps.
+    https://developers.google.com/workspace/drive/api/reference/rest/v3/files/get"""
     access = Access(ctx)
     row = access.file(file_id)
-    return Renderer(ctx, access).file(row)
+    return Renderer(ctx, access).file(row, fields)
 
 
 def download(ctx: TwinContext, *, file_id: str, acknowledge_abuse: bool = False) -> tuple[bytes, str, str]:
@@ -460,6 +460,9 @@ def copy(ctx: TwinContext, *, file_id: str, metadata: dict[str, Any]) -> dict[st
         app_properties=_props(metadata.get("appProperties", {})),
         original_filename=row.original_filename,
     )
+    if store.is_native(row.mime_type):
+        native.drop(ctx, [fid])  # the copy's own blank content gives way to the source's
+        native.copy(ctx, row.id, fid)
     return render(ctx, fid)
 
 
@@ -530,9 +533,11 @@ def generate_ids(ctx: TwinContext, *, count: int, space: str, type_: str) -> dic
 
 
 def export(ctx: TwinContext, *, file_id: str, mime_type: str) -> tuple[bytes, str]:
-    """`files.export`: a Docs Editors file in another format (10 MB cap).
-    Divergence: until the Docs and Sheets twins keep content in the Workspace store, a native
-    file exports as empty text (what an untouched document or sheet exports to)."""
+    """`files.export`: a Docs Editors file in another format, from its content in the Workspace
+    store (twins/_workspace/content.py): documents to text/plain, text/html and text/markdown,
+    spreadsheets (their first sheet) to text/csv and text/tab-separated-values; 10 MB at most.
+    Divergence: the binary formats (PDF, Office, OpenDocument, EPUB, zip) are not produced; the
+    twin answers them as conversions it does not support, and does not list them."""
     from twins.gdrive.service.common import EXPORTS
 
     access = Access(ctx)
@@ -547,4 +552,14 @@ def export(ctx: TwinContext, *, file_id: str, mime_type: str) -> tuple[bytes, st
             location="convertTo",
             location_type="parameter",
         )
-    return b"", mime_type
+    if row.mime_type == common.SPREADSHEET:
+        data = native.delimited(ctx, row.id, "," if mime_type == "text/csv" else "\t")
+    else:
+        doc = native.document(ctx, row.id)
+        render = {"text/plain": native.plain_text, "text/markdown": native.markdown_text}.get(mime_type)
+        data = render(doc) if render is not None else native.html_text(doc, row.name)
+    if len(data) > EXPORT_MAX:
+        raise GoogleError(
+            "This file is too large to be exported.", status=403, reason="exportSizeLimitExceeded"
+        )
+    return data, mime_type

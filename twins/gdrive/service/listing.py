@@ -5,6 +5,12 @@ sees exactly the files some permission grants them (on the file or an ancestor f
 Trashed files are listed unless `q` says `trashed = false`, as Drive does. Pages are keyset
 pages over the requested order (the token carries the last file's sort key), so files written
 between pages are neither skipped nor repeated.
+
+Cost: the terms of `q`'s top-level `and` that SQL can say narrow the rows read (`_prefilter`);
+the parser's evaluator then decides every row. Without `orderBy` the rows are read in creation
+order in growing slices until a page is full, so a page costs about a page of rows whatever the
+size of the Drive; with `orderBy` every candidate is read and sorted. Permissions and parents
+are read for the rows looked at and their ancestors only (`store.Graph`).
 Divergence: `fullText` searches name, description, `contentHints.indexableText` is not kept,
 and the text of `text/*` files.
 """
@@ -13,10 +19,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 
 from dtu.context import TwinContext
 from dtu.pagination import CursorError, decode_cursor, encode_cursor
@@ -27,6 +33,7 @@ from twins.gdrive.errors import GoogleError, invalid_query, invalid_value
 from twins.gdrive.service.common import Access, Renderer
 
 F = store.F
+P = store.P
 ORDER_KEYS = {
     "createdTime",
     "folder",
@@ -183,36 +190,67 @@ def list_files(
         raise invalid_value("pageToken") from None
     access = Access(ctx)
     me = access.caller.email
-    wants_text = "fullText" in (q or "")
+    if expr is not None:
+        expr = _root_alias(expr, store.root_id(ctx, access.caller))
+    conds = [F.c.tenant_id == ctx.tenant, F.c.is_root.is_(False), *_prefilter(ctx, expr)]
+    if not (include_all_drives and corpora in ("drive", "allDrives")):
+        conds.append(F.c.drive_id.is_(None))
+    if corpora == "drive":
+        conds.append(F.c.drive_id == drive_id)
     cutoff = ctx.visible_before()
-    rows = ctx.conn.execute(select(F).where(F.c.tenant_id == ctx.tenant, F.c.is_root.is_(False))).all()
+    if cutoff is not None:
+        conds.append(F.c.created_time <= cutoff)
     if (spaces or "drive").strip() == "appDataFolder":
-        rows = []
-    matched: list[tuple[list[Any], Any]] = []
-    for row in rows:
-        if cutoff is not None and row.created_time > cutoff:
-            continue
-        role = access.role(row.id)
-        if role is None:
-            continue
-        if row.drive_id is not None and not (include_all_drives and corpora in ("drive", "allDrives")):
-            continue
-        if corpora == "drive" and row.drive_id != drive_id:
-            continue
-        view = _view(ctx, access, row, me, wants_text)
-        if expr is not None and not query.evaluate(expr, view):
-            continue
-        key = [_normal(_sort_value(row, k, me, view.extra.get("shared_time"))) for k, _ in order]
+        conds.append(false())
+    wanted = _Wanted(expr, order)
+
+    def accept(row: Any) -> list[Any] | None:
+        """The row's sort key if the caller sees it and it matches `q`; None otherwise."""
+        if access.role(row.id) is None:
+            return None
+        view = _view(ctx, access, row, me, wanted) if wanted.view else None
+        if expr is not None and view is not None and not query.evaluate(expr, view):
+            return None
+        shared = view.extra.get("shared_time") if view is not None else None
+        key = [_normal(_sort_value(row, k, me, shared)) for k, _ in order]
         key.append([row.seq, row.id])
-        matched.append((key, row))
+        return key
+
+    matched: list[tuple[list[Any], Any]] = []
     cmp = _make_cmp(order)
+    if not order:
+        # Creation order is the table's own (`seq`): read it in slices from the cursor on and
+        # stop once a page and one more file have matched.
+        last = after[-1][0] if after else None
+        size = page_size + 1  # enough when SQL narrowed the rows to the matches; grows if not
+        while len(matched) <= page_size:
+            stmt = select(F).where(*conds)
+            if last is not None:
+                stmt = stmt.where(F.c.seq > last)
+            batch = ctx.conn.execute(stmt.order_by(F.c.seq).limit(size)).all()
+            access.graph.load(r.id for r in batch)
+            for row in batch:
+                key = accept(row)
+                if key is not None:
+                    matched.append((key, row))
+            if len(batch) < size:
+                break
+            last = batch[-1].seq
+            size = min(size * 2, store.Graph.BULK)
+    else:
+        rows = ctx.conn.execute(select(F).where(*conds)).all()
+        access.graph.load(r.id for r in rows)
+        for row in rows:
+            key = accept(row)
+            if key is not None:
+                matched.append((key, row))
 
-    def by_key(a: tuple[list[Any], Any], b: tuple[list[Any], Any]) -> int:
-        return cmp(a[0], b[0])
+        def by_key(a: tuple[list[Any], Any], b: tuple[list[Any], Any]) -> int:
+            return cmp(a[0], b[0])
 
-    matched.sort(key=functools.cmp_to_key(by_key))
-    if after is not None:
-        matched = [m for m in matched if cmp(m[0], after) > 0]
+        matched.sort(key=functools.cmp_to_key(by_key))
+        if after is not None:
+            matched = [m for m in matched if cmp(m[0], after) > 0]
     page = matched[:page_size]
     out: dict[str, Any] = {"kind": "drive#fileList", "incompleteSearch": False, "rows": [r for _, r in page]}
     if len(matched) > page_size:
@@ -220,12 +258,85 @@ def list_files(
     return out, Renderer(ctx, access)
 
 
-def _view(ctx: TwinContext, access: Access, row: Any, me: str, wants_text: bool) -> query.FileView:
+def _walk(expr: Any) -> Iterator[Any]:
+    yield expr
+    if isinstance(expr, query.BoolOp):
+        for item in expr.items:
+            yield from _walk(item)
+    elif isinstance(expr, query.Not):
+        yield from _walk(expr.expr)
+
+
+class _Wanted:
+    """What of a file the query and the order read (the rest is not computed)."""
+
+    def __init__(self, expr: Any, order: list[tuple[str, bool]]) -> None:
+        terms = list(_walk(expr)) if expr is not None else []
+        self.text = any(isinstance(t, query.Cmp) and t.field == "fullText" for t in terms)
+        self.roles = any(isinstance(t, query.In) and t.collection in ("writers", "readers") for t in terms)
+        self.view = expr is not None or any(k == "sharedWithMeTime" for k, _ in order)
+
+
+def _root_alias(expr: Any, root: str) -> Any:
+    """`'root' in parents` names the caller's My Drive folder."""
+    if isinstance(expr, query.In) and expr.collection == "parents" and expr.value == "root" and root:
+        return query.In(root, "parents")
+    if isinstance(expr, query.BoolOp):
+        return query.BoolOp(expr.op, tuple(_root_alias(e, root) for e in expr.items))
+    if isinstance(expr, query.Not):
+        return query.Not(_root_alias(expr.expr, root))
+    return expr
+
+
+_ID_LIST = 1000
+
+
+def _prefilter(ctx: TwinContext, expr: Any) -> list[Any]:
+    """SQL conditions that every match of `q` meets: the terms of its top-level `and` that SQL
+    can say (parents, trashed, starred, name and mimeType equality, a superset of `name
+    contains`), so that the rows read are few.
+    The evaluator still decides every row, so these only ever narrow what it is shown."""
+    if expr is None:
+        return []
+    terms = expr.items if isinstance(expr, query.BoolOp) and expr.op == "and" else (expr,)
+    out: list[Any] = []
+    for term in terms:
+        if isinstance(term, query.In) and term.collection == "parents":
+            # The folder's items by id when they are not too many: a plan that no stale table
+            # statistics can turn into a join over the whole Drive (PostgreSQL after a big load).
+            children = select(P.c.file_id).where(P.c.tenant_id == ctx.tenant, P.c.parent_id == term.value)
+            ids = list(ctx.conn.execute(children.limit(_ID_LIST + 1)).scalars())
+            out.append(F.c.id.in_(ids) if len(ids) <= _ID_LIST else F.c.id.in_(children))
+        elif isinstance(term, query.Cmp) and term.field == "name" and term.op == "contains":
+            if term.value.isascii():
+                # A word-prefix match is a substring of the lower-cased name: LIKE finds it,
+                # ASCII-case-insensitively, unless lower() made an ASCII letter from another
+                # character (U+0130 and the Kelvin sign are the only two): keep those names too.
+                out.append(
+                    or_(
+                        F.c.name.icontains(term.value, autoescape=True),
+                        F.c.name.contains("\u0130"),
+                        F.c.name.contains("\u212a"),
+                    )
+                )
+        elif isinstance(term, query.Cmp) and term.op in ("=", "!="):
+            column = {
+                "trashed": F.c.trashed,
+                "starred": F.c.starred,
+                "name": F.c.name,
+                "mimeType": F.c.mime_type,
+            }.get(term.field)
+            if column is not None:
+                out.append(column == term.value if term.op == "=" else column != term.value)
+    return out
+
+
+def _view(ctx: TwinContext, access: Access, row: Any, me: str, wanted: _Wanted) -> query.FileView:
     g = access.graph
-    perms = _effective_perms(g, row.id, set())
+    perms = _effective_perms(g, row.id, set()) if wanted.roles else {}
     writers = {e for e, r in perms.items() if RANK[r] >= RANK["writer"]}
     readers = set(perms)
-    direct = g.perms.get(row.id, [])
+    direct = g.perms_of(row.id)
     shared = [p for p in direct if p.role != "owner" and access.who.matches(p)]
     visibility = "limited"
     for p in direct:
@@ -235,7 +346,7 @@ def _view(ctx: TwinContext, access: Access, row: Any, me: str, wants_text: bool)
         if p.type == "domain":
             visibility = "domainCanFind" if p.allow_file_discovery else "domainWithLink"
     text = f"{row.name} {row.description or ''}"
-    if wants_text and row.mime_type.startswith("text/") and row.head_revision_id:
+    if wanted.text and row.mime_type.startswith("text/") and row.head_revision_id:
         text += " " + store.content(ctx, row)[:1_000_000].decode("utf-8", "replace")
     shared_time = min((p.created_time for p in shared), default=None) if row.owner != me else None
     return query.FileView(
@@ -245,7 +356,7 @@ def _view(ctx: TwinContext, access: Access, row: Any, me: str, wants_text: bool)
         trashed=bool(row.trashed),
         starred=bool(row.starred),
         shared_with_me=row.owner != me and bool(shared),
-        parents=g.parents.get(row.id, []),
+        parents=g.parents_of(row.id),
         owners=[row.owner] if row.owner else [],
         writers=sorted(writers),
         readers=sorted(readers),
@@ -266,14 +377,14 @@ def _view(ctx: TwinContext, access: Access, row: Any, me: str, wants_text: bool)
 def _effective_perms(g: store.Graph, file_id: str, seen: set[str]) -> dict[str, str]:
     """email -> best role from user/group permissions on the file and its ancestors."""
     out: dict[str, str] = {}
-    for p in g.perms.get(file_id, []):
+    for p in g.perms_of(file_id):
         if (
             p.email
             and p.type in ("user", "group")
             and (p.email not in out or RANK[p.role] > RANK[out[p.email]])
         ):
             out[p.email] = p.role
-    for parent in g.parents.get(file_id, []):
+    for parent in g.parents_of(file_id):
         if parent in seen:
             continue
         for email, role in _effective_perms(g, parent, seen | {file_id}).items():

@@ -188,7 +188,7 @@ def list_permissions(ctx: TwinContext, *, file_id: str) -> dict[str, Any]:
     access = Access(ctx)
     row = access.file(file_id, min_role="writer")
     renderer = Renderer(ctx, access)
-    perms = sorted(access.graph.perms.get(row.id, []), key=lambda p: p.seq)
+    perms = sorted(access.graph.perms_of(row.id), key=lambda p: p.seq)
     return {"kind": "drive#permissionList", "permissions": [renderer.permission(p) for p in perms]}
 
 
