@@ -13,7 +13,7 @@ from dtu.errors import RequestFacts
 from dtu.ratelimit import Limit
 from dtu.twin import TwinSpec
 from twins.okta import catalog, constants, models, seed
-from twins.okta.dependencies import credential_of_scope, tenant_of_credential
+from twins.okta.dependencies import credential_in_body, credential_of_scope, tenant_of_credential
 from twins.okta.errors import OktaErrorAdapter
 from twins.okta.fault_points import FAULT_POINTS
 
@@ -27,7 +27,7 @@ def bucket(method: str, path: str) -> Limit:
 
 
 def _credential_of(scope: Scope) -> str | None:
-    return credential_of_scope(scope.get("headers", ()))
+    return credential_of_scope(scope.get("headers", ()), scope.get("query_string", b""))
 
 
 def _tenant_of_credential(conn: Connection, credential: str) -> str | None:
@@ -82,6 +82,8 @@ TWIN = TwinSpec(
     real_limit=_real_limit,
     universe=seed.universe_fixture,
     admin_routers=_admin_routers(),
+    credential_in_body=credential_in_body,
+    openapi=catalog.openapi,
     description="A behavioral clone of Okta's Management API and OIDC authorization servers "
     "(https://developer.okta.com/docs/api/).",
 )

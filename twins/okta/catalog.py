@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 _SPEC = Path(__file__).parent / "spec" / "operations.json"
+_OPENAPI = Path(__file__).parent / "spec" / "openapi.json"
 
 
 # Operations of Okta's classic APIs that the OpenAPI specs no longer carry (documented at
@@ -43,6 +44,36 @@ CLASSIC: dict[str, dict[str, Any]] = {
         "source": "developer.okta.com/docs/reference/api/authn/#previous-transaction-state",
         "scopes": [],
     },
+    "cancelTransaction": {
+        "method": "POST",
+        "path": "/api/v1/authn/cancel",
+        "source": "developer.okta.com/docs/reference/api/authn/#cancel-transaction",
+        "scopes": [],
+    },
+    "changePasswordAuthn": {
+        "method": "POST",
+        "path": "/api/v1/authn/credentials/change_password",
+        "source": "developer.okta.com/docs/reference/api/authn/#change-password",
+        "scopes": [],
+    },
+    "verifyRecoveryToken": {
+        "method": "POST",
+        "path": "/api/v1/authn/recovery/token",
+        "source": "developer.okta.com/docs/reference/api/authn/#verify-recovery-token",
+        "scopes": [],
+    },
+    "answerRecoveryQuestion": {
+        "method": "POST",
+        "path": "/api/v1/authn/recovery/answer",
+        "source": "developer.okta.com/docs/reference/api/authn/#answer-recovery-question",
+        "scopes": [],
+    },
+    "resetPasswordAuthn": {
+        "method": "POST",
+        "path": "/api/v1/authn/credentials/reset_password",
+        "source": "developer.okta.com/docs/reference/api/authn/#reset-password",
+        "scopes": [],
+    },
     "createSession": {
         "method": "POST",
         "path": "/api/v1/sessions",
@@ -60,3 +91,16 @@ def operations() -> dict[str, dict[str, Any]]:
 
 def scopes(operation_id: str) -> list[str]:
     return list(operations().get(operation_id, {}).get("scopes", []))
+
+
+@functools.cache
+def _openapi_document() -> str:
+    return _OPENAPI.read_text()
+
+
+def openapi(server_url: str) -> dict[str, Any]:
+    """`GET /openapi.json`: Okta's own OpenAPI description of the operations the twin
+    implements (distilled from Okta's specs, spec/PROVENANCE.md), served at the twin's URL."""
+    doc: dict[str, Any] = json.loads(_openapi_document())
+    doc["servers"] = [{"url": server_url or "/"}]
+    return doc

@@ -8,10 +8,12 @@ one service function in a unit of work (`await call(request, principal, fn)`).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, unquote
 
 import orjson
 from sqlalchemy import Connection, select
@@ -23,7 +25,15 @@ from dtu.db import table
 from dtu.errors import TwinError
 from dtu.runtime import TwinRuntime
 from twins.okta import models
-from twins.okta.errors import JSON, Forbidden, InvalidToken, MalformedBody, OAuthError, OktaError
+from twins.okta.errors import (
+    JSON,
+    Forbidden,
+    InvalidToken,
+    MalformedBody,
+    MediaTypeMismatch,
+    OAuthError,
+    OktaError,
+)
 
 T = TypeVar("T")
 _API_TOKEN = table(models.ApiToken)
@@ -74,15 +84,72 @@ def parse_authorization(value: str | None) -> tuple[str, str] | None:
     return None
 
 
-def credential_of_scope(headers: Any) -> str | None:
+# What identifies the org of a request that carries no API token or access token, for the
+# core's per-tenant fault rules (real_limits included): an OAuth client (Basic auth, a form or
+# query `client_id`), an Authn state token, or a user's activation / recovery token.
+CLIENT, STATE, USER_TOKEN = "client_id:", "stateToken:", "userToken:"
+
+
+def credential_of_scope(headers: Any, query_string: bytes = b"") -> str | None:
     for key, value in headers:
         if key == b"authorization":
-            parsed = parse_authorization(value.decode("latin-1"))
+            text = value.decode("latin-1")
+            if text[:6].lower() == "basic ":
+                try:
+                    raw = base64.b64decode(text[6:].strip()).decode()
+                except (ValueError, UnicodeDecodeError):
+                    return None
+                return CLIENT + unquote(raw.partition(":")[0])
+            parsed = parse_authorization(text)
             return parsed[1] if parsed else None
+    if query_string:
+        client_id = parse_qs(query_string.decode("latin-1")).get("client_id")
+        if client_id:
+            return CLIENT + client_id[0]
+    return None
+
+
+def credential_in_body(scope: Any, body: bytes) -> str | None:
+    """The org's handle in a POST body without an Authorization header: a form `client_id`
+    (token, introspect, revoke, authorize; the hosted sign-in pages' `authorize_query`) or an
+    Authn JSON body's `stateToken`, `token` or `recoveryToken`."""
+    path = str(scope.get("path", ""))
+    if path.startswith("/api/v1/authn"):
+        try:
+            data = orjson.loads(body or b"{}")
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        for key, prefix in (("stateToken", STATE), ("token", USER_TOKEN), ("recoveryToken", USER_TOKEN)):
+            value = data.get(key)
+            if isinstance(value, str) and value:
+                return prefix + value
+        return None
+    if path.startswith("/oauth2/"):
+        form = parse_qs(body.decode("utf-8", "replace"))
+        if form.get("client_id"):
+            return CLIENT + form["client_id"][0]
+        query = form.get("authorize_query")
+        if query:
+            client_id = parse_qs(query[0]).get("client_id")
+            return CLIENT + client_id[0] if client_id else None
     return None
 
 
 def tenant_of_credential(conn: Connection, credential: str) -> str | None:
+    if credential.startswith(CLIENT):
+        from twins.okta.service import oauth
+
+        return oauth.tenant_of_client(conn, credential[len(CLIENT) :])
+    if credential.startswith(STATE):
+        from twins.okta.service import authn
+
+        return authn.tenant_of_state_token(conn, credential[len(STATE) :])
+    if credential.startswith(USER_TOKEN):
+        from twins.okta.service import authn
+
+        return authn.tenant_of_user_token(conn, credential[len(USER_TOKEN) :])
     tenant = conn.execute(select(_API_TOKEN.c.tenant_id).where(_API_TOKEN.c.token == credential)).scalar()
     if tenant is None:
         tenant = conn.execute(
@@ -208,8 +275,12 @@ async def call(request: Request, principal: Principal, fn: Callable[[TwinContext
 
 
 async def json_body(request: Request, *, required: bool = True) -> dict[str, Any]:
-    """The JSON object body; E0000003 when it is not one."""
+    """The JSON object body; E0000003 when it is not one, E0000019 when it comes with a
+    Content-Type other than JSON (no Content-Type is taken as JSON, as curl users rely on)."""
     raw = await request.body()
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if raw.strip() and media and media != "application/json" and not media.endswith("+json"):
+        raise MediaTypeMismatch()
     if not raw.strip():
         if required:
             raise MalformedBody()

@@ -205,6 +205,27 @@ PasswordPolicyFailed = _error(
     "The password does not meet the complexity requirements of the current password policy.",
     "Authn change_password with a new password the password policy refuses.",
 )
+RecoveryAnswerMismatch = _error(
+    "RecoveryAnswerMismatch",
+    "E0000087",
+    403,
+    "The recovery question answer did not match our records.",
+    "Authn recovery/answer with a wrong answer to the user's recovery question.",
+)
+RecoveryTokenInvalid = _error(
+    "RecoveryTokenInvalid",
+    "E0000105",
+    403,
+    "You have accessed an account recovery link that has expired or been previously used.",
+    "Authn recovery/token with a reset link's token that is spent or unknown.",
+)
+MediaTypeMismatch = _error(
+    "MediaTypeMismatch",
+    "E0000019",
+    400,
+    "Bad request. Accept and/or Content-Type headers likely do not match supported values.",
+    "A JSON operation's body sent with another Content-Type (text/xml, a form...).",
+)
 ExpireNeedsPassword = _error(
     "ExpireNeedsPassword",
     "E0000124",

@@ -84,6 +84,7 @@ def default_fixture() -> dict[str, Any]:
                 "redirect_uris": ["http://localhost:8765/callback"],
                 "post_logout_redirect_uris": ["http://localhost:8765/"],
                 "grant_types": ["authorization_code", "refresh_token"],
+                "refresh_token": {"rotation_type": "ROTATE", "leeway": 30},
                 "scopes": ["okta.users.read.self", "okta.users.manage.self"],
                 "assign": "everyone",
             },
@@ -284,6 +285,10 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             "groups_claim": a.get("groups_claim"),
             "token_endpoint_auth_method": a.get("token_endpoint_auth_method", "client_secret_basic"),
         }
+        if a.get("refresh_token") is not None:
+            settings["refresh_token"] = dict(a["refresh_token"])
+        if a.get("pkce_required") is not None:
+            settings["pkce_required"] = bool(a["pkce_required"])
         inserted = upsert(
             conn,
             table(models.App),

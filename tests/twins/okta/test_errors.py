@@ -168,3 +168,18 @@ def test_injected_outage_is_okta_503(okta_tenant: Tenant, http: httpx.Client) ->
     r = http.get("/api/v1/users")
     assert r.status_code == 503
     assert r.json()["errorCode"] == "E0000010"
+
+
+def test_a_json_body_under_another_content_type_is_e0000019(http: httpx.Client) -> None:
+    for media in ("text/xml", "application/x-www-form-urlencoded", "text/plain"):
+        r = http.post(
+            "/api/v1/groups", content=b'{"profile": {"name": "X"}}', headers={"Content-Type": media}
+        )
+        assert r.status_code == 400
+        _is_okta_error(r.json(), "E0000019")
+    ok = http.post(
+        "/api/v1/groups",
+        content=b'{"profile": {"name": "X"}}',
+        headers={"Content-Type": "application/json; charset=UTF-8"},
+    )
+    assert ok.status_code == 200

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from okta.models import EventHook
 
@@ -81,7 +82,10 @@ def test_verify_fails_when_hook_does_not_echo(sdk: Sdk) -> None:
 def test_delivers_subscribed_events_with_auth_header(sdk: Sdk, hook_server: Receiver) -> None:
     _verified(sdk, hook_server.url, "user.lifecycle.create", "group.user_membership.add")
     user = sdk.create_user(new_user())
-    posts = hook_server.wait_for(lambda r: r.method == "POST")
+    # Deliveries leave concurrently: find the create event among what arrived.
+    posts = hook_server.wait_for(
+        lambda r: r.method == "POST" and r.json()["data"]["events"][0]["eventType"] == "user.lifecycle.create"
+    )
     body = posts[0].json()
     assert body["eventType"] == "com.okta.event_hook" and body["eventTypeVersion"] == "1.0"
     assert body["cloudEventsVersion"] == "0.1" and body["contentType"] == "application/json"
@@ -156,3 +160,62 @@ def test_drop_fault_delivers_nothing(okta_tenant: Tenant, sdk: Sdk, hook_server:
     journal = okta_tenant.twin.deliveries(tenant=okta_tenant.tenant, kind="event_hooks")
     assert [d["state"] for d in journal] == ["dropped"]
     assert [r.method for r in hook_server.requests] == ["GET"]
+
+
+def test_delivers_lifecycle_events_it_is_subscribed_to(
+    okta_tenant: Tenant, sdk: Sdk, hook_server: Receiver, http: httpx.Client
+) -> None:
+    """Only the subscribed types leave, each as its own delivery, in the order they happened."""
+    wanted = ("user.lifecycle.suspend", "user.account.update_password", "policy.lifecycle.update")
+    _verified(sdk, hook_server.url, *wanted)
+    user = sdk.create_user(new_user())
+    sdk.suspend_user(user.id)
+    sdk.unsuspend_user(user.id)
+    sdk.reset_password(user.id, send_email=False)
+    token = http.post(f"/api/v1/users/{user.id}/lifecycle/reset_password", params={"sendEmail": "false"})
+    recovery = token.json()["resetPasswordUrl"].rsplit("/", 1)[1]
+    state = http.post("/api/v1/authn/recovery/token", json={"recoveryToken": recovery}).json()["stateToken"]
+    http.post(
+        "/api/v1/authn/credentials/reset_password", json={"stateToken": state, "newPassword": "N3w-Passw0rd"}
+    )
+    policy = http.get("/api/v1/policies", params={"type": "PASSWORD"}).json()[0]
+    http.put(f"/api/v1/policies/{policy['id']}", json={"name": policy["name"], "description": "edited"})
+    posts = hook_server.wait_for(lambda r: r.method == "POST", count=3)
+    assert sorted(p.json()["data"]["events"][0]["eventType"] for p in posts) == sorted(wanted)
+    # The twin queued them in the order they happened (they leave concurrently, as Okta's do).
+    journal = okta_tenant.twin.deliveries(tenant=okta_tenant.tenant, kind="event_hooks")
+    assert [d["meta"]["type"] for d in journal] == list(wanted)
+
+
+def test_a_failed_delivery_is_retried_once_after_a_minute(okta_tenant: Tenant, sdk: Sdk) -> None:
+    calls: list[int] = []
+
+    def flaky(r: Received) -> tuple[int, bytes] | None:
+        echoed = _echo(r)
+        if echoed is not None:
+            return echoed
+        calls.append(1)
+        return (500, b"{}") if len(calls) == 1 else (200, b"{}")
+
+    with Receiver(respond=flaky, content_type="application/json") as receiver:
+        _verified(sdk, receiver.url)
+        sdk.create_user(new_user())
+        receiver.wait_for(lambda r: r.method == "POST")
+        first = _settled(okta_tenant, 1)
+        assert first["state"] == "pending" and [a["status"] for a in first["attempts"]] == [500]
+        okta_tenant.twin.clock(tenant=okta_tenant.tenant, advance_s=61)
+        posts = receiver.wait_for(lambda r: r.method == "POST", count=2)
+        assert posts[0].json()["eventId"] == posts[1].json()["eventId"]
+        done = _settled(okta_tenant, 2)
+        assert done["state"] == "delivered" and [a["status"] for a in done["attempts"]] == [500, 200]
+
+
+def _settled(t: Tenant, attempts: int) -> dict[str, Any]:
+    """The tenant's one event hook delivery once the twin's delivery journal has recorded
+    `attempts` answered attempts (the receiver sees a request before the engine records it)."""
+    for _ in range(500):
+        (delivery,) = t.twin.deliveries(tenant=t.tenant, kind="event_hooks")
+        done = [a for a in delivery["attempts"] if a.get("status")]
+        if len(done) >= attempts:
+            return delivery
+    raise AssertionError(f"the delivery never had {attempts} attempts: {delivery}")

@@ -118,3 +118,63 @@ def test_group_rule_bad_expression(http: httpx.Client) -> None:
         },
     )
     assert r.status_code == 400 and r.json()["errorCode"] == "E0000001"
+
+
+def _sales_rule(group_id: str) -> object:
+    from okta.models import CreateGroupRuleRequest
+
+    return CreateGroupRuleRequest.from_dict(
+        {
+            "type": "group_rule",
+            "name": "Sales people",
+            "conditions": {
+                "expression": {"value": 'user.department=="Sales"', "type": "urn:okta:expression:1.0"}
+            },
+            "actions": {"assignUserToGroups": {"groupIds": [group_id]}},
+        }
+    )
+
+
+def test_group_rule_membership_follows_profile_updates(sdk: Sdk) -> None:
+    """A rule's members are added when their profile starts matching and removed when it stops;
+    members added by hand stay; deactivating the rule keeps the members it made."""
+    from okta.models import UpdateUserRequest
+
+    g = sdk.add_group(_group("Sales"))
+    rule = sdk.create_group_rule(_sales_rule(g.id))
+    sdk.activate_group_rule(rule.id)
+    assert sdk.get_group_rule(rule.id).status.value == "ACTIVE"
+    mover = sdk.create_user(new_user(department="Legal"))
+    manual = sdk.create_user(new_user("eve@example.com", department="Legal"))
+    sdk.assign_user_to_group(g.id, manual.id)
+
+    def members() -> set[str]:
+        return {u.id for u in sdk.list_group_users(g.id)}
+
+    assert members() == {manual.id}
+    sdk.update_user(mover.id, UpdateUserRequest.from_dict({"profile": {"department": "Sales"}}))
+    assert members() == {manual.id, mover.id}
+    sdk.update_user(mover.id, UpdateUserRequest.from_dict({"profile": {"department": "Legal"}}))
+    sdk.update_user(manual.id, UpdateUserRequest.from_dict({"profile": {"title": "Counsel"}}))
+    assert members() == {manual.id}
+    types = [e.event_type for e in sdk.list_log_events(filter=f'target.id eq "{mover.id}"')]
+    assert types.count("group.user_membership.add") == 2  # Everyone, then Sales
+    assert types[-1] == "group.user_membership.remove"
+    sdk.update_user(mover.id, UpdateUserRequest.from_dict({"profile": {"department": "Sales"}}))
+    sdk.deactivate_group_rule(rule.id)
+    sdk.update_user(mover.id, UpdateUserRequest.from_dict({"profile": {"department": "Legal"}}))
+    assert members() == {manual.id, mover.id}
+    sdk.delete_group_rule(rule.id, remove_users=True)
+    assert members() == {manual.id}
+    assert api_error(sdk.get_group_rule, rule.id).error_code == "E0000007"
+
+
+def test_group_rule_activation_evaluates_existing_users(sdk: Sdk) -> None:
+    g = sdk.add_group(_group("Sales"))
+    sales = [sdk.create_user(new_user(f"s{i}@example.com", department="Sales")).id for i in range(3)]
+    sdk.create_user(new_user("x@example.com", department="Legal"))
+    rule = sdk.create_group_rule(_sales_rule(g.id))
+    assert rule.status.value == "INACTIVE" and list(sdk.list_group_users(g.id)) == []
+    sdk.activate_group_rule(rule.id)
+    assert {u.id for u in sdk.list_group_users(g.id)} == set(sales)
+    assert api_error(sdk.delete_group_rule, rule.id).status == 400  # ACTIVE rules cannot be deleted

@@ -209,7 +209,7 @@ def test_change_password_wrong_old_is_e0000014(sdk: Sdk) -> None:
 def test_reset_password_goes_to_recovery(sdk: Sdk) -> None:
     user = sdk.create_user(new_user())
     result = sdk.reset_password(user.id, send_email=False)
-    assert "/signin/reset-password/" in result.reset_password_url
+    assert "/reset_password/" in result.reset_password_url
     assert _status(sdk, user.id) == "RECOVERY"
 
 

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from dtu.admin.router import ControlError, guard
 from dtu.errors import json_response
 from dtu.runtime import TwinRuntime
+from twins.okta.dependencies import base_url
 from twins.okta.service import keys
 
 router = APIRouter(prefix="/_dtu/okta", include_in_schema=False, dependencies=[Depends(guard)])
@@ -25,5 +26,5 @@ async def rotate_keys(request: Request) -> Response:
     tenant = request.query_params.get("tenant") or "default"
     if not runtime.tenant_exists(tenant):
         raise ControlError(404, f"no tenant {tenant!r}", "tenant")
-    kid = await runtime.unit(tenant, keys.rotate)
+    kid = await runtime.unit(tenant, keys.rotate_logged, base_url=base_url(request))
     return json_response({"kid": kid, "tenant": tenant})

@@ -22,12 +22,21 @@ async def primary_authn(request: Request) -> Response:
     # The Authn API is public: the org is the one the request reaches. With one twin serving
     # many orgs, an API token (optional, as for trusted apps) picks the org; none means the default.
     tenant = "default"
+    body = await json_body(request)
     if request.headers.get("authorization"):
         tenant = (await authenticate(request)).tenant
-    body = await json_body(request)
+    elif isinstance(body.get("token"), str) and body["token"]:
+        tenant = await _user_token_tenant(request, body["token"]) or tenant
     return okta_json(
         await call(request, anonymous(request, tenant), lambda ctx: authn.primary_authn(ctx, body=body))
     )
+
+
+async def _user_token_tenant(request: Request, token: str) -> str | None:
+    """The org that issued an activation or recovery token (its link reaches that org)."""
+    runtime: TwinRuntime = request.app.state.dtu
+    found: str | None = await runtime.store.run(lambda conn: authn.tenant_of_user_token(conn, token))
+    return found
 
 
 async def _state_tenant(request: Request, body: dict[str, Any]) -> str:
@@ -85,6 +94,30 @@ async def cancel_transaction(request: Request) -> Response:
 @router.post("/api/v1/authn/credentials/change_password", operation_id="changePasswordAuthn")
 async def change_expired_password(request: Request) -> Response:
     return await _in_transaction(request, lambda ctx, body: authn.change_expired_password(ctx, body=body))
+
+
+@router.post("/api/v1/authn/recovery/token", operation_id="verifyRecoveryToken")
+async def verify_recovery_token(request: Request) -> Response:
+    body = await json_body(request)
+    token = body.get("recoveryToken")
+    tenant = "default"
+    if isinstance(token, str) and token:
+        tenant = await _user_token_tenant(request, token) or tenant
+    return okta_json(
+        await call(
+            request, anonymous(request, tenant), lambda ctx: authn.verify_recovery_token(ctx, body=body)
+        )
+    )
+
+
+@router.post("/api/v1/authn/recovery/answer", operation_id="answerRecoveryQuestion")
+async def answer_recovery_question(request: Request) -> Response:
+    return await _in_transaction(request, lambda ctx, body: authn.answer_recovery_question(ctx, body=body))
+
+
+@router.post("/api/v1/authn/credentials/reset_password", operation_id="resetPasswordAuthn")
+async def reset_password(request: Request) -> Response:
+    return await _in_transaction(request, lambda ctx, body: authn.reset_password(ctx, body=body))
 
 
 @router.post("/api/v1/sessions", operation_id="createSession")

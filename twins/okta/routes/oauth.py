@@ -226,8 +226,12 @@ async def _authorize(request: Request, as_id: str | None, params: dict[str, str]
         request, tenant, lambda ctx: oauth.authorize(ctx, as_id=as_id, params=params, sid=sid)
     )
     if "redirect" in result:
-        return _no_store(RedirectResponse(result["redirect"], status_code=302))
-    return _login_page(request, as_id, result["login"]["client"], urlencode(params))
+        response = _no_store(RedirectResponse(result["redirect"], status_code=302))
+        if "sid" in result:
+            response.set_cookie("sid", result["sid"], httponly=True, path="/", samesite="lax")
+        return response
+    query = urlencode({k: v for k, v in params.items() if k != "sessionToken"})
+    return _login_page(request, as_id, result["login"]["client"], query)
 
 
 async def _sign_in_form(request: Request) -> tuple[dict[str, str], str, dict[str, str], str]:
@@ -311,16 +315,17 @@ async def _userinfo(request: Request, as_id: str | None) -> Response:
 
 
 async def _logout(request: Request, as_id: str | None) -> Response:
-    qp = dict(request.query_params)
+    qp = dict(request.query_params) if request.method == "GET" else await _form(request)
     hint = qp.get("id_token_hint")
     cid = qp.get("client_id")
     if hint and not cid:
         import jwt
 
         try:
-            cid = jwt.decode(hint, options={"verify_signature": False}).get("aud")
+            aud = jwt.decode(hint, options={"verify_signature": False}).get("aud")
         except jwt.PyJWTError:
             raise OAuthError("invalid_request", "The 'id_token_hint' parameter is invalid.") from None
+        cid = aud if isinstance(aud, str) else None
     tenant = await _tenant(
         request, lambda conn: oauth.tenant_of_client(conn, cid) if cid else None, missing=None
     )
@@ -362,5 +367,6 @@ _both("POST", "/introspect", "introspect", "introspectCustomAS", _introspect)
 _both("POST", "/revoke", "revoke", "revokeCustomAS", _revoke)
 _both("GET", "/userinfo", "userinfo", "userinfoCustomAS", _userinfo)
 _both("GET", "/logout", "logout", "logoutCustomAS", _logout)
+_both("POST", "/logout", "logoutWithPost", "logoutCustomASWithPost", _logout)
 
 __all__ = ["router"]

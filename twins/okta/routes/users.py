@@ -121,6 +121,15 @@ async def list_user_groups(request: Request, id: str) -> Response:
     return paged(request, items, None)
 
 
+@router.delete("/api/v1/users/{userId}/sessions", operation_id="revokeUserSessions")
+async def revoke_user_sessions(request: Request, userId: str) -> Response:
+    p = await authenticate(request, MANAGE)
+    oauth_tokens = bool(query_bool(request, "oauthTokens", False))
+    query_bool(request, "forgetDevices", True)
+    await call(request, p, lambda ctx: users.clear_sessions(ctx, user_id=userId, oauth_tokens=oauth_tokens))
+    return no_content()
+
+
 @router.post("/api/v1/users/{id}/lifecycle/activate", operation_id="activateUser")
 async def activate_user(request: Request, id: str) -> Response:
     p = await authenticate(request, MANAGE)
@@ -163,6 +172,13 @@ async def unlock_user(request: Request, id: str) -> Response:
     return okta_json({})
 
 
+@router.post("/api/v1/users/{id}/lifecycle/reset_factors", operation_id="resetFactors")
+async def reset_factors(request: Request, id: str) -> Response:
+    p = await authenticate(request, MANAGE)
+    await call(request, p, lambda ctx: users.reset_factors(ctx, user_id=id))
+    return okta_json({})
+
+
 @router.post("/api/v1/users/{id}/lifecycle/expire_password", operation_id="expirePassword")
 async def expire_password(request: Request, id: str) -> Response:
     p = await authenticate(request, MANAGE)
@@ -175,8 +191,13 @@ async def expire_password(request: Request, id: str) -> Response:
 )
 async def expire_password_temp(request: Request, id: str) -> Response:
     p = await authenticate(request, MANAGE)
+    revoke = bool(query_bool(request, "revokeSessions", False))
     return okta_json(
-        await call(request, p, lambda ctx: users.expire_password(ctx, user_id=id, temp_password=True))
+        await call(
+            request,
+            p,
+            lambda ctx: users.expire_password(ctx, user_id=id, temp_password=True, revoke_sessions=revoke),
+        )
     )
 
 
@@ -184,8 +205,13 @@ async def expire_password_temp(request: Request, id: str) -> Response:
 async def reset_password(request: Request, id: str) -> Response:
     p = await authenticate(request, MANAGE)
     send = bool(query_bool(request, "sendEmail", True))
+    revoke = bool(query_bool(request, "revokeSessions", False))
     return okta_json(
-        await call(request, p, lambda ctx: users.reset_password(ctx, user_id=id, send_email=send))
+        await call(
+            request,
+            p,
+            lambda ctx: users.reset_password(ctx, user_id=id, send_email=send, revoke_sessions=revoke),
+        )
     )
 
 
@@ -209,6 +235,32 @@ async def forgot_password(request: Request, userId: str) -> Response:
             p,
             lambda ctx: users.forgot_password(ctx, user_id=userId, send_email=send, body=body or None),
         )
+    )
+
+
+@router.post(
+    "/api/v1/users/{userId}/credentials/forgot_password_recovery_question",
+    operation_id="forgotPasswordSetNewPassword",
+)
+async def forgot_password_set_new_password(request: Request, userId: str) -> Response:
+    p = await authenticate(request, MANAGE)
+    body = await json_body(request)
+    query_bool(request, "sendEmail", True)
+    return okta_json(
+        await call(
+            request, p, lambda ctx: users.forgot_password_set_new_password(ctx, user_id=userId, body=body)
+        )
+    )
+
+
+@router.post(
+    "/api/v1/users/{userId}/credentials/change_recovery_question", operation_id="changeRecoveryQuestion"
+)
+async def change_recovery_question(request: Request, userId: str) -> Response:
+    p = await authenticate(request, MANAGE)
+    body = await json_body(request)
+    return okta_json(
+        await call(request, p, lambda ctx: users.change_recovery_question(ctx, user_id=userId, body=body))
     )
 
 

@@ -29,7 +29,7 @@ from dtu.context import TwinContext
 from dtu.db import table
 from twins.okta import models
 from twins.okta.errors import OktaError, not_found, validation
-from twins.okta.service import keys
+from twins.okta.service import keys, syslog
 from twins.okta.service.common import BASE62, href, iso, okta_id
 
 _APP = table(models.App)
@@ -148,6 +148,19 @@ def _secret_row(ctx: TwinContext, app: Any, secret_id: str) -> Any:
     return row
 
 
+def _log_secret(ctx: TwinContext, event: str, app: Any, secret_id: str, display: str) -> None:
+    """`app.oauth2.credentials.lifecycle.*`: the app and the client secret are the targets."""
+    syslog.emit(
+        ctx,
+        event,
+        targets=[
+            syslog.ref(app.id, "AppInstance", app.label, app.label),
+            syslog.ref(secret_id, "ClientSecret", None, "Client secret"),
+        ],
+        display=display,
+    )
+
+
 def _mediated(cause: str) -> OktaError:
     return OktaError("Api validation failed: OAuth2ClientSecretMediated", causes=[cause])
 
@@ -213,6 +226,7 @@ def create_secret(ctx: TwinContext, *, app_id: str, body: dict[str, Any]) -> dic
         )
     )
     _sync(ctx, app.id)
+    _log_secret(ctx, "app.oauth2.credentials.lifecycle.create", app, sid, "Create client secret")
     return _render_secret(ctx, app.id, _secret_row(ctx, app, sid))
 
 
@@ -230,6 +244,12 @@ def set_secret_status(ctx: TwinContext, *, app_id: str, secret_id: str, active: 
         .values(status="ACTIVE" if active else "INACTIVE", last_updated=ctx.now())
     )
     _sync(ctx, app.id)
+    if active:
+        _log_secret(ctx, "app.oauth2.credentials.lifecycle.activate", app, row.id, "Activate client secret")
+    else:
+        _log_secret(
+            ctx, "app.oauth2.credentials.lifecycle.deactivate", app, row.id, "Deactivate client secret"
+        )
     return _render_secret(ctx, app.id, _secret_row(ctx, app, secret_id))
 
 
@@ -239,6 +259,7 @@ def delete_secret(ctx: TwinContext, *, app_id: str, secret_id: str) -> None:
     if row.status == "ACTIVE":
         raise _mediated("You can't delete an active client secret. Deactivate the secret before deleting it.")
     ctx.conn.execute(delete(_SECRET).where(_SECRET.c.tenant_id == ctx.tenant, _SECRET.c.id == row.id))
+    _log_secret(ctx, "app.oauth2.credentials.lifecycle.delete", app, row.id, "Delete client secret")
 
 
 def drop(ctx: TwinContext, app_id: str) -> None:

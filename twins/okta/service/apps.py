@@ -117,6 +117,8 @@ def render(ctx: TwinContext, row: Any) -> dict[str, Any]:
         oauth_client["initiate_login_uri"] = s["initiate_login_uri"]
     if s.get("groups_claim"):
         oauth_client["groups_claim"] = dict(s["groups_claim"])
+    if "refresh_token" in s.get("grant_types", []):
+        oauth_client["refresh_token"] = refresh_settings_of(s)
     credentials: dict[str, Any] = {
         "userNameTemplate": {"template": "${source.login}", "type": "BUILT_IN"},
         "signing": {"kid": _kid(ctx)},
@@ -353,6 +355,7 @@ def _parse(ctx: TwinContext, body: dict[str, Any], current: Any | None) -> dict[
             "token_endpoint_auth_method",
             "token_endpoint_auth_method: Service apps cannot be public clients.",
         )
+    refresh = _refresh_settings(oc.get("refresh_token"), cur_settings.get("refresh_token"), app_type)
     claim = oc.get("groups_claim")
     if claim is not None:
         if not isinstance(claim, dict):
@@ -398,8 +401,37 @@ def _parse(ctx: TwinContext, body: dict[str, Any], current: Any | None) -> dict[
             ),
             "groups_claim": claim,
             "profile": profile,
+            "refresh_token": refresh,
         },
     }
+
+
+def refresh_settings_of(settings: dict[str, Any]) -> dict[str, Any]:
+    """An OIDC app's refresh token behaviour: `rotation_type` ROTATE (a new refresh token at
+    every use; the previous one stays good for `leeway` seconds) or STATIC. Okta's default is
+    ROTATE for single-page (browser) apps and STATIC for every other client."""
+    stored = settings.get("refresh_token")
+    if isinstance(stored, dict) and stored.get("rotation_type") in ("ROTATE", "STATIC"):
+        return {"rotation_type": stored["rotation_type"], "leeway": int(stored.get("leeway", 30))}
+    return {"rotation_type": "ROTATE" if settings.get("type") == "browser" else "STATIC", "leeway": 30}
+
+
+def _refresh_settings(raw: Any, current: Any, app_type: str) -> dict[str, Any]:
+    """`settings.oauthClient.refresh_token` of a create or replace (E0000001 when malformed);
+    left out, a replace keeps what the app had."""
+    if raw is None:
+        return refresh_settings_of({"refresh_token": current, "type": app_type})
+    if not isinstance(raw, dict):
+        raise validation("refresh_token", "refresh_token: The field must be an object")
+    rotation = raw.get("rotation_type")
+    if rotation not in ("ROTATE", "STATIC"):
+        raise validation(
+            "refresh_token", "refresh_token.rotation_type: The value must be one of ROTATE, STATIC"
+        )
+    leeway = raw.get("leeway", 30)
+    if isinstance(leeway, bool) or not isinstance(leeway, int) or not 0 <= leeway <= 60:
+        raise validation("refresh_token", "refresh_token.leeway: The value must be between 0 and 60")
+    return {"rotation_type": rotation, "leeway": leeway}
 
 
 def _secret(ctx: TwinContext) -> str:
@@ -916,6 +948,12 @@ def assign_user(ctx: TwinContext, *, app_id: str, body: dict[str, Any]) -> dict[
                 _APP_USER.c.user_id == user.id,
             )
             .values(profile={**(link.profile or {}), **stored})
+        )
+        syslog.emit(
+            ctx,
+            "application.user_membership.update",
+            targets=[syslog.user_ref(user), _app_ref(app)],
+            display="Update user's application membership",
         )
     return _render_app_user(ctx, app, user, "USER", _app_user_link(ctx, app.id, user.id))
 

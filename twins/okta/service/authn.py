@@ -24,12 +24,14 @@ from twins.okta.errors import (
     InvalidToken,
     OktaError,
     PasswordPolicyFailed,
+    RecoveryAnswerMismatch,
+    RecoveryTokenInvalid,
     kept,
     not_found,
     validation,
 )
 from twins.okta.service import factors, policies, syslog, users
-from twins.okta.service.common import BASE62, href, iso, password_hash
+from twins.okta.service.common import BASE62, answer_hash, href, iso, password_hash
 
 _USER = table(models.User)
 _ORG = table(models.Org)
@@ -141,8 +143,207 @@ def _one_time(
     return token
 
 
+def _policy_embed(ctx: TwinContext, user_id: str) -> dict[str, Any]:
+    """`_embedded.policy` of PASSWORD_EXPIRED and PASSWORD_RESET: the password policy's rules."""
+    rules = policies.complexity(ctx, user_id)
+    return {
+        "complexity": {
+            k: rules.get(k)
+            for k in (
+                "minLength",
+                "minLowerCase",
+                "minUpperCase",
+                "minNumber",
+                "minSymbol",
+                "excludeUsername",
+            )
+        },
+        "age": {"minAgeMinutes": 0, "historyCount": 0},
+    }
+
+
+def _password_reset(ctx: TwinContext, user: Any, state: str) -> dict[str, Any]:
+    """PASSWORD_RESET: the user proved who they are (activation or recovery token, recovery
+    answer) and must now choose a password at `/api/v1/authn/credentials/reset_password`."""
+    return {
+        "stateToken": state,
+        "expiresAt": iso(ctx.now() + constants.STATE_TOKEN_TTL_S),
+        "status": "PASSWORD_RESET",
+        "recoveryType": "PASSWORD",
+        "_embedded": {"user": _embedded_user(user), "policy": _policy_embed(ctx, user.id)},
+        "_links": {
+            "next": {
+                "name": "resetPassword",
+                "href": f"{ctx.base_url}/api/v1/authn/credentials/reset_password",
+                "hints": {"allow": ["POST"]},
+            },
+            "cancel": _links_cancel(ctx),
+        },
+    }
+
+
+def tenant_of_user_token(conn: Any, token: str) -> str | None:
+    """The org whose user holds this activation or recovery token (the Authn API is public)."""
+    tenant: str | None = conn.execute(
+        select(_USER.c.tenant_id).where(
+            (_USER.c.activation_token == token) | (_USER.c.recovery_token == token)
+        )
+    ).scalar()
+    return tenant
+
+
+def _activation_authn(ctx: TwinContext, token: Any) -> dict[str, Any]:
+    """POST /api/v1/authn {"token": <activationToken>}: a PROVISIONED user's one-time
+    activation token (from activate/reactivate with sendEmail=false) answers PASSWORD_RESET;
+    the token is spent. Unknown or spent tokens are 401 E0000011.
+    https://developer.okta.com/docs/reference/api/authn/#primary-authentication-with-activation-token"""
+    user = (
+        ctx.conn.execute(
+            select(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.activation_token == token)
+        ).first()
+        if isinstance(token, str) and token
+        else None
+    )
+    if user is None or user.status != "PROVISIONED":
+        raise InvalidToken()
+    ctx.conn.execute(
+        update(_USER)
+        .where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == user.id)
+        .values(activation_token=None)
+    )
+    state = _one_time(ctx, "state", user.id, constants.STATE_TOKEN_TTL_S, {"step": "password_reset"})
+    return _password_reset(ctx, user, state)
+
+
+def verify_recovery_token(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/v1/authn/recovery/token {recoveryToken}: the one-time token of a reset link
+    (reset_password, forgot_password). RECOVERY with the user's recovery question when they
+    have one (answer it at /recovery/answer), else PASSWORD_RESET. A spent or unknown token is
+    403 E0000105. https://developer.okta.com/docs/reference/api/authn/#verify-recovery-token"""
+    token = body.get("recoveryToken")
+    user = (
+        ctx.conn.execute(
+            select(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.recovery_token == token)
+        ).first()
+        if isinstance(token, str) and token
+        else None
+    )
+    if user is None or user.status not in ("ACTIVE", "RECOVERY", "PASSWORD_EXPIRED", "LOCKED_OUT"):
+        raise RecoveryTokenInvalid()
+    ctx.conn.execute(
+        update(_USER)
+        .where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == user.id)
+        .values(recovery_token=None)
+    )
+    if not user.recovery_question:
+        state = _one_time(ctx, "state", user.id, constants.STATE_TOKEN_TTL_S, {"step": "password_reset"})
+        return _password_reset(ctx, user, state)
+    state = _one_time(ctx, "state", user.id, constants.STATE_TOKEN_TTL_S, {"step": "recovery"})
+    embedded = _embedded_user(user)
+    embedded["recovery_question"] = {"question": user.recovery_question}
+    return {
+        "stateToken": state,
+        "expiresAt": iso(ctx.now() + constants.STATE_TOKEN_TTL_S),
+        "status": "RECOVERY",
+        "recoveryType": "PASSWORD",
+        "_embedded": {"user": embedded},
+        "_links": {
+            "next": {
+                "name": "answer",
+                "href": f"{ctx.base_url}/api/v1/authn/recovery/answer",
+                "hints": {"allow": ["POST"]},
+            },
+            "cancel": _links_cancel(ctx),
+        },
+    }
+
+
+def answer_recovery_question(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/v1/authn/recovery/answer {stateToken, answer}: PASSWORD_RESET, or 403 E0000087
+    for a wrong answer (the transaction stays open)."""
+    tx = _state(ctx, body.get("stateToken"), step="recovery")
+    user = _user_row(ctx, tx.user_id)
+    answer = body.get("answer")
+    if not isinstance(answer, str) or not answer:
+        raise validation("answer", "answer: The field cannot be left blank")
+    if answer_hash(ctx.tenant, answer) != user.recovery_answer_hash:
+        raise RecoveryAnswerMismatch()
+    _set_step(ctx, tx.token, {**(tx.data or {}), "step": "password_reset"})
+    return _password_reset(ctx, user, tx.token)
+
+
+def reset_password(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/v1/authn/credentials/reset_password {stateToken, newPassword}: the password the
+    policy accepts becomes the user's (403 E0000080 otherwise, the transaction stays open); a
+    PROVISIONED user is now ACTIVE (activation done), a RECOVERY one ACTIVE again. Then SUCCESS
+    with a sessionToken (or the MFA step the policies ask for).
+    https://developer.okta.com/docs/reference/api/authn/#reset-password"""
+    tx = _state(ctx, body.get("stateToken"), step="password_reset")
+    new = body.get("newPassword")
+    if not isinstance(new, str) or not new:
+        raise validation("newPassword", "newPassword: The field cannot be left blank")
+    user = _user_row(ctx, tx.user_id)
+    if user.status in ("SUSPENDED", "DEPROVISIONED", "STAGED"):
+        raise InvalidToken()
+    if user.password_hash and password_hash(ctx.tenant, new) == user.password_hash:
+        raise PasswordPolicyFailed(causes=["password: Password cannot be your current password"])
+    try:
+        users.check_password((user.profile or {}).get("login", ""), new)
+    except OktaError as err:
+        raise PasswordPolicyFailed(causes=err.causes) from None
+    now = ctx.now()
+    values: dict[str, Any] = {
+        "password_hash": password_hash(ctx.tenant, new),
+        "password_changed": now,
+        "status": "ACTIVE",
+        "failed_logins": 0,
+        "recovery_token": None,
+        "activation_token": None,
+        "last_updated": now,
+        "written_at": now,
+    }
+    if user.status != "ACTIVE":
+        values["status_changed"] = now
+    if user.activated is None:
+        values["activated"] = now
+    ctx.conn.execute(
+        update(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == user.id).values(**values)
+    )
+    _spend(ctx, tx.token)
+    user = _user_row(ctx, user.id)
+    syslog.emit(
+        ctx,
+        "user.account.update_password",
+        targets=[syslog.user_ref(user)],
+        display="Update password for user",
+        actor=syslog.user_ref(user),
+    )
+    return _signed_in(ctx, user)
+
+
+def _signed_in(ctx: TwinContext, user: Any) -> dict[str, Any]:
+    """The end of a transaction whose password step is done: the MFA step the policies ask for,
+    or SUCCESS with a one-time sessionToken."""
+    step, items = policies.next_step(ctx, user)
+    if step == "MFA_REQUIRED":
+        return _mfa_required(ctx, user, items)
+    if step == "MFA_ENROLL":
+        return _mfa_enroll(ctx, user, items, start_mfa(ctx, user.id, "mfa_enroll"))
+    syslog.emit(
+        ctx, "user.session.start", targets=[], display="User login to Okta", actor=syslog.user_ref(user)
+    )
+    return {
+        "expiresAt": iso(ctx.now() + constants.SESSION_TOKEN_TTL_S),
+        "status": "SUCCESS",
+        "sessionToken": _one_time(ctx, "session", user.id, constants.SESSION_TOKEN_TTL_S),
+        "_embedded": {"user": _embedded_user(user)},
+    }
+
+
 def primary_authn(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
-    """POST /api/v1/authn."""
+    """POST /api/v1/authn: username and password, or an activation `token`."""
+    if "token" in body and "username" not in body:
+        return _activation_authn(ctx, body.get("token"))
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not username:
         raise validation("username", "username: The field cannot be left blank")
@@ -168,21 +369,7 @@ def primary_authn(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
         out["stateToken"] = _one_time(
             ctx, "state", user.id, constants.STATE_TOKEN_TTL_S, {"step": "password_expired"}
         )
-        rules = policies.complexity(ctx, user.id)
-        out["_embedded"]["policy"] = {
-            "complexity": {
-                k: rules.get(k)
-                for k in (
-                    "minLength",
-                    "minLowerCase",
-                    "minUpperCase",
-                    "minNumber",
-                    "minSymbol",
-                    "excludeUsername",
-                )
-            },
-            "age": {"minAgeMinutes": 0, "historyCount": 0},
-        }
+        out["_embedded"]["policy"] = _policy_embed(ctx, user.id)
         out["_links"] = {
             "next": {
                 "name": "changePassword",
@@ -534,20 +721,7 @@ def change_expired_password(ctx: TwinContext, *, body: dict[str, Any]) -> dict[s
         display="Update password for user",
         actor=syslog.user_ref(user),
     )
-    step, items = policies.next_step(ctx, user)
-    if step == "MFA_REQUIRED":
-        return _mfa_required(ctx, user, items)
-    if step == "MFA_ENROLL":
-        return _mfa_enroll(ctx, user, items, start_mfa(ctx, user.id, "mfa_enroll"))
-    syslog.emit(
-        ctx, "user.session.start", targets=[], display="User login to Okta", actor=syslog.user_ref(user)
-    )
-    return {
-        "expiresAt": iso(now + constants.SESSION_TOKEN_TTL_S),
-        "status": "SUCCESS",
-        "sessionToken": _one_time(ctx, "session", user.id, constants.SESSION_TOKEN_TTL_S),
-        "_embedded": {"user": _embedded_user(user)},
-    }
+    return _signed_in(ctx, user)
 
 
 def redeem_session_token(ctx: TwinContext, token: str) -> Any:
@@ -648,13 +822,40 @@ def refresh_session(ctx: TwinContext, *, session_id: str) -> dict[str, Any]:
     return render_session(ctx, find_session(ctx, session_id))
 
 
-def close_session(ctx: TwinContext, *, session_id: str) -> None:
-    row = find_session(ctx, session_id)
+def _end(ctx: TwinContext, row: Any) -> None:
+    """Close one session, with the System Log's `user.session.end`."""
     ctx.conn.execute(
         update(_SESSION)
         .where(_SESSION.c.tenant_id == ctx.tenant, _SESSION.c.id == row.id)
         .values(status="CLOSED")
     )
+    user = ctx.conn.execute(
+        select(_USER.c.id, _USER.c.profile).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == row.user_id)
+    ).first()
+    if user is not None:
+        syslog.emit(
+            ctx,
+            "user.session.end",
+            targets=[syslog.user_ref(user)],
+            display="User logout from Okta",
+            debug={"sessionId": row.id},
+        )
+
+
+def close_session(ctx: TwinContext, *, session_id: str) -> None:
+    """DELETE /api/v1/sessions/{id} (and the OIDC logout): E0000007 for a closed or unknown one."""
+    _end(ctx, find_session(ctx, session_id))
+
+
+def close_user_sessions(ctx: TwinContext, user_id: str) -> None:
+    """Every open session of a user ends (`revokeSessions`, suspension, deactivation)."""
+    rows = ctx.conn.execute(
+        select(_SESSION).where(
+            _SESSION.c.tenant_id == ctx.tenant, _SESSION.c.user_id == user_id, _SESSION.c.status == "ACTIVE"
+        )
+    ).all()
+    for row in rows:
+        _end(ctx, row)
 
 
 def browser_session(ctx: TwinContext, sid: str | None) -> Any | None:

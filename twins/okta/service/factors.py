@@ -249,3 +249,8 @@ def unenroll(ctx: TwinContext, *, user_id: str, factor_id: str) -> None:
     syslog.emit(
         ctx, "user.mfa.factor.deactivate", targets=[syslog.user_ref(user)], display="Reset factor for user"
     )
+
+
+def reset_all(ctx: TwinContext, user_id: str) -> None:
+    """Every factor of the user goes (`/lifecycle/reset_factors`)."""
+    ctx.conn.execute(delete(_FACTOR).where(_FACTOR.c.tenant_id == ctx.tenant, _FACTOR.c.user_id == user_id))

@@ -770,7 +770,11 @@ def delete_rule(ctx: TwinContext, *, rule_id: str, remove_users: bool) -> None:
 
 
 def apply_rules(ctx: TwinContext, user_id: str) -> None:
-    """Evaluate the active group rules for one user (on create, update and rule activation)."""
+    """Evaluate the active group rules for one user (on create, update and rule activation):
+    the groups of the rules the user matches are added; a membership an active rule made is
+    removed when no active rule that the user matches assigns that group any more (Okta keeps
+    rule memberships in step with the profile). Memberships made by hand are never touched, nor
+    those of rules since deactivated."""
     rules = ctx.conn.execute(
         select(_RULE).where(_RULE.c.tenant_id == ctx.tenant, _RULE.c.status == "ACTIVE").order_by(_RULE.c.seq)
     ).all()
@@ -780,9 +784,20 @@ def apply_rules(ctx: TwinContext, user_id: str) -> None:
     if user.status == "DEPROVISIONED":
         return
     groups = user_group_ids(ctx, user_id)
-    for rule in rules:
-        if user_id in (rule.exclude_users or []) or not _rule_matches(rule, user, groups):
-            continue
+    matching = [r for r in rules if user_id not in (r.exclude_users or []) and _rule_matches(r, user, groups)]
+    wanted = {str(gid) for r in matching for gid in (r.group_ids or [])}
+    made = ctx.conn.execute(
+        select(_MEMBER.c.group_id).where(
+            _MEMBER.c.tenant_id == ctx.tenant,
+            _MEMBER.c.user_id == user_id,
+            _MEMBER.c.rule_id.in_([r.id for r in rules]),
+        )
+    ).scalars()
+    for gid in list(made):
+        if gid not in wanted:
+            remove_member(ctx, group_id=gid, user_id=user_id)
+            groups = [g for g in groups if g != gid]
+    for rule in matching:
         for gid in rule.group_ids or []:
             if gid not in groups:
                 try:

@@ -24,6 +24,7 @@ from dtu.db import table
 from twins.okta import models
 
 _KEY = table(models.SigningKey)
+_AS = table(models.AuthServer)
 _SMALL_PRIMES = [p for p in range(3, 5000) if all(p % d for d in range(2, int(p**0.5) + 1))]
 _PRIMORIAL = math.prod(_SMALL_PRIMES)
 
@@ -166,3 +167,24 @@ def public_key(ctx: TwinContext, kid: str) -> rsa.RSAPublicKey | None:
         )
     ).first()
     return _load(row.private_pem).public_key() if row is not None else None
+
+
+def rotate_logged(ctx: TwinContext) -> str:
+    """The control plane's rotation: a new key, and the rollover event Okta's automatic
+    rotation writes for each authorization server (`app.oauth2.key.rollover` for the org server,
+    `app.oauth2.as.key.rollover` for custom ones)."""
+    from twins.okta.service import syslog
+
+    kid = rotate(ctx)
+    servers = ctx.conn.execute(
+        select(_AS.c.id, _AS.c.name).where(_AS.c.tenant_id == ctx.tenant).order_by(_AS.c.id)
+    ).all()
+    for srv in servers:
+        syslog.emit(
+            ctx,
+            "app.oauth2.key.rollover" if srv.id == "org" else "app.oauth2.as.key.rollover",
+            targets=[syslog.ref(srv.id, "AuthorizationServer", srv.name, srv.name)],
+            display="Key rollover",
+            debug={"kid": kid},
+        )
+    return kid

@@ -50,6 +50,16 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def event_type(srv_id: str, name: str) -> str:
+    """Okta's System Log names OAuth events `app.oauth2.as.<name>` for custom authorization
+    servers and `app.oauth2.<name>` for the org server."""
+    return f"app.oauth2.as.{name}" if srv_id != "org" else f"app.oauth2.{name}"
+
+
+def _app_ref(app: Any) -> dict[str, Any]:
+    return syslog.ref(app.id, "AppInstance", app.label, app.label)
+
+
 def server(ctx: TwinContext, as_id: str | None) -> Any:
     row = ctx.conn.execute(
         select(_AS).where(_AS.c.tenant_id == ctx.tenant, _AS.c.id == (as_id or "org"))
@@ -282,7 +292,30 @@ def authorize(
         return fail(
             "invalid_request", "The 'code_challenge' parameter must be between 43 and 128 characters long."
         )
+    settings = app.settings or {}
+    public = settings.get("token_endpoint_auth_method") == "none" or not app.client_secret
+    if challenge is None and (public or settings.get("pkce_required")):
+        # Public clients (browser, native) must use PKCE; so must confidential ones marked
+        # `pkce_required`. https://developer.okta.com/docs/guides/implement-grant-type/authcodepkce/
+        return fail(
+            "invalid_request",
+            "PKCE code challenge is required when the token endpoint authentication method is 'NONE'."
+            if public
+            else "PKCE code challenge is required by the client.",
+        )
     session = authn.browser_session(ctx, sid)
+    opened: str | None = None
+    session_token = params.get("sessionToken")
+    if session_token and params.get("prompt") != "login":
+        # A one-time session token from /api/v1/authn becomes the browser's session here (the
+        # custom sign-in flow: authn, then authorize with prompt=none and the token).
+        try:
+            tx = authn.redeem_session_token(ctx, session_token)
+        except OktaError:
+            tx = None
+        if tx is not None:
+            opened = authn.open_session(ctx, tx.user_id, (tx.data or {}).get("amr"))
+            session = authn.browser_session(ctx, opened)
     prompt = params.get("prompt")
     if session is None or prompt == "login":
         if prompt == "none":
@@ -301,8 +334,8 @@ def authorize(
         # https://support.okta.com/help/s/article/The-user-is-not-assigned-to-this-application
         syslog.emit(
             ctx,
-            "app.oauth2.authorize.code",
-            targets=[syslog.ref(app.id, "AppInstance", app.label, app.label)],
+            event_type(srv.id, "authorize.code"),
+            targets=[_app_ref(app)],
             display="OIDC authorization code request",
             result="FAILURE",
             reason="User is not assigned to the client application.",
@@ -333,12 +366,15 @@ def authorize(
     )
     syslog.emit(
         ctx,
-        "app.oauth2.authorize.code",
-        targets=[syslog.ref(app.id, "AppInstance", app.label, app.label)],
+        event_type(srv.id, "authorize.code"),
+        targets=[_app_ref(app)],
         display="OIDC authorization code request",
         actor=_user_actor(ctx, session.user_id),
     )
-    return back(code=code)
+    out = back(code=code)
+    if opened is not None:
+        out["sid"] = opened
+    return out
 
 
 def login(ctx: TwinContext, *, username: str, password: str) -> dict[str, str]:
@@ -469,8 +505,16 @@ def _issue(
     grant: str,
     code: str | None = None,
     amr: list[str] | None = None,
+    family: str | None = None,
+    refresh_token: str | None = None,
 ) -> dict[str, Any]:
+    """Mint the tokens of one grant. `family` ties together every token descended from one
+    authentication (a code, a password grant) for refresh token reuse detection; a STATIC
+    app's refresh grant passes its `refresh_token` back instead of minting a new one."""
     now = int(ctx.now())
+    family = family or code or ("FAM." + ctx.ids.token("token-family", length=24, alphabet=BASE62))
+    actor = _user_actor(ctx, user.id if user else None)
+    client_ref = _app_ref(app)
     iss = issuer(ctx, None if srv.id == "org" else srv.id)
     aud = (srv.audiences or ["api://default"])[0] if srv.id != "org" else ctx.base_url
     at_jti = "AT." + ctx.ids.token("at-jti", length=43, alphabet=BASE62 + "-_")
@@ -506,8 +550,16 @@ def _issue(
             issued_at=now,
             expires_at=now + constants.ACCESS_TOKEN_TTL_S,
             revoked=False,
-            data={"claims": at_claims, "code": code},
+            data={"claims": at_claims, "code": code, "family": family},
         )
+    )
+    syslog.emit(
+        ctx,
+        event_type(srv.id, "token.grant.access_token"),
+        targets=[client_ref, syslog.ref(at_jti, "access_token", None, "Access Token")],
+        display="OAuth2 access token is granted",
+        actor=actor,
+        debug={"grantType": grant, "grantedScopes": " ".join(scopes)},
     )
     out: dict[str, Any] = {
         "token_type": "Bearer",
@@ -536,17 +588,28 @@ def _issue(
         if g is not None:
             id_claims["groups"] = g
         out["id_token"] = _sign(ctx, id_claims)
-    if (
+        syslog.emit(
+            ctx,
+            event_type(srv.id, "token.grant.id_token"),
+            targets=[client_ref, syslog.ref(id_claims["jti"], "id_token", None, "ID Token")],
+            display="OIDC id token is granted",
+            actor=actor,
+            debug={"grantType": grant},
+        )
+    if refresh_token is not None:
+        out["refresh_token"] = refresh_token
+    elif (
         refresh
         and user is not None
         and "offline_access" in scopes
         and "refresh_token" in (app.settings or {}).get("grant_types", [])
     ):
         rt = ctx.ids.token("refresh", length=43, alphabet=BASE62 + "-_")
+        rt_jti = "RT." + ctx.ids.token("rt-jti", length=40, alphabet=BASE62)
         ctx.conn.execute(
             _TOKEN.insert().values(
                 tenant_id=ctx.tenant,
-                jti="RT." + ctx.ids.token("rt-jti", length=40, alphabet=BASE62),
+                jti=rt_jti,
                 digest=_digest(rt),
                 kind="refresh",
                 auth_server=srv.id,
@@ -556,20 +619,23 @@ def _issue(
                 issued_at=now,
                 expires_at=now + constants.REFRESH_TOKEN_TTL_S,
                 revoked=False,
-                data={"auth_time": auth_time, "code": code, "amr": list(amr or ["pwd"])},
+                data={
+                    "auth_time": auth_time,
+                    "code": code,
+                    "amr": list(amr or ["pwd"]),
+                    "family": family,
+                },
             )
         )
         out["refresh_token"] = rt
-    syslog.emit(
-        ctx,
-        "app.oauth2.as.token.grant.access_token"
-        if srv.id != "org"
-        else "app.oauth2.token.grant.access_token",
-        targets=[syslog.ref(at_jti, "access_token", None, "Access Token")],
-        display="OAuth2 access token is granted",
-        actor=_user_actor(ctx, user.id if user else None),
-        debug={"grantType": grant},
-    )
+        syslog.emit(
+            ctx,
+            event_type(srv.id, "token.grant.refresh_token"),
+            targets=[client_ref, syslog.ref(rt_jti, "refresh_token", None, "Refresh Token")],
+            display="OAuth2 refresh token is granted",
+            actor=actor,
+            debug={"grantType": grant},
+        )
     return out
 
 
@@ -675,12 +741,8 @@ def _code_grant(ctx: TwinContext, srv: Any, app: Any, form: dict[str, str]) -> d
         raise invalid
     if tx.used:
         # A replayed code: refused, and the tokens it already bought are revoked (RFC 6749 4.1.2).
-        ctx.conn.execute(
-            update(_TOKEN)
-            .where(_TOKEN.c.tenant_id == ctx.tenant, _TOKEN.c.data["code"].as_string() == code)
-            .values(revoked=True)
-        )
-        raise invalid
+        _revoke_family(ctx, code)
+        raise kept(invalid)
     if form.get("redirect_uri") != tx.data.get("redirect_uri"):
         raise OAuthError(
             "invalid_grant",
@@ -718,27 +780,63 @@ def _code_grant(ctx: TwinContext, srv: Any, app: Any, form: dict[str, str]) -> d
     )
 
 
-def _refresh_grant(ctx: TwinContext, srv: Any, app: Any, form: dict[str, str]) -> dict[str, Any]:
-    rt = form.get("refresh_token")
-    row = (
-        ctx.conn.execute(
-            select(_TOKEN).where(
-                _TOKEN.c.tenant_id == ctx.tenant,
-                _TOKEN.c.digest == _digest(rt or ""),
-                _TOKEN.c.kind == "refresh",
-            )
-        ).first()
-        if rt
-        else None
+def _revoke_family(ctx: TwinContext, family: str) -> None:
+    """Revoke every token descended from one authentication (a replayed code, a reused
+    refresh token)."""
+    ctx.conn.execute(
+        update(_TOKEN)
+        .where(
+            _TOKEN.c.tenant_id == ctx.tenant,
+            (_TOKEN.c.data["family"].as_string() == family) | (_TOKEN.c.data["code"].as_string() == family),
+        )
+        .values(revoked=True)
     )
+
+
+def _refresh_grant(ctx: TwinContext, srv: Any, app: Any, form: dict[str, str]) -> dict[str, Any]:
+    """grant_type=refresh_token. A ROTATE app gets a new refresh token each time and the used
+    one is spent, though it stays good for the app's `leeway` (30 s by default) so that a
+    client that lost the answer can retry; used again after that, Okta sees token reuse: the
+    request fails and every token of that authentication is revoked
+    (`app.oauth2[.as].token.detect_reuse`). A STATIC app keeps its refresh token.
+    https://developer.okta.com/docs/guides/refresh-tokens/main/#refresh-token-reuse-detection"""
+    rt = form.get("refresh_token")
+    invalid = OAuthError("invalid_grant", "The refresh token is invalid or expired.")
+    if not rt:
+        raise OAuthError("invalid_request", "The 'refresh_token' parameter is required.")
+    row = ctx.conn.execute(
+        select(_TOKEN).where(
+            _TOKEN.c.tenant_id == ctx.tenant,
+            _TOKEN.c.digest == _digest(rt),
+            _TOKEN.c.kind == "refresh",
+        )
+    ).first()
     if (
         row is None
-        or row.revoked
         or row.expires_at <= ctx.now()
         or row.client_id != app.client_id
         or row.auth_server != srv.id
     ):
-        raise OAuthError("invalid_grant", "The refresh token is invalid or expired.")
+        raise invalid
+    data = dict(row.data or {})
+    family = str(data.get("family") or data.get("code") or row.jti)
+    rotation = apps.refresh_settings_of(app.settings or {})
+    if row.revoked:
+        rotated_at = data.get("rotated_at")
+        if rotated_at is None:
+            raise invalid  # revoked outright (revoke endpoint, user deactivated, replayed code)
+        if ctx.now() - float(rotated_at) > rotation["leeway"]:
+            _revoke_family(ctx, family)
+            syslog.emit(
+                ctx,
+                event_type(srv.id, "token.detect_reuse"),
+                targets=[_app_ref(app), syslog.ref(row.jti, "refresh_token", None, "Refresh Token")],
+                display="Detected a reused refresh token",
+                result="FAILURE",
+                reason="Refresh token reuse detected",
+                actor=_user_actor(ctx, row.user_id),
+            )
+            raise kept(invalid)
     scopes = list(row.scopes)
     if form.get("scope"):
         wanted = form["scope"].split()
@@ -747,11 +845,18 @@ def _refresh_grant(ctx: TwinContext, srv: Any, app: Any, form: dict[str, str]) -
         scopes = wanted
     user = _user(ctx, row.user_id)
     if user is None or user.status not in ("ACTIVE", "PASSWORD_EXPIRED"):
-        raise OAuthError("invalid_grant", "The refresh token is invalid or expired.")
-    # Rotation: the used refresh token is spent; a new one replaces it.
-    ctx.conn.execute(
-        update(_TOKEN).where(_TOKEN.c.tenant_id == ctx.tenant, _TOKEN.c.jti == row.jti).values(revoked=True)
-    )
+        raise invalid
+    keep: str | None = None
+    if rotation["rotation_type"] == "ROTATE":
+        # The used refresh token is spent (good for the leeway only); a new one replaces it.
+        if not row.revoked:
+            ctx.conn.execute(
+                update(_TOKEN)
+                .where(_TOKEN.c.tenant_id == ctx.tenant, _TOKEN.c.jti == row.jti)
+                .values(revoked=True, data={**data, "rotated_at": ctx.now()})
+            )
+    else:
+        keep = rt
     return _issue(
         ctx,
         srv=srv,
@@ -759,10 +864,12 @@ def _refresh_grant(ctx: TwinContext, srv: Any, app: Any, form: dict[str, str]) -
         user=user,
         scopes=scopes,
         nonce=None,
-        auth_time=(row.data or {}).get("auth_time"),
+        auth_time=data.get("auth_time"),
         refresh=True,
         grant="refresh_token",
-        amr=(row.data or {}).get("amr"),
+        amr=data.get("amr"),
+        family=family,
+        refresh_token=keep,
     )
 
 
@@ -826,11 +933,19 @@ def revoke(
     if not token:
         raise OAuthError("invalid_request", "The token parameter is required.")
     row = _token_row(ctx, token)
-    if row is not None and row.client_id == app.client_id:
+    if row is not None and row.client_id == app.client_id and not row.revoked:
         ctx.conn.execute(
             update(_TOKEN)
             .where(_TOKEN.c.tenant_id == ctx.tenant, _TOKEN.c.jti == row.jti)
             .values(revoked=True)
+        )
+        kind = "refresh_token" if row.kind == "refresh" else "access_token"
+        syslog.emit(
+            ctx,
+            event_type(row.auth_server, "token.revoke"),
+            targets=[_app_ref(app), syslog.ref(row.jti, kind, None, kind.replace("_", " ").title())],
+            display="OAuth2 token revocation request",
+            actor=_user_actor(ctx, row.user_id),
         )
 
 
@@ -860,6 +975,30 @@ def userinfo(ctx: TwinContext, *, as_id: str | None, token: str | None) -> dict[
     return {"sub": user.id, **_profile_claims(user, row.scopes)}
 
 
+def _id_token_claims(ctx: TwinContext, srv: Any, hint: str) -> dict[str, Any]:
+    """The claims of an `id_token_hint`: signed by one of the org's published keys and issued
+    by this server; an expired one is still good for logout (Okta accepts it there)."""
+    invalid = OAuthError("invalid_request", "The 'id_token_hint' parameter is invalid.")
+    try:
+        kid = jwt.get_unverified_header(hint).get("kid")
+    except jwt.PyJWTError:
+        raise invalid from None
+    key = keys.public_key(ctx, kid) if isinstance(kid, str) else None
+    if key is None:
+        raise invalid
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            hint,
+            key,
+            algorithms=["RS256"],
+            issuer=issuer(ctx, None if srv.id == "org" else srv.id),
+            options={"verify_exp": False, "verify_aud": False},
+        )
+    except jwt.PyJWTError:
+        raise invalid from None
+    return claims
+
+
 def logout(
     ctx: TwinContext,
     *,
@@ -869,28 +1008,30 @@ def logout(
     state: str | None,
     sid: str | None,
 ) -> str | None:
-    """GET /oauth2/{as}/v1/logout: closes the browser session; redirects where the app allows."""
-    server(ctx, as_id)
-    if sid:
-        try:
-            authn.close_session(ctx, session_id=sid)
-        except Exception:
-            pass
+    """GET or POST /oauth2/{as}/v1/logout: signs the user out (closes the browser session when
+    its user is the hint's subject) and redirects to `post_logout_redirect_uri` when the app
+    registered it (with `state`); without one the answer is a plain 200. The hint is required
+    and must be an ID token of this server (400 otherwise).
+    https://developer.okta.com/docs/api/openapi/okta-oauth/oauth/tag/OrgAS/#tag/OrgAS/operation/logout"""
+    srv = server(ctx, as_id)
+    if not id_token_hint:
+        raise OAuthError("invalid_request", "The 'id_token_hint' parameter is required.")
+    claims = _id_token_claims(ctx, srv, id_token_hint)
+    app = client(ctx, claims.get("aud") if isinstance(claims.get("aud"), str) else None)
+    if post_logout_redirect_uri and post_logout_redirect_uri not in (app.settings or {}).get(
+        "post_logout_redirect_uris", []
+    ):
+        raise OAuthError(
+            "invalid_request",
+            "The 'post_logout_redirect_uri' parameter must be a Logout redirect "
+            "URI in the client app settings.",
+        )
+    session = authn.browser_session(ctx, sid)
+    if session is not None and session.user_id == claims.get("sub"):
+        authn.close_session(ctx, session_id=session.id)
     if post_logout_redirect_uri:
-        aud = None
-        if id_token_hint:
-            try:
-                aud = jwt.decode(id_token_hint, options={"verify_signature": False}).get("aud")
-            except jwt.PyJWTError:
-                raise OAuthError("invalid_request", "The 'id_token_hint' parameter is invalid.") from None
-        app = client(ctx, aud)
-        if post_logout_redirect_uri not in (app.settings or {}).get("post_logout_redirect_uris", []):
-            raise OAuthError(
-                "invalid_request",
-                "The 'post_logout_redirect_uri' parameter must be a Logout redirect "
-                "URI in the client app settings.",
-            )
-        return post_logout_redirect_uri + (f"?{urlencode({'state': state})}" if state else "")
+        sep = "&" if "?" in post_logout_redirect_uri else "?"
+        return post_logout_redirect_uri + (f"{sep}{urlencode({'state': state})}" if state else "")
     return None
 
 

@@ -19,7 +19,7 @@ from dtu.context import TwinContext
 from dtu.db import table
 from twins.okta import constants, models
 from twins.okta.errors import Forbidden, OktaError, not_found, validation
-from twins.okta.service import factors
+from twins.okta.service import factors, syslog
 from twins.okta.service.common import href, iso, okta_id
 
 _POLICY = table(models.Policy)
@@ -306,6 +306,26 @@ def find_rule(ctx: TwinContext, policy_id: str, rule_id: str) -> Any:
 # -- validation -----------------------------------------------------------------------------------
 
 
+def _policy_ref(row: Any) -> dict[str, Any]:
+    return syslog.ref(row.id, "PolicyEntity", row.name, row.name)
+
+
+def _log_policy(ctx: TwinContext, event: str, row: Any, display: str) -> None:
+    """`policy.lifecycle.*`: the policy is the target (its type in debugData)."""
+    syslog.emit(ctx, event, targets=[_policy_ref(row)], display=display, debug={"policyType": row.type})
+
+
+def _log_rule(ctx: TwinContext, event: str, policy: Any, rule: Any, display: str) -> None:
+    """`policy.rule.*`: the policy and the rule are the targets."""
+    syslog.emit(
+        ctx,
+        event,
+        targets=[_policy_ref(policy), syslog.ref(rule.id, "PolicyRule", rule.name, rule.name)],
+        display=display,
+        debug={"policyType": policy.type},
+    )
+
+
 def _object(value: Any, name: str) -> dict[str, Any]:
     if value is None:
         return {}
@@ -523,7 +543,11 @@ def create_policy(ctx: TwinContext, *, body: dict[str, Any], activate: bool) -> 
         )
     )
     _renumber(ctx, existing, _POLICY, pid, _priority(body.get("priority")))
-    return render(ctx, find(ctx, pid))
+    row = find(ctx, pid)
+    _log_policy(ctx, "policy.lifecycle.create", row, "Create policy")
+    if activate:
+        _log_policy(ctx, "policy.lifecycle.activate", row, "Activate policy")
+    return render(ctx, row)
 
 
 def replace_policy(ctx: TwinContext, *, policy_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -553,7 +577,9 @@ def replace_policy(ctx: TwinContext, *, policy_id: str, body: dict[str, Any]) ->
     )
     if not row.system and body.get("priority") is not None:
         _renumber(ctx, _policies_of(ctx, row.type), _POLICY, row.id, _priority(body.get("priority")))
-    return render(ctx, find(ctx, row.id))
+    row = find(ctx, row.id)
+    _log_policy(ctx, "policy.lifecycle.update", row, "Update policy")
+    return render(ctx, row)
 
 
 def delete_policy(ctx: TwinContext, *, policy_id: str) -> None:
@@ -564,6 +590,7 @@ def delete_policy(ctx: TwinContext, *, policy_id: str) -> None:
     ctx.conn.execute(delete(_RULE).where(_RULE.c.tenant_id == ctx.tenant, _RULE.c.policy_id == row.id))
     ctx.conn.execute(delete(_POLICY).where(_POLICY.c.tenant_id == ctx.tenant, _POLICY.c.id == row.id))
     _renumber(ctx, _policies_of(ctx, row.type), _POLICY, None, None)
+    _log_policy(ctx, "policy.lifecycle.delete", row, "Delete policy")
 
 
 def set_status(ctx: TwinContext, *, policy_id: str, active: bool) -> None:
@@ -576,6 +603,10 @@ def set_status(ctx: TwinContext, *, policy_id: str, active: bool) -> None:
         .where(_POLICY.c.tenant_id == ctx.tenant, _POLICY.c.id == row.id)
         .values(status="ACTIVE" if active else "INACTIVE", last_updated=ctx.now())
     )
+    if active:
+        _log_policy(ctx, "policy.lifecycle.activate", row, "Activate policy")
+    else:
+        _log_policy(ctx, "policy.lifecycle.deactivate", row, "Deactivate policy")
 
 
 # -- rules ----------------------------------------------------------------------------------------
@@ -663,7 +694,11 @@ def create_rule(ctx: TwinContext, *, policy_id: str, body: dict[str, Any], activ
         )
     )
     _renumber(ctx, existing, _RULE, rid, _priority(body.get("priority")))
-    return render_rule(ctx, find_rule(ctx, policy.id, rid))
+    rule = find_rule(ctx, policy.id, rid)
+    _log_rule(ctx, "policy.rule.add", policy, rule, "Add policy rule")
+    if activate:
+        _log_rule(ctx, "policy.rule.activate", policy, rule, "Activate policy rule")
+    return render_rule(ctx, rule)
 
 
 def replace_rule(ctx: TwinContext, *, policy_id: str, rule_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -686,7 +721,9 @@ def replace_rule(ctx: TwinContext, *, policy_id: str, rule_id: str, body: dict[s
     )
     if not row.system and body.get("priority") is not None:
         _renumber(ctx, _rules_of(ctx, policy_id), _RULE, row.id, _priority(body.get("priority")))
-    return render_rule(ctx, find_rule(ctx, policy_id, rule_id))
+    rule = find_rule(ctx, policy_id, rule_id)
+    _log_rule(ctx, "policy.rule.update", find(ctx, policy_id), rule, "Update policy rule")
+    return render_rule(ctx, rule)
 
 
 def delete_rule(ctx: TwinContext, *, policy_id: str, rule_id: str) -> None:
@@ -695,6 +732,7 @@ def delete_rule(ctx: TwinContext, *, policy_id: str, rule_id: str) -> None:
         raise Forbidden(causes=["The default rule cannot be deleted."])
     ctx.conn.execute(delete(_RULE).where(_RULE.c.tenant_id == ctx.tenant, _RULE.c.id == row.id))
     _renumber(ctx, _rules_of(ctx, policy_id), _RULE, None, None)
+    _log_rule(ctx, "policy.rule.delete", find(ctx, policy_id), row, "Delete policy rule")
 
 
 def set_rule_status(ctx: TwinContext, *, policy_id: str, rule_id: str, active: bool) -> None:
@@ -706,6 +744,11 @@ def set_rule_status(ctx: TwinContext, *, policy_id: str, rule_id: str, active: b
         .where(_RULE.c.tenant_id == ctx.tenant, _RULE.c.id == row.id)
         .values(status="ACTIVE" if active else "INACTIVE", last_updated=ctx.now())
     )
+    policy = find(ctx, policy_id)
+    if active:
+        _log_rule(ctx, "policy.rule.activate", policy, row, "Activate policy rule")
+    else:
+        _log_rule(ctx, "policy.rule.deactivate", policy, row, "Deactivate policy rule")
 
 
 # -- evaluation -----------------------------------------------------------------------------------

@@ -497,7 +497,13 @@ def delete_user(ctx: TwinContext, *, user_id: str) -> None:
     )
     for tbl in (_MEMBER, _APP_USER, _SESSION):
         ctx.conn.execute(delete(tbl).where(tbl.c.tenant_id == t, tbl.c.user_id == row.id))
+    from twins.okta.service import factors
+
+    factors.reset_all(ctx, row.id)
     ctx.conn.execute(delete(_USER).where(_USER.c.tenant_id == t, _USER.c.id == row.id))
+    syslog.emit(
+        ctx, "user.lifecycle.delete.completed", targets=[syslog.user_ref(row)], display="Delete Okta user"
+    )
 
 
 # -- lifecycle ------------------------------------------------------------------------------------
@@ -603,9 +609,19 @@ def unlock(ctx: TwinContext, *, user_id: str) -> None:
     syslog.emit(ctx, "user.account.unlock", targets=[syslog.user_ref(row)], display="Unlock user account")
 
 
-def expire_password(ctx: TwinContext, *, user_id: str, temp_password: bool = False) -> dict[str, Any]:
+def _close_sessions(ctx: TwinContext, user_id: str) -> None:
+    """`revokeSessions=true`: the user's open sessions end (each one a `user.session.end` event)."""
+    from twins.okta.service import authn
+
+    authn.close_user_sessions(ctx, user_id)
+
+
+def expire_password(
+    ctx: TwinContext, *, user_id: str, temp_password: bool = False, revoke_sessions: bool = False
+) -> dict[str, Any]:
     """-> PASSWORD_EXPIRED (the user must change it at next sign-in); E0000038 without a password
-    or from STAGED/PROVISIONED/SUSPENDED/DEPROVISIONED."""
+    or from STAGED/PROVISIONED/SUSPENDED/DEPROVISIONED. With a temporary password the answer is
+    `{"tempPassword"}` (the current API's `tempPassword` object)."""
     row = find(ctx, user_id)
     if row.status not in ("ACTIVE", "PASSWORD_EXPIRED", "RECOVERY", "LOCKED_OUT") or not row.password_hash:
         raise StatusNotAllowed()
@@ -618,14 +634,24 @@ def expire_password(ctx: TwinContext, *, user_id: str, temp_password: bool = Fal
     syslog.emit(
         ctx, "user.account.expire_password", targets=[syslog.user_ref(row)], display="Expire user password"
     )
-    out = render(ctx, row)
+    if revoke_sessions:
+        _close_sessions(ctx, row.id)
     if temp is not None:
-        return {"tempPassword": temp, "user": out}
-    return out
+        return {"tempPassword": temp}
+    return render(ctx, row)
 
 
-def reset_password(ctx: TwinContext, *, user_id: str, send_email: bool) -> dict[str, Any]:
-    """-> RECOVERY with a one-time reset token (`resetPasswordUrl` when sendEmail=false)."""
+def _reset_url(ctx: TwinContext, token: str) -> str:
+    """The one-time reset link; its token is redeemed at `POST /api/v1/authn/recovery/token`."""
+    return f"{ctx.base_url}/reset_password/{token}"
+
+
+def reset_password(
+    ctx: TwinContext, *, user_id: str, send_email: bool, revoke_sessions: bool = False
+) -> dict[str, Any]:
+    """-> RECOVERY with a one-time reset token (`resetPasswordUrl` when sendEmail=false); the
+    user cannot sign in until the reset is done (`/api/v1/authn/recovery/token`, then
+    `/api/v1/authn/credentials/reset_password`)."""
     row = find(ctx, user_id)
     if row.status in ("STAGED", "SUSPENDED", "DEPROVISIONED"):
         raise StatusNotAllowed()
@@ -637,44 +663,114 @@ def reset_password(ctx: TwinContext, *, user_id: str, send_email: bool) -> dict[
         targets=[syslog.user_ref(row)],
         display="Fired when the user's Okta password is reset",
     )
-    return {} if send_email else {"resetPasswordUrl": f"{ctx.base_url}/signin/reset-password/{token}"}
+    if revoke_sessions:
+        _close_sessions(ctx, row.id)
+    return {} if send_email else {"resetPasswordUrl": _reset_url(ctx, token)}
 
 
 def forgot_password(
     ctx: TwinContext, *, user_id: str, send_email: bool, body: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """ACTIVE users only. Without a body: a reset token (RECOVERY); with `recovery_question.answer`
-    and `password.value`: sets the new password if the answer is right (E0000014 if not)."""
+    """POST .../credentials/forgot_password, ACTIVE users only (E0000038). Without a body: a
+    one-time reset token (`resetPasswordUrl` when sendEmail=false); the status does not change.
+    With the classic body (`recovery_question.answer` and `password.value`) it sets the new
+    password as `forgot_password_recovery_question` does."""
     row = find(ctx, user_id)
     if row.status != "ACTIVE":
         raise StatusNotAllowed()
     if body:
-        rq = (body.get("recovery_question") or {}).get("answer")
-        pw = (body.get("password") or {}).get("value")
-        if (
-            not row.recovery_answer_hash
-            or rq is None
-            or answer_hash(ctx.tenant, str(rq)) != row.recovery_answer_hash
-        ):
-            raise CredentialsUpdateFailed(causes=["The recovery question answer did not match our records."])
-        hashed = password_hash(ctx.tenant, check_password(row.profile.get("login", ""), pw))
-        row = _set(ctx, row, password_hash=hashed, password_changed=ctx.now())
-        syslog.emit(
-            ctx,
-            "user.account.update_password",
-            targets=[syslog.user_ref(row)],
-            display="Update password for user",
-        )
-        return _credentials_view(row)
+        return forgot_password_set_new_password(ctx, user_id=row.id, body=body)
     token = _token(ctx, "recovery")
-    row = _set(ctx, row, status="RECOVERY", recovery_token=token)
+    row = _set(ctx, row, recovery_token=token)
     syslog.emit(
         ctx,
         "user.account.reset_password",
         targets=[syslog.user_ref(row)],
         display="Fired when the user's Okta password is reset",
     )
-    return {} if send_email else {"resetPasswordUrl": f"{ctx.base_url}/signin/reset-password/{token}"}
+    return {} if send_email else {"resetPasswordUrl": _reset_url(ctx, token)}
+
+
+def forgot_password_set_new_password(
+    ctx: TwinContext, *, user_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """POST .../credentials/forgot_password_recovery_question {password, recovery_question.answer}:
+    ACTIVE users with a recovery question; a wrong answer is E0000014 and changes nothing."""
+    row = find(ctx, user_id)
+    if row.status != "ACTIVE":
+        raise StatusNotAllowed()
+    rq = body.get("recovery_question")
+    pw = body.get("password")
+    answer = rq.get("answer") if isinstance(rq, dict) else None
+    value = pw.get("value") if isinstance(pw, dict) else None
+    if value is None:
+        raise validation("password", "password: The field cannot be left blank")
+    if (
+        not row.recovery_answer_hash
+        or answer is None
+        or answer_hash(ctx.tenant, str(answer)) != row.recovery_answer_hash
+    ):
+        raise CredentialsUpdateFailed(causes=["The recovery question answer did not match our records."])
+    hashed = password_hash(ctx.tenant, check_password(row.profile.get("login", ""), value))
+    row = _set(ctx, row, password_hash=hashed, password_changed=ctx.now(), failed_logins=0)
+    syslog.emit(
+        ctx,
+        "user.account.update_password",
+        targets=[syslog.user_ref(row)],
+        display="Update password for user",
+    )
+    return _credentials_view(row)
+
+
+def change_recovery_question(ctx: TwinContext, *, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST .../credentials/change_recovery_question {password.value, recovery_question}: the
+    current password must check out (E0000014); STAGED, ACTIVE, PASSWORD_EXPIRED and RECOVERY
+    users with a password only (E0000038)."""
+    row = find(ctx, user_id)
+    if row.status not in ("STAGED", "ACTIVE", "PASSWORD_EXPIRED", "RECOVERY") or not row.password_hash:
+        raise StatusNotAllowed()
+    pw = body.get("password")
+    value = pw.get("value") if isinstance(pw, dict) else None
+    if not isinstance(value, str) or password_hash(ctx.tenant, value) != row.password_hash:
+        raise CredentialsUpdateFailed(causes=["password: The credentials provided were incorrect."])
+    if body.get("recovery_question") is None:
+        raise validation("recovery_question", "recovery_question: The field cannot be left blank")
+    cols = _credentials(ctx, {"recovery_question": body["recovery_question"]}, row.profile.get("login", ""))
+    row = _set(ctx, row, **cols)
+    return _credentials_view(row)
+
+
+def clear_sessions(ctx: TwinContext, *, user_id: str, oauth_tokens: bool) -> None:
+    """DELETE /api/v1/users/{id}/sessions: every open session of the user ends
+    (`user.session.clear`); with `oauthTokens=true` the OAuth tokens issued to them too."""
+    row = find(ctx, user_id)
+    syslog.emit(ctx, "user.session.clear", targets=[syslog.user_ref(row)], display="Clear user session")
+    _close_sessions(ctx, row.id)
+    if oauth_tokens:
+        tokens = table(models.OAuthToken)
+        ctx.conn.execute(
+            update(tokens)
+            .where(tokens.c.tenant_id == ctx.tenant, tokens.c.user_id == row.id)
+            .values(revoked=True)
+        )
+
+
+def reset_factors(ctx: TwinContext, *, user_id: str) -> None:
+    """POST .../lifecycle/reset_factors: every MFA enrollment is removed (the status stays);
+    E0000038 for DEPROVISIONED users."""
+    row = find(ctx, user_id)
+    if row.status in ("STAGED", "DEPROVISIONED"):
+        raise StatusNotAllowed()
+    from twins.okta.service import factors
+
+    factors.reset_all(ctx, row.id)
+    _set(ctx, row)
+    syslog.emit(
+        ctx,
+        "user.mfa.factor.reset_all",
+        targets=[syslog.user_ref(row)],
+        display="Reset all factors for user",
+    )
 
 
 def _credentials_view(row: Any) -> dict[str, Any]:
@@ -708,6 +804,7 @@ def change_password(ctx: TwinContext, *, user_id: str, body: dict[str, Any]) -> 
     values: dict[str, Any] = {"password_hash": password_hash(ctx.tenant, new), "password_changed": ctx.now()}
     if row.status in ("RECOVERY", "PASSWORD_EXPIRED"):
         values["status"] = "ACTIVE"
+        values["recovery_token"] = None
     row = _set(ctx, row, **values)
     syslog.emit(
         ctx,
@@ -715,6 +812,8 @@ def change_password(ctx: TwinContext, *, user_id: str, body: dict[str, Any]) -> 
         targets=[syslog.user_ref(row)],
         display="Update password for user",
     )
+    if body.get("revokeSessions") is True:
+        _close_sessions(ctx, row.id)
     return _credentials_view(row)
 
 
