@@ -32,8 +32,6 @@ import argparse
 import datetime as dt
 import http.client
 import json
-import os
-import shutil
 import sys
 import tempfile
 import time
@@ -209,19 +207,11 @@ def section(res: run.Results, args: argparse.Namespace, command: str, compare: d
                 f"{old['per_cpu_s']:,.1f} | {load.per_cpu_s:,.0f} | {old['p99_ms']:.0f} | {load.p99_ms:.0f} | "
                 f"{speedup} |"
             )
-    if res.notes:
-        lines += ["", "Notes:", ""] + [f"- {n}" for n in res.notes]
-    return "\n".join([*lines, "", END]) + "\n"
+    return run.notes_and_end(res, lines, END)
 
 
 def splice(results: Path, text: str) -> None:
-    """Put the gdrive section into RESULTS.md (replacing an older one), leaving the rest as it is."""
-    current = results.read_text() if results.exists() else ""
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head.rstrip("\n") + rest.split(END, 1)[1]
-    current = current.rstrip("\n")
-    results.write_text((current + "\n\n" if current else "") + text)
+    run.splice_section(results, BEGIN, END, text)
 
 
 def render(args: argparse.Namespace) -> int:
@@ -268,20 +258,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.render:
         return render(args)
-    if shutil.which("wrk") is None:
-        print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
+    if not run.wrk_installed():
         return 2
-    server_cpu: str | None = args.server_cpu
-    client_cpu: str | None = args.client_cpu
-    if shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:
-        server_cpu = client_cpu = None
-    backends = (
-        args.backends.split(",")
-        if args.backends
-        else ["sqlite-memory", "sqlite-file"]
-        if args.quick
-        else ["sqlite-memory", "sqlite-file", "postgresql"]
-    )
+    server_cpu, client_cpu = run.placement(args)
+    backends = run.backends_of(args)
     settings = run.Settings(
         duration=args.duration or (2 if args.quick else 5),
         warmup=1,

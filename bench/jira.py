@@ -271,19 +271,11 @@ def section(res: run.Results, extra: Extra, command: str) -> str:
                 f"| {row.size:,} | `{row.query}` | {row.total:,} | {row.pushdown_ms:.1f} | {row.python_ms:.1f} | "
                 f"{row.python_ms / row.pushdown_ms:.1f}x |"
             )
-    if res.notes:
-        lines += ["", "Notes:", ""] + [f"- {n}" for n in res.notes]
-    return "\n".join([*lines, "", END]) + "\n"
+    return run.notes_and_end(res, lines, END)
 
 
 def splice(results: Path, text: str) -> None:
-    """Put the jira section into RESULTS.md (replacing an older one), leaving the rest as it is."""
-    current = results.read_text() if results.exists() else ""
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head.rstrip("\n") + rest.split(END, 1)[1]
-    current = current.rstrip("\n")
-    results.write_text((current + "\n\n" if current else "") + text)
+    run.splice_section(results, BEGIN, END, text)
 
 
 def main() -> int:

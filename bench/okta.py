@@ -32,7 +32,6 @@ import datetime as dt
 import http.client
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -239,25 +238,9 @@ class Runner:
             cpu0 = run.cpu_seconds(pid)
             raw = go(conns, s.duration)
             cpu = run.cpu_seconds(pid) - cpu0
-            seconds = raw["duration_us"] / 1e6
-            errors = raw["bad"] + sum(raw[k] for k in ("err_connect", "err_read", "err_write", "err_timeout"))
-            load = run.Load(
-                server,
-                backend,
-                shape.call,
-                conns,
-                rps=raw["good"] / seconds,
-                p50_ms=raw["p50_us"] / 1000,
-                p99_ms=raw["p99_us"] / 1000,
-                max_ms=raw["max_us"] / 1000,
-                requests=raw["requests"],
-                errors=errors,
-                cpu_pct=100 * cpu / seconds,
-                per_cpu_s=raw["good"] / cpu if cpu else 0.0,
-                sample=raw["sample"],
-            )
+            load = run.load_from_wrk(raw, cpu, server, backend, shape.call, conns)
             self.res.loads.append(load)
-            flag = f"  {errors} errors, e.g. {load.sample}" if errors else ""
+            flag = f"  {load.errors} errors, e.g. {load.sample}" if load.errors else ""
             print(
                 f"  {server:<9} {backend:<14} {shape.call:<25} c={conns:<3} {load.rps:8.0f} rps  "
                 f"p50 {load.p50_ms:6.2f} ms  p99 {load.p99_ms:6.2f} ms  server CPU {load.cpu_pct:3.0f}%  "
@@ -383,19 +366,11 @@ def section(res: run.Results, users: int, limit: int, command: str, compare: Pat
         )
     if compare is not None:
         lines += comparison(res, compare)
-    if res.notes:
-        lines += ["", "Notes:", ""] + [f"- {n}" for n in res.notes]
-    return "\n".join([*lines, "", END]) + "\n"
+    return run.notes_and_end(res, lines, END)
 
 
 def splice(results: Path, text: str) -> None:
-    """Put the okta section into RESULTS.md (replacing an older one), leaving the rest as it is."""
-    current = results.read_text() if results.exists() else ""
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head.rstrip("\n") + rest.split(END, 1)[1]
-    current = current.rstrip("\n")
-    results.write_text((current + "\n\n" if current else "") + text)
+    run.splice_section(results, BEGIN, END, text)
 
 
 def main() -> int:
@@ -416,20 +391,10 @@ def main() -> int:
         "--compare", type=Path, help="an earlier run's raw JSON: add a before/now table of the twin's loads"
     )
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
+    if not run.wrk_installed():
         return 2
-    server_cpu: str | None = args.server_cpu
-    client_cpu: str | None = args.client_cpu
-    if shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:
-        server_cpu = client_cpu = None
-    backends = (
-        args.backends.split(",")
-        if args.backends
-        else ["sqlite-memory", "sqlite-file"]
-        if args.quick
-        else ["sqlite-memory", "sqlite-file", "postgresql"]
-    )
+    server_cpu, client_cpu = run.placement(args)
+    backends = run.backends_of(args)
     settings = run.Settings(
         duration=args.duration or (2 if args.quick else 5),
         warmup=1,

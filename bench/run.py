@@ -269,6 +269,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def load_from_wrk(raw: dict[str, Any], cpu: float, server: str, backend: str, call: str, conns: int) -> Load:
+    """One load's figures from wrk's report (bench/load.lua) and the server's CPU seconds."""
+    seconds = raw["duration_us"] / 1e6
+    errors = raw["bad"] + sum(raw[k] for k in ("err_connect", "err_read", "err_write", "err_timeout"))
+    return Load(
+        server,
+        backend,
+        call,
+        conns,
+        rps=raw["good"] / seconds,
+        p50_ms=raw["p50_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        max_ms=raw["max_us"] / 1000,
+        requests=raw["requests"],
+        errors=errors,
+        cpu_pct=100 * cpu / seconds,
+        per_cpu_s=raw["good"] / cpu if cpu else 0.0,
+        sample=raw["sample"],
+    )
+
+
 def measure(res: Results, server_at: tuple[int, int], server_name: str, backend: str, shape: Shape) -> None:
     s = res.settings
     port, pid = server_at
@@ -277,26 +298,9 @@ def measure(res: Results, server_at: tuple[int, int], server_name: str, backend:
     for conns in s.conns:
         cpu0 = cpu_seconds(pid)
         raw = wrk(port, shape, conns, s.duration, s.client_cpu)
-        cpu = cpu_seconds(pid) - cpu0
-        seconds = raw["duration_us"] / 1e6
-        errors = raw["bad"] + sum(raw[k] for k in ("err_connect", "err_read", "err_write", "err_timeout"))
-        load = Load(
-            server_name,
-            backend,
-            shape.call,
-            conns,
-            rps=raw["good"] / seconds,
-            p50_ms=raw["p50_us"] / 1000,
-            p99_ms=raw["p99_us"] / 1000,
-            max_ms=raw["max_us"] / 1000,
-            requests=raw["requests"],
-            errors=errors,
-            cpu_pct=100 * cpu / seconds,
-            per_cpu_s=raw["good"] / cpu if cpu else 0.0,
-            sample=raw["sample"],
-        )
+        load = load_from_wrk(raw, cpu_seconds(pid) - cpu0, server_name, backend, shape.call, conns)
         res.loads.append(load)
-        flag = f"  {errors} errors, e.g. {load.sample}" if errors else ""
+        flag = f"  {load.errors} errors, e.g. {load.sample}" if load.errors else ""
         print(
             f"  {server_name:<12} {backend:<14} {shape.call:<22} c={conns:<3} {load.rps:8.0f} rps  "
             f"p50 {load.p50_ms:6.2f} ms  p99 {load.p99_ms:6.2f} ms  server CPU {load.cpu_pct:3.0f}%  "
@@ -628,20 +632,10 @@ def main() -> int:
     if args.render:
         return render(args.render, args.compare, args.no_write)
     EVENT_LOOP[0] = args.loop
-    if shutil.which("wrk") is None:
-        print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
+    if not wrk_installed():
         return 2
-    server_cpu: str | None = args.server_cpu
-    client_cpu: str | None = args.client_cpu
-    if shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:
-        server_cpu = client_cpu = None
-    backends = (
-        args.backends.split(",")
-        if args.backends
-        else ["sqlite-memory", "sqlite-file"]
-        if args.quick
-        else ["sqlite-memory", "sqlite-file", "postgresql"]
-    )
+    server_cpu, client_cpu = placement(args)
+    backends = backends_of(args)
     settings = Settings(
         duration=args.duration or (2 if args.quick else 8),
         warmup=1,
@@ -700,6 +694,49 @@ def main() -> int:
     if not args.no_write:
         write_results(text)
     return 0
+
+
+# -- shared by the per-twin benches (okta.py, jira.py, gdrive.py) -----------------------------
+
+
+def wrk_installed() -> bool:
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
+        return False
+    return True
+
+
+def placement(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """The cores for the servers and for wrk (`--server-cpu`, `--client-cpu`), or none where
+    `taskset` is missing or there is one core."""
+    if shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:
+        return None, None
+    return args.server_cpu, args.client_cpu
+
+
+def backends_of(args: argparse.Namespace) -> list[str]:
+    """`--backends`, or SQLite only with `--quick`, or all three."""
+    if args.backends:
+        return str(args.backends).split(",")
+    return ["sqlite-memory", "sqlite-file"] if args.quick else ["sqlite-memory", "sqlite-file", "postgresql"]
+
+
+def splice_section(results: Path, begin: str, end: str, text: str) -> None:
+    """Put a twin's section (between its `begin` and `end` markers) into RESULTS.md, replacing
+    an older one and leaving the rest as it is."""
+    current = results.read_text() if results.exists() else ""
+    if begin in current and end in current:
+        head, rest = current.split(begin, 1)
+        current = head.rstrip("\n") + rest.split(end, 1)[1]
+    current = current.rstrip("\n")
+    results.write_text((current + "\n\n" if current else "") + text)
+
+
+def notes_and_end(res: Results, lines: list[str], end: str) -> str:
+    """A section's closing: its notes, then the end marker."""
+    if res.notes:
+        lines = [*lines, "", "Notes:", ""] + [f"- {n}" for n in res.notes]
+    return "\n".join([*lines, "", end]) + "\n"
 
 
 def write_results(text: str) -> None:
