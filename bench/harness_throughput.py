@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import platform
-import re
 import socket
 import subprocess
 import sys
@@ -35,6 +34,9 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+import run  # noqa: E402  (bench/run.py: RESULTS.md splicing)
+
 DEMO = [
     "scenarios/onboarding-happy-path.yaml",
     "scenarios/mention-help.yaml",
@@ -214,16 +216,15 @@ def section(figures: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n" + figures.get("notes", "")
 
 
+BEGIN, END = "<!-- harness:begin -->", "<!-- harness:end -->"
+
+
 def write_section(text: str) -> None:
-    path = ROOT / "bench/RESULTS.md"
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    pattern = re.compile(r"^# Scenario harness throughput\n.*?(?=^# |\Z)", re.S | re.M)
-    new = (
-        pattern.sub(lambda _m: text.rstrip() + "\n\n", old)
-        if pattern.search(old)
-        else old.rstrip() + "\n\n" + text
-    )
-    path.write_text(new, encoding="utf-8")
+    """The harness section in bench/RESULTS.md, and in bench/results/harness.section.md (which
+    bench/run.py appends when it rewrites RESULTS.md)."""
+    wrapped = f"{BEGIN}\n\n{text.rstrip()}\n\n{END}\n"
+    (ROOT / "bench/results/harness.section.md").write_text(wrapped, encoding="utf-8")
+    run.splice_section(ROOT / "bench/RESULTS.md", BEGIN, END, wrapped)
 
 
 def main() -> None:
