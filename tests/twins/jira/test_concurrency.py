@@ -20,7 +20,13 @@ def test_one_of_two_simultaneous_transitions_wins(jira_tenant: Tenant, jira: JIR
         barrier = threading.Barrier(2)
         outcomes: list[str] = []
 
-        def move(client: JIRA, key: str = issue.key, tid: str = first_edge["id"]) -> None:
+        def move(
+            client: JIRA,
+            key: str = issue.key,
+            tid: str = first_edge["id"],
+            barrier: threading.Barrier = barrier,
+            outcomes: list[str] = outcomes,
+        ) -> None:
             barrier.wait()
             try:
                 client.transition_issue(key, tid)
