@@ -1,6 +1,6 @@
 """The Google Drive twin's benchmark: files.create, files.get and files.list with `q` over a
-My Drive of 10,000 files (and, with `--big`, listing over 100,000), over real HTTP, beside the
-same two baselines as the Slack and Okta benchmarks.
+My Drive of 10,000 files (and, with `--big`, listing over 100,000), and upload/download
+throughput in MB/s, over real HTTP, beside the same two baselines as the Slack and Okta benchmarks.
 
     python bench/gdrive.py                  # ~5 min: baselines, SQLite memory/file, PostgreSQL
     python bench/gdrive.py --quick          # ~1 min: baselines, SQLite memory and file, short loads
@@ -18,6 +18,14 @@ google-api-python-client sends (`Authorization: Bearer ya29.dtu-google-token`, a
   same fields: the first page of a search across the whole corpus (a quarter of it matches);
 - `files.create`: `POST /drive/v3/files?fields=id&alt=json`, JSON `{"name", "parents"}`, a new
   name each time (into a folder of its own, so the creates do not grow the listed folders).
+- transfers, for each of `--transfer-sizes` (MiB; 1 and 16) at `--transfer-conns` connections:
+  `files.get alt=media`: `GET /drive/v3/files/<id>?alt=media` of a file of that size (uploaded
+  first), the answer must be exactly that many bytes; `files.create upload`:
+  `POST /upload/drive/v3/files?uploadType=multipart&fields=id` with a `multipart/related` body
+  (JSON metadata part, then an application/octet-stream part of that size), as MediaFileUpload
+  sends it. The baselines answer `GET /bench/media/<bytes>` with that many bytes and read the
+  same multipart body in full at `POST /bench/upload`. MB/s is answered requests x size / 10^6
+  per second; the twin is reset after the uploads (they are kept in its store).
 
 Every answer must be HTTP 200 and hold the expected text; anything else is an error. The corpus
 is loaded through `POST /_dtu/seed` (a fixture of folders and files) after a reset. The section
@@ -32,9 +40,12 @@ import argparse
 import datetime as dt
 import http.client
 import json
+import re
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -50,6 +61,35 @@ TOKEN = "ya29.dtu-google-token"
 SECTION = BENCH / "results" / "gdrive.section.md"
 BEGIN, END = "<!-- gdrive:begin -->", "<!-- gdrive:end -->"
 FOLDERS = 100
+MIB = 1024 * 1024
+BOUNDARY = "===============dtu-bench=="
+TRANSFER = re.compile(r" (\d+) MiB$")
+# okta.LUA, able to send a body too large for an environment variable (`BENCH_BODY=@file`) and
+# to check an answer's exact length (`BENCH_EXPECT=#bytes`); other shapes run as in okta.py.
+LUA = (
+    okta.LUA.replace(
+        'local template = os.getenv("BENCH_BODY") or ""\n',
+        'local template = os.getenv("BENCH_BODY") or ""\n'
+        'if string.sub(template, 1, 1) == "@" then\n'
+        '  local f = assert(io.open(string.sub(template, 2), "rb")); template = f:read("*a"); f:close()\n'
+        "end\n",
+    )
+    .replace(
+        'local want_text = os.getenv("BENCH_EXPECT") or ""\n',
+        'local want_text = os.getenv("BENCH_EXPECT") or ""\n'
+        "local want_len = nil\n"
+        'if string.sub(want_text, 1, 1) == "#" then want_len = tonumber(string.sub(want_text, 2)); want_text = "" end\n',
+    )
+    .replace(
+        "if status == want_status and string.find(body, want_text, 1, true) then",
+        "if status == want_status and (want_len == nil or #body == want_len) and string.find(body, want_text, 1, true) then",
+    )
+    # a fixed request (no `{n}`) is formatted once: a 16 MiB body is not copied per request
+    .replace("  return wrk.format()\n", "  fixed = fixed or wrk.format()\n  return fixed\n")
+)
+assert LUA.count("want_len") == 4 and "io.open" in LUA and "fixed = fixed" in LUA, (
+    "okta.LUA changed: update gdrive.LUA"
+)
 FOLDER_MIME = "application/vnd.google-apps.folder"
 
 
@@ -128,6 +168,91 @@ def shapes(files: int) -> list[okta.Shape]:
     ]
 
 
+def payload(size: int) -> bytes:
+    """A body of `size` bytes (no `{n}` in it, so wrk sends it as it is)."""
+    line = b"dtu bench payload 0123456789abcdef\n"
+    return (line * (size // len(line) + 1))[:size]
+
+
+def multipart(size: int) -> bytes:
+    """A multipart/related upload as google-api-python-client builds it: metadata, then media."""
+    meta = json.dumps({"name": f"upload {size // MIB} MiB"})  # into My Drive: a reset keeps it
+    head = (
+        f"--{BOUNDARY}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{meta}\r\n"
+        f"--{BOUNDARY}\r\nContent-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    return head + payload(size) + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def transfer_shapes(sizes: list[int], tmp: Path, media_ids: dict[int, str] | None) -> list[okta.Shape]:
+    """Download and upload shapes for each size: the twin's when `media_ids` (size -> file id of
+    that size) is given, else the baselines'. Upload bodies are written once to `tmp`."""
+    auth = f"Bearer {TOKEN}"
+    ctype = f'multipart/related; boundary="{BOUNDARY}"'
+    downloads: list[okta.Shape] = []
+    uploads: list[okta.Shape] = []
+    for mib in sizes:
+        size = mib * MIB
+        body = tmp / f"upload-{mib}.bin"
+        if not body.exists():
+            body.write_bytes(multipart(size))
+        get = f"/drive/v3/files/{media_ids[size]}?alt=media" if media_ids else f"/bench/media/{size}"
+        put = (
+            "/upload/drive/v3/files?uploadType=multipart&fields=id&alt=json" if media_ids else "/bench/upload"
+        )
+        expect = '"id":"' if media_ids else '"ok":true'
+        downloads.append(
+            okta.Shape(f"files.get alt=media {mib} MiB", "GET", get, "", ctype, auth, 200, f"#{size}")
+        )
+        uploads.append(
+            okta.Shape(f"files.create upload {mib} MiB", "POST", put, f"@{body}", ctype, auth, 200, expect)
+        )
+    out = downloads + uploads  # downloads first: the twin is reset after each upload load
+    return out
+
+
+def upload_media(port: int, sizes: list[int]) -> dict[int, str]:
+    """One file of each size, uploaded through the twin's multipart upload: size -> file id."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    ids: dict[int, str] = {}
+    try:
+        for mib in sizes:
+            status, answer = okta._call(
+                conn,
+                "POST",
+                "/upload/drive/v3/files?uploadType=multipart&fields=id,size&alt=json",
+                multipart(mib * MIB),
+                {
+                    "Authorization": f"Bearer {TOKEN}",
+                    "Content-Type": f'multipart/related; boundary="{BOUNDARY}"',
+                },
+            )
+            made = json.loads(answer) if status == 200 else {}
+            if made.get("size") != str(mib * MIB):
+                raise RuntimeError(f"upload of {mib} MiB failed: {status} {answer[:300]!r}")
+            ids[mib * MIB] = made["id"]
+        return ids
+    finally:
+        conn.close()
+
+
+@contextmanager
+def transfer_conns(res: run.Results, conns: list[int]) -> Iterator[None]:
+    """okta.Runner measures at the settings' connection counts: the transfer ones for a while."""
+    before = res.settings.conns
+    res.settings.conns = conns
+    try:
+        yield
+    finally:
+        res.settings.conns = before
+
+
+def reset(port: int) -> None:
+    status, answer = run.request(port, "POST", "/_dtu/reset", auth=False)
+    if status != 200:
+        raise RuntimeError(f"reset failed: {status} {answer[:200]!r}")
+
+
 def prepare_twin(port: int, files: int) -> float:
     """Back to the default customer, then the corpus (in slices of 5,000); answers the seconds
     the load took."""
@@ -177,6 +302,8 @@ def section(res: run.Results, args: argparse.Namespace, command: str, compare: d
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for load in res.loads:
+        if TRANSFER.search(load.call):
+            continue
         base = run.load_of(res, "fastapi", "-", load.call, load.conns)
         ratio = f"{load.rps / base.rps:.3f}x" if base and base.rps else "-"
         lines.append(
@@ -184,6 +311,7 @@ def section(res: run.Results, args: argparse.Namespace, command: str, compare: d
             f"{load.p50_ms:.2f} | {load.p99_ms:.2f} | {load.errors} | {load.cpu_pct:.0f}% | "
             f"{load.per_cpu_s:,.0f} | {ratio} |"
         )
+    lines += transfer_table(res)
     if compare:
         before = {(x["backend"], x["call"], x["conns"]): x for x in compare["loads"] if x["server"] == "twin"}
         lines += [
@@ -208,6 +336,36 @@ def section(res: run.Results, args: argparse.Namespace, command: str, compare: d
                 f"{speedup} |"
             )
     return run.notes_and_end(res, lines, END)
+
+
+def transfer_table(res: run.Results) -> list[str]:
+    """Upload/download throughput: MB/s (10^6 bytes) of bodies answered or accepted in full."""
+    rows = [x for x in res.loads if TRANSFER.search(x.call)]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## Upload and download throughput",
+        "",
+        "`files.get alt=media` downloads a file of the size shown; `files.create upload` is a "
+        "multipart upload (metadata + media) of that size. The baselines answer / read the same "
+        "number of bytes (bench/baselines.py `/bench/media/<bytes>`, `/bench/upload`). MB = 10^6 bytes.",
+        "",
+        "| server | backend | call | conns | MB/s | req/s | p50 ms | p99 ms | errors | server CPU "
+        "| MB per CPU-s | MB/s vs bare FastAPI |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for load in rows:
+        m = TRANSFER.search(load.call)
+        mb = int(m.group(1)) * MIB / 1e6 if m else 0.0
+        base = run.load_of(res, "fastapi", "-", load.call, load.conns)
+        ratio = f"{load.rps / base.rps:.3f}x" if base and base.rps else "-"
+        lines.append(
+            f"| {load.server} | {load.backend} | {load.call} | {load.conns} | {load.rps * mb:,.1f} | "
+            f"{load.rps:,.1f} | {load.p50_ms:.1f} | {load.p99_ms:.1f} | {load.errors} | {load.cpu_pct:.0f}% | "
+            f"{load.per_cpu_s * mb:,.1f} | {ratio} |"
+        )
+    return lines
 
 
 def splice(results: Path, text: str) -> None:
@@ -246,6 +404,8 @@ def main() -> int:
     parser.add_argument(
         "--big", type=int, default=0, help="also get/list over this many files (SQLite memory)"
     )
+    parser.add_argument("--transfer-sizes", default="1,16", help="comma list of MiB for up/downloads")
+    parser.add_argument("--transfer-conns", default="1,4", help="connections for up/downloads")
     parser.add_argument("--label", default="", help="a note kept in the JSON (for --compare)")
     parser.add_argument("--compare", type=Path, help="an earlier gdrive.json: adds a before/after table")
     parser.add_argument("--server-cpu", default="0")
@@ -284,8 +444,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="dtu-bench-gdrive-") as tmpdir:
         tmp = Path(tmpdir)
         script = tmp / "gdrive.lua"
-        script.write_text(okta.LUA)
+        script.write_text(LUA)
         runner = okta.Runner(res, script)
+        sizes = [int(x) for x in args.transfer_sizes.split(",") if x]
+        tconns = [int(c) for c in args.transfer_conns.split(",")]
         for name, target in (("raw-asgi", "baselines:raw_app"), ("fastapi", "baselines:fastapi_app")):
             with run.server(
                 target,
@@ -296,6 +458,9 @@ def main() -> int:
             ) as at:
                 for shape in shapes(args.files):
                     runner.measure(at, name, "-", okta.baseline_of(shape))
+                with transfer_conns(res, tconns):
+                    for shape in transfer_shapes(sizes, tmp, None):
+                        runner.measure(at, name, "-", shape)
         passes = [(backend, args.files, True) for backend in backends]
         if args.big:
             passes.append(("sqlite-memory", args.big, False))
@@ -319,6 +484,13 @@ def main() -> int:
                         if shape.call == "files.create" and not creates:
                             continue
                         runner.measure(at, "twin", label, shape)
+                    if not creates or not sizes:
+                        continue
+                    with transfer_conns(res, tconns):
+                        for shape in transfer_shapes(sizes, tmp, upload_media(at[0], sizes)):
+                            runner.measure(at, "twin", label, shape)
+                            if "upload" in shape.call:
+                                reset(at[0])  # drop the uploads (and the corpus: measured already)
     res.machine["load_after"] = run.load_average()
     res.notes.append(f"The whole run took {time.monotonic() - t0:.0f} s.")
     if client_cpu is None:
