@@ -15,6 +15,7 @@ from twins.jira import constants, models, seed
 from twins.jira.dependencies import credential_of, tenant_of_credential
 from twins.jira.errors import JiraErrorAdapter
 from twins.jira.fault_points import FAULT_POINTS
+from twins.jira.openapi import openapi
 from twins.jira.routes import router
 
 
@@ -43,6 +44,7 @@ TWIN = TwinSpec(
     deliveries=frozenset({"webhooks"}),
     real_limit=_real_limit,
     universe=seed.universe_fixture,
+    openapi=openapi,
     # one 10 MB attachment plus its multipart envelope reaches the service, which answers Jira's 413
     max_body_bytes=constants.ATTACHMENT_MAX_BYTES + 1024 * 1024,
     description="A behavioral clone of Jira Cloud REST v3/v2 and Agile 1.0 "

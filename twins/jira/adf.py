@@ -287,19 +287,114 @@ def adf_to_text(value: ADF | None) -> str:
     return "".join(parts).strip()
 
 
-def adf_to_html(value: ADF | None) -> str | None:
-    """`renderedFields`: paragraphs as `<p>`, the rest escaped text."""
-    if value is None:
-        return None
-    out = []
-    for block in value.get("content") or []:
-        text = html.escape(_block_wiki(block) if block.get("type") != "paragraph" else _inline_plain(block))
-        out.append(f"<p>{text.replace(chr(10), '<br/>')}</p>")
+def _html_inline(nodes: list[ADF]) -> str:
+    out: list[str] = []
+    for node in nodes or []:
+        kind = node.get("type")
+        if kind == "text":
+            text = html.escape(str(node.get("text", "")))
+            for mark in node.get("marks", []) or []:
+                mk = mark.get("type")
+                if mk == "strong":
+                    text = f"<b>{text}</b>"
+                elif mk == "em":
+                    text = f"<em>{text}</em>"
+                elif mk == "code":
+                    text = f"<tt>{text}</tt>"
+                elif mk == "strike":
+                    text = f"<del>{text}</del>"
+                elif mk == "underline":
+                    text = f"<ins>{text}</ins>"
+                elif mk == "link":
+                    href = html.escape(str((mark.get("attrs") or {}).get("href", "")), quote=True)
+                    text = f'<a href="{href}" class="external-link" rel="nofollow noreferrer">{text}</a>'
+            out.append(text)
+        elif kind == "hardBreak":
+            out.append("<br/>")
+        elif kind == "mention":
+            attrs = node.get("attrs") or {}
+            ident = html.escape(str(attrs.get("id", "")), quote=True)
+            out.append(
+                f'<a href="/secure/ViewProfile.jspa?accountId={ident}" class="user-hover" '
+                f'data-account-id="{ident}">{html.escape(str(attrs.get("text", "")))}</a>'
+            )
+        elif kind == "emoji":
+            attrs = node.get("attrs") or {}
+            out.append(html.escape(str(attrs.get("text") or attrs.get("shortName", ""))))
+        else:
+            out.append(_html_inline(node.get("content") or []))
     return "".join(out)
 
 
-def _inline_plain(node: ADF) -> str:
-    return adf_to_text(doc([node]))
+def _html_block(node: ADF) -> str:
+    kind = node.get("type")
+    content = node.get("content") or []
+    if kind == "paragraph":
+        return f"<p>{_html_inline(content)}</p>"
+    if kind == "heading":
+        level = (node.get("attrs") or {}).get("level", 1)
+        level = level if isinstance(level, int) and 1 <= level <= 6 else 1
+        anchor = html.escape(re.sub(r"\s+", "", adf_to_text(doc([node]))), quote=True)
+        return f'<h{level}><a name="{anchor}"></a>{_html_inline(content)}</h{level}>'
+    if kind in ("bulletList", "orderedList"):
+        tag = "ul" if kind == "bulletList" else "ol"
+        items = []
+        for item in content:
+            inner = "".join(
+                _html_inline(c.get("content") or []) if c.get("type") == "paragraph" else _html_block(c)
+                for c in item.get("content") or []
+            )
+            items.append(f"<li>{inner}</li>")
+        return f"<{tag}>\n" + "\n".join(items) + f"\n</{tag}>"
+    if kind == "codeBlock":
+        lang = str((node.get("attrs") or {}).get("language") or "java")
+        body = html.escape("".join(str(c.get("text", "")) for c in content))
+        return (
+            '<div class="code panel" style="border-width: 1px;"><div class="codeContent panelContent">\n'
+            f'<pre class="code-{html.escape(lang, quote=True)}">{body}</pre>\n</div></div>'
+        )
+    if kind == "blockquote":
+        return "<blockquote>" + "".join(_html_block(c) for c in content) + "</blockquote>"
+    if kind == "rule":
+        return "<hr />"
+    if content and all(isinstance(c, dict) and c.get("type") in _BLOCKS for c in content):
+        return "".join(_html_block(c) for c in content)
+    return f"<p>{_html_inline(content)}</p>" if content else ""
+
+
+_BLOCKS = {
+    "paragraph",
+    "heading",
+    "bulletList",
+    "orderedList",
+    "codeBlock",
+    "blockquote",
+    "rule",
+    "table",
+    "tableRow",
+    "tableCell",
+    "tableHeader",
+    "panel",
+    "expand",
+    "nestedExpand",
+    "mediaSingle",
+    "mediaGroup",
+    "layoutSection",
+    "layoutColumn",
+    "taskList",
+    "decisionList",
+}
+
+
+def adf_to_html(value: ADF | None) -> str | None:
+    """`renderedFields` and `renderedBody`: the document as Jira's renderer writes HTML
+    (`<p>`, `<b>`, `<em>`, `<tt>`, `<del>`, links, `<h1><a name=..></a>..</h1>`, lists, code
+    panels, block quotes, rules); other nodes keep their text."""
+    if value is None:
+        return None
+    return "\n".join(
+        b for b in (_html_block(c) for c in value.get("content") or [] if isinstance(c, dict)) if b
+    )
 
 
 def validate_adf(value: Any) -> bool:

@@ -1,13 +1,15 @@
 """`create_app(settings)`: the Jira twin as an ASGI app (uvicorn target `twins.jira.app:app`).
 
-Around the core app sits one small ASGI layer: on a 429, Jira Cloud sends `X-RateLimit-Reset`,
+Around the core app sit two small ASGI layers. On a 429, Jira Cloud sends `X-RateLimit-Reset`,
 the request's time plus `Retry-After`, as `yyyy-MM-ddTHH:mmZ`
 (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/). The request's time is
-the tenant's twin clock, which the error adapter does not see: it is added here.
+the tenant's twin clock, which the error adapter does not see: it is added here. Another
+drops NUL characters from paths and query strings.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,9 +53,29 @@ class RateLimitReset:
         await self.app(scope, receive, send_reset)
 
 
+class WithoutNul:
+    """Drops NUL characters from the path and the query string (`%00`) before routing: no store
+    may hold them (PostgreSQL text cannot), so an id with a NUL names what it names without it.
+    JSON bodies get the same treatment when read (`dependencies.body`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path, query = scope.get("path", ""), scope.get("query_string", b"")
+            if "\x00" in path or b"%00" in query or b"\x00" in query:
+                scope = dict(scope)
+                scope["path"] = path.replace("\x00", "")
+                scope["raw_path"] = scope.get("raw_path", b"").replace(b"%00", b"")
+                scope["query_string"] = re.sub(rb"(?i)%00|\x00", b"", query)
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: TwinSettings | None = None) -> FastAPI:
     app = create_twin_app(TWIN, settings)
     app.add_middleware(RateLimitReset, runtime=app.state.dtu)
+    app.add_middleware(WithoutNul)
     return app
 
 

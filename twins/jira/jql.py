@@ -841,10 +841,13 @@ def _history(v: View, key: str) -> list[tuple[Any, float, float, str | None]]:
     changes = v.get("_changes", {}).get(key, [])
     current = _vals(v, key)
     created = float(v.get("created") or 0.0)
+    creator = v.get("_creator")  # the initial value was set by whoever created the issue
     if not changes:
-        return [(x, created, float("inf"), None) for x in current] or [(None, created, float("inf"), None)]
+        return [(x, created, float("inf"), creator) for x in current] or [
+            (None, created, float("inf"), creator)
+        ]
     out: list[tuple[Any, float, float, str | None]] = []
-    start, setter = created, v.get("_creator")
+    start, setter = created, creator
     value = changes[0][2]
     for at, author, _old, new in changes:
         out.append((value, start, at, setter))

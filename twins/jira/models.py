@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Index, LargeBinary, String
+from sqlalchemy import JSON, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dtu.db import Base, TenantScoped, table
@@ -72,6 +72,21 @@ class Project(TenantScoped, Base):
     deleted_at: Mapped[float | None] = mapped_column(default=None)
     """Set when the project went to the trash (`enableUndo`) or was deleted for good."""
     undoable: Mapped[bool] = mapped_column(default=False)
+    schemes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The schemes it uses by kind (`permission`, `notification`, `issueSecurity`) and its
+    `projectCategory`: ids of `Scheme` rows; a missing kind means the site's default."""
+
+
+class Scheme(TenantScoped, Base):
+    """A named site configuration projects point at: a permission, notification or issue
+    security scheme, or a project category. The twin enforces browse permission through
+    `Project.browse_groups`; a scheme here is what projects are created with and report."""
+
+    __tablename__ = "jira_scheme"
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str]
+    description: Mapped[str] = mapped_column(default="")
 
 
 class Component(TenantScoped, Base):
@@ -184,6 +199,25 @@ class Issue(TenantScoped, Base):
     written_at: Mapped[float] = mapped_column(default=0.0)
 
 
+class IssueKey(TenantScoped, Base):
+    """A key an issue had before it moved to another project: it still leads to the issue."""
+
+    __tablename__ = "jira_issue_key"
+    __table_args__ = (Index("ix_jira_issue_key_issue", "tenant_id", "issue_id"),)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issue_id: Mapped[str] = mapped_column(String(32))
+
+
+class BulkTask(TenantScoped, Base):
+    """A bulk operation (`POST /bulk/issues/move`) and its outcome, for `GET /bulk/queue/{id}`."""
+
+    __tablename__ = "jira_bulk_task"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    created: Mapped[float]
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 class ChangeGroup(TenantScoped, Base):
     """One entry of an issue's changelog: who, when, and the field items that changed."""
 
@@ -270,7 +304,7 @@ class Webhook(TenantScoped, Base):
     name: Mapped[str] = mapped_column(default="")
     url: Mapped[str] = mapped_column(String(2048))
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
-    jql_filter: Mapped[str | None] = mapped_column(String(4096))
+    jql_filter: Mapped[str | None] = mapped_column(Text)  # JQL has no length limit
     field_ids_filter: Mapped[list[str] | None] = mapped_column(JSON)
     secret: Mapped[str | None] = mapped_column(String(255))
     enabled: Mapped[bool] = mapped_column(default=True)
@@ -292,7 +326,7 @@ class Filter(TenantScoped, Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(default="")
-    jql: Mapped[str] = mapped_column(String(4096), default="")
+    jql: Mapped[str] = mapped_column(Text, default="")
     owner: Mapped[str | None] = mapped_column(String(64))
     share: Mapped[list[Any]] = mapped_column(JSON, default=list)
     favourites: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -318,7 +352,7 @@ class QuickFilter(TenantScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     board_id: Mapped[int]
     name: Mapped[str]
-    jql: Mapped[str] = mapped_column(String(4096))
+    jql: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(default="")
     position: Mapped[int] = mapped_column(default=0)
 
@@ -346,6 +380,7 @@ TABLES = [
         Group,
         GroupMember,
         Project,
+        Scheme,
         Component,
         Version,
         IssueType,
@@ -353,6 +388,8 @@ TABLES = [
         Workflow,
         Field,
         Issue,
+        IssueKey,
+        BulkTask,
         ChangeGroup,
         Comment,
         Worklog,

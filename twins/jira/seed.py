@@ -1,6 +1,7 @@
 """Jira datasets: the default site (CONTRACT.md section 4) and the fixture loader.
 
-A fixture is JSON: `users` (with `api_token`), `groups`, `statuses`, `workflows`,
+A fixture is JSON: `schemes` (permission, notification and issue security schemes, project
+categories), `users` (with `api_token`), `groups`, `statuses`, `workflows`,
 `issuetypes`, `fields` (custom fields), `linktypes`, `projects` (with components, versions
 and browse groups), `filters`, `boards` (a board without a `filter` gets one: its project,
 by rank), `sprints`, `webhooks` and `issues`. Loading is an upsert by id,
@@ -29,6 +30,29 @@ EPIC, TASK, SUBTASK, BUG, STORY = "10000", "10001", "10002", "10003", "10004"
 
 def default_fixture() -> dict[str, Any]:
     return {
+        # Jira Cloud's default schemes (permission scheme 0 is Cloud's own default id); one
+        # issue security scheme without levels (it restricts nothing), as a Standard site may have.
+        "schemes": [
+            {
+                "kind": "permission",
+                "id": "0",
+                "name": "Default Permission Scheme",
+                "description": "This is the default Permission Scheme. Any new projects that are "
+                "created will be assigned this scheme.",
+            },
+            {
+                "kind": "notification",
+                "id": "10000",
+                "name": "Default Notification Scheme",
+                "description": "",
+            },
+            {
+                "kind": "issueSecurity",
+                "id": "10000",
+                "name": "Default Issue Security Scheme",
+                "description": "No security levels yet: it restricts nothing.",
+            },
+        ],
         "users": [
             {
                 "accountId": ADMIN,
@@ -277,6 +301,7 @@ def universe_fixture(universe: dict[str, Any]) -> dict[str, Any]:
 
 
 KNOWN_KEYS = {
+    "schemes",
     "users",
     "groups",
     "statuses",
@@ -387,6 +412,14 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             {"name": lt["name"], "inward": lt["inward"], "outward": lt["outward"]},
         )
         common.reserve_id(ctx, "linktype", lt["id"])
+    for sc in data.get("schemes", []):
+        upsert(
+            conn,
+            table(models.Scheme),
+            {"tenant_id": t, "kind": sc["kind"], "id": str(sc["id"])},
+            {"name": sc["name"], "description": sc.get("description", "")},
+        )
+        common.reserve_id(ctx, f"scheme:{sc['kind']}", sc["id"])
     for p in data.get("projects", []):
         upsert(
             conn,
@@ -402,6 +435,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
                 "issue_types": p.get("issuetypes", []),
                 "browse_groups": p.get("browseGroups", []),
                 "roles": p.get("roles", {}),
+                "schemes": p.get("schemes", {}),
             },
         )
         common.reserve_id(ctx, "project", p["id"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from atlassian import Jira
+from atlassian import Jira, JiraCloud
 from jira import JIRA
 
 from dtu.testing.plugin import Tenant
@@ -32,4 +32,12 @@ def cloud(jira_tenant: Tenant) -> Jira:
         password=jira_tenant.api_token,
         cloud=True,
         api_version="3",
+    )
+
+
+@pytest.fixture
+def jira_cloud(jira_tenant: Tenant) -> JiraCloud:
+    """atlassian-python-api's Cloud platform client (one method per REST operation), API v3."""
+    return JiraCloud(
+        jira_tenant.url, username=jira_tenant.email, password=jira_tenant.api_token, api_version=3
     )

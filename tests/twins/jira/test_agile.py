@@ -165,3 +165,30 @@ def test_unknown_board_is_404(software: JiraSoftware) -> None:
     assert err.value.response.json()["errorMessages"] == [
         "Board does not exist or you do not have permission to see it."
     ]
+
+
+def test_board_epics_and_issues_without_epic(jira: JIRA, software: JiraSoftware) -> None:
+    epic = jira.create_issue(project="DEMO", summary="Checkout", issuetype={"name": "Epic"})
+    child, loose = _tasks(jira, 2)
+    software.move_issues_to_epic(epic.key, data={"issues": [child]})
+    other = jira.create_issue(project="OPS", summary="ops task", issuetype={"name": "Task"}).key
+    on_board = software.get_board_issues_for_epic(1, epic.id)
+    assert [i["key"] for i in on_board["issues"]] == [child]
+    assert on_board["issues"][0]["fields"]["epic"]["key"] == epic.key
+    without = software.get_issues_without_epic_for_board(1)
+    assert [i["key"] for i in without["issues"]] == [loose]  # DEMO board: not the epic, not OPS
+    everywhere = {i["key"] for i in software.get_issues_without_epic()["issues"]}
+    assert {loose, other} <= everywhere and child not in everywhere and epic.key not in everywhere
+    agile = software.get_issue(child)
+    assert agile["self"].endswith(f"/rest/agile/1.0/issue/{jira.issue(child).id}")
+    assert agile["fields"]["epic"]["key"] == epic.key and agile["fields"]["sprint"] is None
+
+
+def test_board_projects_and_versions(software: JiraSoftware) -> None:
+    assert [p["key"] for p in software.get_projects(1)["values"]] == ["DEMO"]
+    versions = software.get_all_versions(1)
+    assert [(v["name"], v["released"]) for v in versions["values"]] == [("1.0", True), ("2.0", False)]
+    assert [v["name"] for v in software.get_all_versions(1, released="false")["values"]] == ["2.0"]
+    with pytest.raises(HTTPError) as err:
+        software.get_projects(999)
+    assert err.value.response.status_code == 404

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from atlassian import Jira
+from atlassian import Jira, JiraCloud
 from jira import JIRA, JIRAError
 from requests import HTTPError
 
@@ -132,3 +132,91 @@ def test_real_burst_limit_sends_reset_on_the_twin_clock(jira_tenant: Tenant) -> 
     finally:
         jira_tenant.twin.set_faults(None, tenant=jira_tenant.tenant)
         jira_tenant.twin.clock(tenant=jira_tenant.tenant, freeze=False)
+
+
+# -- groups and membership --------------------------------------------------------------------
+
+
+def test_groups_picker_and_members_through_pycontribs(jira: JIRA) -> None:
+    assert jira.groups() == ["jira-software-users", "ops-team", "site-admins"]
+    assert jira.groups(query="OPS") == ["ops-team"]
+    members = jira.group_members("ops-team")  # GET /group?expand=users
+    assert sorted(m["email"] for m in members.values()) == [
+        "admin@example.com",
+        "alice@example.com",
+        "bob@example.com",
+    ]
+    assert jira.add_group("qa-team") and jira.groups(query="qa") == ["qa-team"]
+    assert jira.remove_group("qa-team") and jira.groups(query="qa") == []
+
+
+def test_group_lifecycle_through_jira_cloud(jira_cloud: JiraCloud) -> None:
+    bob = jira_cloud.find_users(query="bob")[0]["accountId"]
+    created = jira_cloud.create_group(data={"name": "release-crew"})
+    assert created["name"] == "release-crew" and created["users"]["size"] == 0
+    added = jira_cloud.add_user_to_group(groupname="release-crew", data={"accountId": bob})
+    assert added["name"] == "release-crew"
+    assert [g["name"] for g in jira_cloud.get_user_groups(account_id=bob)] == [
+        "jira-software-users",
+        "ops-team",
+        "release-crew",
+    ]
+    group = jira_cloud.get_group(groupname="release-crew", expand="users")
+    assert group["users"]["size"] == 1 and group["users"]["items"][0]["accountId"] == bob
+    picker = jira_cloud.find_groups(query="crew")
+    assert picker["total"] == 1 and picker["groups"][0]["html"] == "release-<b>crew</b>"
+    bulk = jira_cloud.bulk_get_groups(group_name=["release-crew", "ops-team"])
+    assert [g["name"] for g in bulk["values"]] == ["ops-team", "release-crew"] and bulk["isLast"]
+    jira_cloud.remove_user_from_group(groupname="release-crew", account_id=bob)
+    assert jira_cloud.get_users_from_group(groupname="release-crew")["total"] == 0
+    jira_cloud.remove_group(groupname="release-crew")
+    with pytest.raises(HTTPError) as err:
+        jira_cloud.get_group(groupname="release-crew")
+    assert err.value.response.status_code == 404
+
+
+def test_group_errors(jira_tenant: Tenant, jira_cloud: JiraCloud) -> None:
+    auth = (jira_tenant.email, jira_tenant.api_token)
+    api = jira_tenant.url + "/rest/api/3"
+    # Cloud identifies users by accountId only: a username is not enough
+    resp = httpx.delete(api + "/group/user", params={"groupname": "ops-team", "username": "bob"}, auth=auth)
+    assert resp.status_code == 400
+    assert resp.json()["errorMessages"] == ["The accountId query parameter needs to be provided."]
+    resp = httpx.delete(api + "/group", params={"groupname": "nope"}, auth=auth)
+    assert resp.status_code == 404 and resp.json()["errorMessages"] == ["Specified group does not exist."]
+    bob = ("bob@example.com", jira_tenant.api_tokens["bob@example.com"])
+    assert httpx.get(api + "/group", params={"groupname": "ops-team"}, auth=bob).status_code == 403
+
+
+def test_removing_a_group_swaps_comment_restrictions(jira: JIRA, jira_tenant: Tenant) -> None:
+    jira.add_group("temp-crew")
+    admin = jira.myself()["accountId"]
+    httpx.post(
+        jira_tenant.url + "/rest/api/2/group/user",
+        params={"groupname": "temp-crew"},
+        json={"accountId": admin},
+        auth=(jira_tenant.email, jira_tenant.api_token),
+    ).raise_for_status()
+    key = jira.create_issue(project="DEMO", summary="restricted", issuetype={"name": "Task"}).key
+    comment = jira.add_comment(key, "for the crew", visibility={"type": "group", "value": "temp-crew"})
+    resp = httpx.delete(
+        jira_tenant.url + "/rest/api/2/group",
+        params={"groupname": "temp-crew", "swapGroup": "ops-team"},
+        auth=(jira_tenant.email, jira_tenant.api_token),
+    )
+    assert resp.status_code == 200 and resp.content == b""
+    assert jira.comment(key, comment.id).raw["visibility"]["value"] == "ops-team"
+
+
+def test_assignable_in_every_project(jira: JIRA, carol: JIRA) -> None:
+    both = jira.search_assignable_users_for_projects("", "DEMO,OPS")  # multiProjectSearch
+    assert sorted(u.emailAddress for u in both) == [
+        "admin@example.com",
+        "alice@example.com",
+        "bob@example.com",
+    ]
+    demo = jira.search_assignable_users_for_projects("car", "DEMO")
+    assert [u.emailAddress for u in demo] == ["carol@example.com"]
+    with pytest.raises(JIRAError) as err:
+        carol.search_assignable_users_for_projects("", "OPS")
+    assert err.value.status_code == 404

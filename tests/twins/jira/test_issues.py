@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
-from atlassian import Jira
+from atlassian import Jira, JiraCloud
 from jira import JIRA, JIRAError
+from requests import HTTPError
+
+from dtu.testing.plugin import Tenant
 
 
 def _task(jira: JIRA, summary: str = "a task", **fields):  # type: ignore[no-untyped-def]
@@ -153,3 +157,180 @@ def test_issue_not_browsable_is_404(jira: JIRA, carol: JIRA) -> None:
         carol.issue(issue.key)
     assert err.value.status_code == 404
     assert "Issue does not exist or you do not have permission to see it." in err.value.text
+
+
+def test_comment_restricted_to_a_project_role(jira: JIRA, carol: JIRA, jira_tenant: Tenant) -> None:
+    key = jira.create_issue(project="DEMO", summary="roles", issuetype={"name": "Task"}).key
+    jira.add_comment(key, "everyone")
+    jira.add_comment(key, "admins only", visibility={"type": "role", "value": "Administrators"})
+    assert [c.body for c in jira.comments(key)] == ["everyone", "admins only"]
+    assert [c.body for c in carol.comments(key)] == ["everyone"]  # not an actor of the role
+    with pytest.raises(JIRAError) as err:
+        carol.add_comment(key, "mine", visibility={"type": "role", "value": "Administrators"})
+    assert err.value.status_code == 400
+    assert err.value.response.json()["errors"] == {
+        "commentLevel": "You are currently not a member of the project role: Administrators."
+    }
+    # a role reached through a group: Developers holds jira-software-users, carol's group
+    carol.add_comment(key, "devs", visibility={"type": "role", "value": "Developers"})
+    assert [c.body for c in carol.comments(key)] == ["everyone", "devs"]
+
+
+def test_rendered_html_of_wiki_and_adf(jira: JIRA, cloud: Jira) -> None:
+    issue = jira.create_issue(
+        project="DEMO",
+        summary="render",
+        issuetype={"name": "Task"},
+        description="h2. Plan\n\nShip *now* and _then_ [docs|https://example.com]\n* one\n* two",
+    )
+    rendered = jira.issue(issue.key, expand="renderedFields").raw["renderedFields"]
+    assert rendered["description"] == (
+        '<h2><a name="Plan"></a>Plan</h2>\n'
+        '<p>Ship <b>now</b> and <em>then</em> <a href="https://example.com" class="external-link" '
+        'rel="nofollow noreferrer">docs</a></p>\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>'
+    )
+    assert rendered["created"].count("/") == 2 and rendered["created"][-2:] in ("AM", "PM")
+    adf = {
+        "type": "doc",
+        "version": 1,
+        "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": "x<y", "marks": [{"type": "code"}]}]}
+        ],
+    }
+    comment = cloud.issue_add_comment(issue.key, adf)
+    got = cloud.get(
+        f"rest/api/3/issue/{issue.key}/comment/{comment['id']}", params={"expand": "renderedBody"}
+    )
+    assert got["renderedBody"] == "<p><tt>x&lt;y</tt></p>" and got["body"] == adf
+    full = jira.issue(issue.key, expand="renderedFields").raw["renderedFields"]["comment"]["comments"]
+    assert full[0]["body"] == "<p><tt>x&lt;y</tt></p>"
+
+
+def test_changelog_by_ids_and_bulk(jira: JIRA, jira_cloud: JiraCloud) -> None:
+    a = jira.create_issue(project="DEMO", summary="one", issuetype={"name": "Task"})
+    b = jira.create_issue(project="DEMO", summary="two", issuetype={"name": "Task"})
+    a.update(summary="one!")
+    a.update(fields={"labels": ["x"]})
+    b.update(summary="two!")
+    ids = [int(h["id"]) for h in jira_cloud.get_change_logs(a.key)["values"]]
+    picked = jira_cloud.get_change_logs_by_ids(a.key, data={"changelogIds": ids[1:]})
+    assert [h["items"][0]["field"] for h in picked["histories"]] == ["labels"]
+    bulk = jira_cloud.get_bulk_changelogs(
+        data={"issueIdsOrKeys": [a.key, b.key, "DEMO-999"], "fieldIds": ["summary"]}
+    )
+    assert [(log["issueId"], len(log["changeHistories"])) for log in bulk["issueChangeLogs"]] == [
+        (a.id, 1),
+        (b.id, 1),
+    ]
+    paged = jira_cloud.get_bulk_changelogs(data={"issueIdsOrKeys": [a.key, b.key], "maxResults": 2})
+    assert sum(len(log["changeHistories"]) for log in paged["issueChangeLogs"]) == 2
+    rest = jira_cloud.get_bulk_changelogs(
+        data={"issueIdsOrKeys": [a.key, b.key], "maxResults": 2, "nextPageToken": paged["nextPageToken"]}
+    )
+    assert rest["issueChangeLogs"] == [
+        {"issueId": b.id, "changeHistories": rest["issueChangeLogs"][0]["changeHistories"]}
+    ]
+    assert "nextPageToken" not in rest
+    with pytest.raises(HTTPError) as err:
+        jira_cloud.get_bulk_changelogs(data={"issueIdsOrKeys": []})
+    assert err.value.response.status_code == 400
+
+
+def test_all_labels(jira: JIRA, jira_cloud: JiraCloud) -> None:
+    jira.create_issue(project="DEMO", summary="l", issuetype={"name": "Task"}, labels=["zeta", "alpha"])
+    jira.create_issue(project="OPS", summary="l", issuetype={"name": "Task"}, labels=["alpha", "mid"])
+    assert jira_cloud.get_all_labels()["values"] == ["alpha", "mid", "zeta"]
+    page = jira_cloud.get_all_labels(start_at=1, max_results=1)
+    assert page["values"] == ["mid"] and page["isLast"] is False and page["total"] == 3
+
+
+def test_fields_and_update_of_the_wrong_json_type(jira_tenant: Tenant, jira: JIRA) -> None:
+    auth = (jira_tenant.email, jira_tenant.api_token)
+    api = jira_tenant.url + "/rest/api/2"
+    for body in ({"fields": ["summary"]}, {"fields": {"summary": "x"}, "update": "labels"}):
+        resp = httpx.post(api + "/issue", json=body, auth=auth)
+        assert resp.status_code == 400 and resp.json()["errorMessages"], resp.text
+    bulk = httpx.post(api + "/issue/bulk", json={"issueUpdates": [{"fields": 7}]}, auth=auth).json()
+    assert bulk["issues"] == [] and bulk["errors"][0]["failedElementNumber"] == 0
+    key = jira.create_issue(project="DEMO", summary="t", issuetype={"name": "Task"}).key
+    resp = httpx.put(f"{api}/issue/{key}", json={"update": []}, auth=auth)
+    assert resp.status_code == 400
+
+
+def test_moved_issue_gets_a_new_key_and_keeps_the_old_one(jira: JIRA, jira_cloud: JiraCloud) -> None:
+    issue = jira.create_issue(
+        project="DEMO", summary="mover", issuetype={"name": "Task"}, components=[{"name": "Backend"}]
+    )
+    sub = jira.create_issue(
+        project="DEMO", summary="sub", issuetype={"name": "Sub-task"}, parent={"key": issue.key}
+    )
+    jira.transition_issue(issue.key, "Start Progress")
+    task = jira_cloud.submit_bulk_move(
+        data={
+            "targetToSourcesMapping": {
+                "OPS,10003": {
+                    "issueIdsOrKeys": [issue.key],
+                    "inferStatusDefaults": True,
+                    "inferFieldDefaults": True,
+                }
+            },
+            "sendBulkNotification": False,
+        }
+    )
+    progress = jira_cloud.get_bulk_operation_progress(task["taskId"])
+    assert progress["status"] == "COMPLETE" and progress["progressPercent"] == 100
+    assert (
+        progress["processedAccessibleIssues"] == [int(issue.id), int(sub.id)]
+        and progress["totalIssueCount"] == 2
+    )
+    moved = jira.issue(issue.key)  # the old key still leads to it
+    assert (moved.id, moved.key, moved.fields.project.key) == (issue.id, "OPS-1", "OPS")
+    assert (moved.fields.issuetype.name, moved.fields.status.name, moved.fields.components) == (
+        "Bug",
+        "In Progress",
+        [],
+    )
+    assert jira.issue(sub.key).key == "OPS-2" and jira.issue("OPS-2").fields.parent.key == "OPS-1"
+    assert [i.key for i in jira.search_issues(f"key = {issue.key}")] == ["OPS-1"]
+    items = [
+        (i.field, i.fromString, i.toString)
+        for h in jira.issue("OPS-1", expand="changelog").changelog.histories
+        for i in h.items
+    ]
+    assert ("Key", issue.key, "OPS-1") in items and ("project", "Demo Project", "Operations") in items
+    # keys are never reused: DEMO goes on from where it was
+    assert jira.create_issue(project="DEMO", summary="next", issuetype={"name": "Task"}).key == "DEMO-3"
+
+
+def test_bulk_move_errors(jira: JIRA, jira_cloud: JiraCloud) -> None:
+    ops = jira.create_issue(project="OPS", summary="in review", issuetype={"name": "Task"})
+    for name in ("In Progress", "Review"):
+        jira.transition_issue(ops.key, name)
+    for body, message in (
+        ({"targetToSourcesMapping": {}}, "targetToSourcesMapping must map at least one target"),
+        (
+            {"targetToSourcesMapping": {"NOPE,10001": {"issueIdsOrKeys": [ops.key]}}},
+            "The target project 'NOPE'",
+        ),
+        ({"targetToSourcesMapping": {"DEMO,10002": {"issueIdsOrKeys": [ops.key]}}}, "is a sub-task type"),
+        (
+            {"targetToSourcesMapping": {"DEMO,10001": {"issueIdsOrKeys": ["DEMO-999"]}}},
+            "Issue 'DEMO-999' does not",
+        ),
+    ):
+        with pytest.raises(HTTPError) as err:
+            jira_cloud.submit_bulk_move(data=body)
+        assert err.value.response.status_code == 400 and message in err.value.response.text
+    # "In Review" is not in DEMO's workflow: without inferStatusDefaults the task reports the issue
+    task = jira_cloud.submit_bulk_move(
+        data={"targetToSourcesMapping": {"DEMO,10001": {"issueIdsOrKeys": [ops.key]}}}
+    )
+    progress = jira_cloud.get_bulk_operation_progress(task["taskId"])
+    assert progress["processedAccessibleIssues"] == [] and list(progress["failedAccessibleIssues"]) == [
+        ops.id
+    ]
+    assert jira.issue(ops.key).key == ops.key  # nothing moved
+    mapped = {"issueIdsOrKeys": [ops.key], "targetStatus": [{"statuses": {"10001": ["10002"]}}]}
+    jira_cloud.submit_bulk_move(data={"targetToSourcesMapping": {"DEMO,10001": mapped}})
+    moved = jira.issue(ops.key)
+    assert moved.fields.project.key == "DEMO" and moved.fields.status.name == "Done"

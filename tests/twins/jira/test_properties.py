@@ -38,6 +38,7 @@ class Spec:
     priority: str
     labels: list[str]
     word: str
+    points: int | None = None  # customfield_10016, "Story point estimate" (a number field)
 
 
 issue_specs = st.lists(
@@ -47,6 +48,7 @@ issue_specs = st.lists(
         st.sampled_from(PRIORITIES),
         st.lists(st.sampled_from(LABELS), unique=True, max_size=2),
         st.sampled_from(WORDS),
+        st.one_of(st.none(), st.integers(min_value=0, max_value=8)),
     ),
     min_size=1,
     max_size=6,
@@ -81,7 +83,15 @@ def priority_clause(draw: st.DrawFn) -> Clause:
 
 @st.composite
 def clause(draw: st.DrawFn) -> Clause:
-    kind = draw(st.sampled_from(["type", "priority", "labels", "text", "empty"]))
+    kind = draw(st.sampled_from(["type", "priority", "labels", "text", "empty", "points"]))
+    if kind == "points":
+        name = draw(st.sampled_from(["cf[10016]", "customfield_10016", '"Story point estimate"']))
+        op = draw(st.sampled_from([*CMP, "IS", "IS NOT"]))
+        if op in ("IS", "IS NOT"):
+            return f"{name} {op} EMPTY", lambda s, o=op: (s.points is None) == (o == "IS")
+        n = draw(st.integers(min_value=0, max_value=8))
+        # a comparison never matches an issue without a value (`!=` neither)
+        return f"{name} {op} {n}", lambda s, n=n, c=CMP[op]: s.points is not None and c(s.points, n)
     if kind == "type":
         op = draw(st.sampled_from(["=", "!=", "IN", "NOT IN"]))
         if op in ("IN", "NOT IN"):
@@ -131,12 +141,14 @@ def _seed(jira: JIRA, specs: list[Spec]) -> tuple[str, list[str]]:
     tag = f"ex{next(_example)}"
     keys = []
     for s in specs:
+        extra = {"customfield_10016": s.points} if s.points is not None else {}
         issue = jira.create_issue(
             project="DEMO",
             summary=f"{s.word} issue {tag}",
             issuetype={"name": s.itype},
             priority={"name": s.priority},
             labels=s.labels,
+            **extra,
         )
         keys.append(issue.key)
     return tag, keys
@@ -243,6 +255,107 @@ def test_arbitrary_jql_is_200_or_jira_400(jira_tenant: Tenant, text: str) -> Non
     if resp.status_code == 400:
         body = resp.json()
         assert body["errorMessages"] and body["errors"] == {}
+
+
+# -- history: WAS and CHANGED against a reference model ------------------------------------------
+#
+# Each issue walks the DEMO workflow and changes hands (alice, bob, nobody) at random; the
+# reference keeps every value each field has had and every change (from, to). WAS matches a
+# value the field ever had (the current one too), WAS NOT one it never had, CHANGED any change,
+# FROM/TO one change between those values; every change here is the admin's (BY currentUser()).
+
+STEPS = [*WORKFLOW, "alice", "bob", "nobody"]
+STATUSES = ["To Do", "In Progress", "Done"]
+
+
+@dataclass
+class Walk:
+    status_values: list[str]
+    status_changes: list[tuple[str, str]]
+    assignee_values: list[str | None]
+    assignee_changes: list[tuple[str | None, str | None]]
+
+
+def _walk(jira: JIRA, key: str, steps: list[str]) -> Walk:
+    walk = Walk(["To Do"], [], [None], [])
+    for step in steps:
+        status, assignee = walk.status_values[-1], walk.assignee_values[-1]
+        if step in WORKFLOW:
+            src, dst = WORKFLOW[step]
+            if status in src:
+                jira.transition_issue(key, step)
+                walk.status_values.append(dst)
+                walk.status_changes.append((status, dst))
+        else:
+            who = None if step == "nobody" else step
+            jira.assign_issue(key, PEOPLE[who] if who else None)
+            if who != assignee:
+                walk.assignee_values.append(who)
+                walk.assignee_changes.append((assignee, who))
+    return walk
+
+
+def _who(name: str | None) -> str:
+    return f'"{name}@example.com"' if name else "EMPTY"
+
+
+@st.composite
+def history_clause(draw: st.DrawFn) -> tuple[str, Any]:
+    kind = draw(
+        st.sampled_from(["was", "was not", "was in", "changed", "from-to", "to", "a-was", "a-changed"])
+    )
+    x, y = draw(st.sampled_from(STATUSES)), draw(st.sampled_from(STATUSES))
+    who = draw(st.sampled_from([None, "alice", "bob"]))
+    by = draw(st.sampled_from(["", " BY currentUser()"]))
+    if kind == "was":
+        return f'status WAS "{x}"{by}', lambda w: x in w.status_values
+    if kind == "was not":
+        return f'status WAS NOT "{x}"', lambda w: x not in w.status_values
+    if kind == "was in":
+        return f'status WAS IN ("{x}", "{y}")', lambda w: bool({x, y} & set(w.status_values))
+    if kind == "changed":
+        return f"status CHANGED{by}", lambda w: bool(w.status_changes)
+    if kind == "from-to":
+        return f'status CHANGED FROM "{x}" TO "{y}"', lambda w: (x, y) in w.status_changes
+    if kind == "to":
+        return f'status CHANGED TO "{y}"', lambda w: any(t == y for _f, t in w.status_changes)
+    if kind == "a-was":
+        return f"assignee WAS {_who(who)}", lambda w: who in w.assignee_values
+    return f"assignee CHANGED{by}", lambda w: bool(w.assignee_changes)
+
+
+def combine_history(children: st.SearchStrategy[tuple[str, Any]]) -> st.SearchStrategy[tuple[str, Any]]:
+    def both(pair: tuple[tuple[str, Any], tuple[str, Any]], op: str) -> tuple[str, Any]:
+        (lt, lf), (rt, rf) = pair
+        if op == "AND":
+            return f"({lt} AND {rt})", lambda w: lf(w) and rf(w)
+        return f"({lt} OR {rt})", lambda w: lf(w) or rf(w)
+
+    return st.one_of(
+        st.tuples(children, children).map(lambda p: both(p, "AND")),
+        st.tuples(children, children).map(lambda p: both(p, "OR")),
+        children.map(lambda c: (f"NOT ({c[0]})", lambda w, f=c[1]: not f(w))),
+    )
+
+
+@PROPS
+@given(
+    walks=st.lists(st.lists(st.sampled_from(STEPS), max_size=6), min_size=1, max_size=4),
+    query=st.recursive(history_clause(), combine_history, max_leaves=3),
+)
+def test_history_jql_agrees_with_reference(
+    jira: JIRA, walks: list[list[str]], query: tuple[str, Any]
+) -> None:
+    tag = f"hist{next(_example)}"
+    keys, models = [], []
+    for steps in walks:
+        key = jira.create_issue(project="DEMO", summary=f"{tag} walk", issuetype={"name": "Task"}).key
+        keys.append(key)
+        models.append(_walk(jira, key, steps))
+    text, predicate = query
+    jql = f"summary ~ {tag} AND {text} ORDER BY key ASC"
+    got = [i.key for i in jira.search_issues(jql, maxResults=100, fields="summary")]
+    assert got == [k for k, m in zip(keys, models, strict=True) if predicate(m)], jql
 
 
 # -- bad input --------------------------------------------------------------------------------

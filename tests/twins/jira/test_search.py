@@ -142,3 +142,55 @@ def test_offset_pages_count_every_match(seeded: JIRA, jira_tenant: Tenant) -> No
 def test_resolution_unresolved_is_the_empty_field(seeded: JIRA) -> None:
     assert len(seeded.search_issues("project = DEMO AND resolution = Unresolved")) == 3
     assert len(seeded.search_issues("project = DEMO AND resolution != Unresolved")) == 0
+
+
+def test_parent_is_empty_and_initial_values_were_set_by_the_creator(jira: JIRA) -> None:
+    parent = jira.create_issue(project="DEMO", summary="parent", issuetype={"name": "Task"})
+    sub = jira.create_issue(
+        project="DEMO", summary="sub", issuetype={"name": "Sub-task"}, parent={"key": parent.key}
+    )
+    keys = {parent.key, sub.key}
+    assert {i.key for i in jira.search_issues("parent IS EMPTY")} & keys == {parent.key}
+    assert {i.key for i in jira.search_issues("parent IS NOT EMPTY")} & keys == {sub.key}
+    # never changed: the value it was created with was set by its creator
+    assert {i.key for i in jira.search_issues('status WAS "To Do" BY currentUser()')} >= keys
+    assert {i.key for i in jira.search_issues('status WAS "To Do" BY "bob@example.com"')} & keys == set()
+
+
+def test_field_errors_come_before_the_unbounded_check(jira_tenant: Tenant) -> None:
+    resp = httpx.get(
+        jira_tenant.url + "/rest/api/3/search/jql",
+        params={"jql": "order by nosuchfield"},
+        auth=(jira_tenant.email, jira_tenant.api_token),
+    )
+    assert resp.status_code == 400
+    assert resp.json()["errorMessages"] == [
+        "Field 'nosuchfield' does not exist or you do not have permission to view it."
+    ]
+    resp = httpx.get(
+        jira_tenant.url + "/rest/api/3/search/jql",
+        params={"jql": "order by key"},
+        auth=(jira_tenant.email, jira_tenant.api_token),
+    )
+    assert resp.json()["errorMessages"] == [
+        "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"jql": 926},
+        {"jql": ["project = DEMO"]},
+        {"jql": "project = DEMO", "maxResults": "ten"},
+        {"jql": "project = DEMO", "startAt": {}},
+    ],
+)
+def test_search_bodies_of_the_wrong_json_type(jira_tenant: Tenant, body: dict[str, Any]) -> None:
+    for path in ("/search", "/search/jql", "/search/approximate-count"):
+        resp = httpx.post(
+            jira_tenant.url + "/rest/api/3" + path, json=body, auth=(jira_tenant.email, jira_tenant.api_token)
+        )
+        assert resp.status_code in (200, 400), resp.text  # approximate-count ignores paging members
+        if resp.status_code == 400:
+            assert resp.json()["errorMessages"][0].startswith("Can not deserialize value of type")

@@ -255,3 +255,50 @@ async def move_issues_to_epic(request: Request, epic: str) -> Response:
 async def rank_issues(request: Request) -> Response:
     data = await body_object(request)
     return await _v2(request, lambda ctx: agile.rank_issues(ctx, data=data))
+
+
+@router.get(AGILE + "/board/{board_id}/epic/none/issue", operation_id="getIssuesWithoutEpicForBoard")
+async def get_issues_without_epic_for_board(request: Request, board_id: str) -> Response:
+    bid, args = _id(board_id, "board"), _issue_args(request)
+    return await _v2(
+        request,
+        lambda ctx: agile.board_epic_issues(ctx, board_id=bid, epic=None, **args),  # type: ignore[arg-type]
+    )
+
+
+@router.get(AGILE + "/board/{board_id}/epic/{epic}/issue", operation_id="getBoardIssuesForEpic")
+async def get_board_issues_for_epic(request: Request, board_id: str, epic: str) -> Response:
+    bid, args = _id(board_id, "board"), _issue_args(request)
+    return await _v2(
+        request,
+        lambda ctx: agile.board_epic_issues(ctx, board_id=bid, epic=epic, **args),  # type: ignore[arg-type]
+    )
+
+
+@router.get(AGILE + "/board/{board_id}/project", operation_id="getProjects")
+async def get_board_projects(request: Request, board_id: str) -> Response:
+    bid = _id(board_id, "board")
+    start, size = _page(request)
+    return await _v2(
+        request, lambda ctx: agile.board_projects(ctx, board_id=bid, start_at=start, max_results=size)
+    )
+
+
+@router.get(AGILE + "/board/{board_id}/version", operation_id="getAllVersions")
+async def get_board_versions(request: Request, board_id: str) -> Response:
+    bid = _id(board_id, "board")
+    start, size = _page(request)
+    released = request.query_params.get("released")
+    return await _v2(
+        request,
+        lambda ctx: agile.board_versions(
+            ctx, board_id=bid, released=released, start_at=start, max_results=size
+        ),
+    )
+
+
+@router.get(AGILE + "/issue/{issue}", operation_id="getAgileIssue")
+async def get_agile_issue(request: Request, issue: str) -> Response:
+    return await _v2(
+        request, lambda ctx: agile.get_agile_issue(ctx, issue=issue, wanted=multi(request, "fields"))
+    )

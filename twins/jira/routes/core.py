@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from fastapi import Request
+from starlette.responses import Response
 
-from twins.jira.dependencies import int_param, multi
+from twins.jira.dependencies import int_param, multi, run_raw
 from twins.jira.routes.common import API, Operations, Query, api_router, query_param
 from twins.jira.service import users
 
@@ -88,4 +89,68 @@ ops.add(
     "removeUserFromGroup",
     users.remove_user_from_group,
     query={**GROUP, "account_id": query_param("accountId")},
+)
+ops.add(
+    "GET",
+    API + "/user/assignable/multiProjectSearch",
+    "findBulkAssignableUsers",
+    users.assignable_in_projects,
+    query={"project_keys": query_param("projectKeys"), "query": _user_query, **PAGE},
+)
+ops.add(
+    "GET",
+    API + "/user/groups",
+    "getUserGroups",
+    users.user_groups,
+    query={"account_id": query_param("accountId")},
+)
+ops.add(
+    "GET",
+    API + "/group",
+    "getGroup",
+    users.get_group,
+    query={**GROUP, "expand": lambda r: multi(r, "expand")},
+)
+
+
+@router.delete(API + "/group", operation_id="removeGroup")
+async def remove_group(request: Request) -> Response:
+    """200 with an empty body (not 204), as the reference says."""
+    q = request.query_params
+    await run_raw(
+        request,
+        lambda ctx: users.remove_group(
+            ctx,
+            name=q.get("groupname"),
+            group_id=q.get("groupId"),
+            swap_name=q.get("swapGroup"),
+            swap_id=q.get("swapGroupId"),
+        ),
+    )
+    return Response(status_code=200)
+
+
+ops.add(
+    "GET",
+    API + "/group/bulk",
+    "bulkGetGroups",
+    users.bulk_groups,
+    query={
+        "group_ids": lambda r: r.query_params.getlist("groupId"),
+        "group_names": lambda r: r.query_params.getlist("groupName"),
+        **PAGE,
+    },
+)
+ops.add(
+    "GET",
+    API + "/groups/picker",
+    "findGroups",
+    users.find_groups,
+    query={
+        "query": query_param("query"),
+        "exclude": lambda r: r.query_params.getlist("exclude"),
+        "exclude_ids": lambda r: r.query_params.getlist("excludeId"),
+        "max_results": _int("maxResults", 20),
+        "account_id": query_param("accountId"),
+    },
 )

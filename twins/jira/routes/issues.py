@@ -8,9 +8,13 @@ from starlette.responses import Response
 from twins.jira.dependencies import body, body_object, bool_param, int_param, multi, run
 from twins.jira.errors import JiraError
 from twins.jira.routes.common import API, api_router
-from twins.jira.service import issues
+from twins.jira.service import issues, moves
 
 router = api_router()
+
+
+def _rendered(request: Request) -> bool:
+    return "renderedBody" in (multi(request, "expand") or [])
 
 
 @router.post(API + "/issue", operation_id="createIssue")
@@ -118,6 +122,7 @@ async def get_comments(request: Request, issue: str) -> Response:
             start_at=max(0, int_param(request, "startAt", 0) or 0),
             max_results=min(5000, max(1, int_param(request, "maxResults", 5000) or 5000)),
             order_by=request.query_params.get("orderBy"),
+            rendered=_rendered(request),
         ),
     )
 
@@ -128,7 +133,11 @@ async def add_comment(request: Request, issue: str) -> Response:
     return await run(
         request,
         lambda ctx: issues.add_comment(
-            ctx, issue=issue, body=data.get("body"), visibility=data.get("visibility")
+            ctx,
+            issue=issue,
+            body=data.get("body"),
+            visibility=data.get("visibility"),
+            rendered=_rendered(request),
         ),
         status=201,
     )
@@ -136,7 +145,10 @@ async def add_comment(request: Request, issue: str) -> Response:
 
 @router.get(API + "/issue/{issue}/comment/{comment_id}", operation_id="getComment")
 async def get_comment(request: Request, issue: str, comment_id: str) -> Response:
-    return await run(request, lambda ctx: issues.get_comment(ctx, issue=issue, comment_id=comment_id))
+    return await run(
+        request,
+        lambda ctx: issues.get_comment(ctx, issue=issue, comment_id=comment_id, rendered=_rendered(request)),
+    )
 
 
 @router.put(API + "/issue/{issue}/comment/{comment_id}", operation_id="updateComment")
@@ -145,7 +157,12 @@ async def update_comment(request: Request, issue: str, comment_id: str) -> Respo
     return await run(
         request,
         lambda ctx: issues.update_comment(
-            ctx, issue=issue, comment_id=comment_id, body=data.get("body"), visibility=data.get("visibility")
+            ctx,
+            issue=issue,
+            comment_id=comment_id,
+            body=data.get("body"),
+            visibility=data.get("visibility"),
+            rendered=_rendered(request),
         ),
     )
 
@@ -153,3 +170,26 @@ async def update_comment(request: Request, issue: str, comment_id: str) -> Respo
 @router.delete(API + "/issue/{issue}/comment/{comment_id}", operation_id="deleteComment")
 async def delete_comment(request: Request, issue: str, comment_id: str) -> Response:
     return await run(request, lambda ctx: issues.delete_comment(ctx, issue=issue, comment_id=comment_id))
+
+
+@router.post(API + "/issue/{issue}/changelog/list", operation_id="getChangeLogsByIds")
+async def get_changelogs_by_ids(request: Request, issue: str) -> Response:
+    data = await body_object(request)
+    return await run(request, lambda ctx: issues.changelog_by_ids(ctx, issue=issue, data=data))
+
+
+@router.post(API + "/changelog/bulkfetch", operation_id="getBulkChangelogs")
+async def bulk_changelogs(request: Request) -> Response:
+    data = await body_object(request)
+    return await run(request, lambda ctx: issues.bulk_changelogs(ctx, data=data))
+
+
+@router.post(API + "/bulk/issues/move", operation_id="submitBulkMove")
+async def submit_bulk_move(request: Request) -> Response:
+    data = await body_object(request)
+    return await run(request, lambda ctx: moves.submit_move(ctx, data=data), status=201)
+
+
+@router.get(API + "/bulk/queue/{task_id}", operation_id="getBulkOperationProgress")
+async def get_bulk_operation_progress(request: Request, task_id: str) -> Response:
+    return await run(request, lambda ctx: moves.progress(ctx, task_id=task_id))

@@ -131,8 +131,8 @@ async def add_attachment(request: Request, issue: str) -> Response:
         if key == "file" and isinstance(value, UploadFile):
             files.append(
                 (
-                    value.filename or "file",
-                    value.content_type or "application/octet-stream",
+                    (value.filename or "").replace("\x00", "") or "file",
+                    (value.content_type or "").replace("\x00", "") or "application/octet-stream",
                     await value.read(),
                 )
             )

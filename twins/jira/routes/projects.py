@@ -6,7 +6,7 @@ from fastapi import Request
 
 from twins.jira.dependencies import bool_param, multi
 from twins.jira.routes.common import API, Operations, api_router, max_results, query_param, start_at
-from twins.jira.service import fields, linktypes, projects
+from twins.jira.service import fields, linktypes, parts, projects, workflows
 
 router = api_router()
 ops = Operations(router)
@@ -44,6 +44,67 @@ ops.add(
 ops.add("POST", API + "/project/{id_or_key}/restore", "restore", projects.restore_project)
 ops.add("GET", API + "/project/{id_or_key}/components", "getProjectComponents", projects.project_components)
 ops.add("POST", API + "/component", "createComponent", projects.create_component, body=True, status=201)
+ops.add("GET", API + "/component/{component_id}", "getComponent", projects.get_component)
+ops.add("PUT", API + "/component/{component_id}", "updateComponent", projects.update_component, body=True)
+ops.add(
+    "DELETE",
+    API + "/component/{component_id}",
+    "deleteComponent",
+    projects.delete_component,
+    query={"move_to": query_param("moveIssuesTo")},
+)
+ops.add(
+    "GET",
+    API + "/project/{id_or_key}/component",
+    "getProjectComponentsPaginated",
+    projects.project_components_paged,
+    query={"order_by": query_param("orderBy"), "query": query_param("query"), **PAGE},
+)
+ops.add(
+    "GET",
+    API + "/project/{id_or_key}/version",
+    "getProjectVersionsPaginated",
+    projects.project_versions_paged,
+    query={
+        "order_by": query_param("orderBy"),
+        "query": query_param("query"),
+        "status": query_param("status"),
+        **PAGE,
+    },
+)
+ops.add(
+    "GET",
+    API + "/project/{id_or_key}/permissionscheme",
+    "getAssignedPermissionScheme",
+    projects.project_permission_scheme,
+)
+ops.add("GET", API + "/permissionscheme", "getAllPermissionSchemes", projects.permission_schemes)
+ops.add("GET", API + "/issuesecurityschemes", "getIssueSecuritySchemes", projects.issue_security_schemes)
+ops.add(
+    "GET", API + "/notificationscheme", "getNotificationSchemes", projects.notification_schemes, query=PAGE
+)
+ops.add("GET", API + "/projectCategory", "getAllProjectCategories", projects.project_categories)
+ops.add(
+    "POST",
+    API + "/projectCategory",
+    "createProjectCategory",
+    projects.create_project_category,
+    body=True,
+    status=201,
+)
+ops.add(
+    "GET", API + "/projectCategory/{category_id}", "getProjectCategoryById", projects.get_project_category
+)
+ops.add("GET", API + "/priority/{priority_id}", "getPriority", projects.get_priority)
+ops.add("GET", API + "/resolution/{resolution_id}", "getResolution", projects.get_resolution)
+ops.add("GET", API + "/statuscategory/{id_or_key}", "getStatusCategory", projects.get_status_category)
+ops.add(
+    "GET",
+    API + "/label",
+    "getAllLabels",
+    projects.all_labels,
+    query={"start_at": start_at, "max_results": lambda r: max_results(r, 1000, 1000)},
+)
 ops.add("GET", API + "/project/{id_or_key}/versions", "getProjectVersions", projects.project_versions)
 ops.add("POST", API + "/version", "createVersion", projects.create_version, body=True, status=201)
 ops.add("GET", API + "/version/{version_id}", "getVersion", projects.get_version)
@@ -109,3 +170,38 @@ ops.add(
     projects.createmeta_fields,
     query=PAGE,
 )
+ops.add(
+    "GET",
+    API + "/issue/createmeta",
+    "getCreateIssueMeta",
+    projects.createmeta,
+    query={
+        "project_ids": lambda r: multi(r, "projectIds") or [],
+        "project_keys": lambda r: multi(r, "projectKeys") or [],
+        "itype_ids": lambda r: multi(r, "issuetypeIds") or [],
+        "itype_names": lambda r: multi(r, "issuetypeNames") or [],
+        "expand": lambda r: multi(r, "expand"),
+    },
+)
+ops.add(
+    "GET",
+    API + "/workflow/search",
+    "getWorkflowsPaginated",
+    workflows.search_workflows,
+    query={
+        "names": lambda r: multi(r, "workflowName") or [],
+        "query": query_param("queryString"),
+        "expand": lambda r: multi(r, "expand"),
+        "order_by": query_param("orderBy"),
+        "is_active": query_param("isActive"),
+        **PAGE,
+    },
+)
+ops.add(
+    "GET",
+    API + "/workflow",
+    "getAllWorkflows",
+    workflows.all_workflows,
+    query={"name": query_param("workflowName")},
+)
+ops.add("GET", API + "/role", "getAllProjectRoles", parts.all_roles)

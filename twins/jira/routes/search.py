@@ -25,6 +25,31 @@ def _list(value: Any) -> list[str] | None:
     raise JiraError("'fields' must be a list of strings.")
 
 
+def _text(data: dict[str, Any], name: str) -> str | None:
+    """A string member of a JSON body, with Jackson's 400 for any other JSON type."""
+    value = data.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    raise JiraError(
+        f"Can not deserialize value of type java.lang.String from {_token(value)} (field '{name}')."
+    )
+
+
+def _number(data: dict[str, Any], name: str) -> int | None:
+    """An integer member of a JSON body (Jira's `int`), with Jackson's 400 otherwise."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not -(2**31) <= value < 2**31:
+        raise JiraError(f"Can not deserialize value of type int from {_token(value)} (field '{name}').")
+    return value
+
+
+def _token(value: Any) -> str:
+    kinds = {bool: "Boolean", int: "Number", float: "Number", str: "String", list: "Array", dict: "Object"}
+    return f"{kinds.get(type(value), 'JSON')} value"
+
+
 @router.get(API + "/search", operation_id="searchForIssuesUsingJql")
 async def search_get(request: Request) -> Response:
     return await run(
@@ -47,9 +72,9 @@ async def search_post(request: Request) -> Response:
         request,
         lambda ctx: search.search(
             ctx,
-            jql_text=data.get("jql"),
-            start_at=int(data.get("startAt") or 0),
-            max_results=data.get("maxResults"),
+            jql_text=_text(data, "jql"),
+            start_at=max(0, _number(data, "startAt") or 0),
+            max_results=_number(data, "maxResults"),
             wanted=_list(data.get("fields")),
             expand=_list(data.get("expand")),
         ),
@@ -78,9 +103,9 @@ async def search_jql_post(request: Request) -> Response:
         request,
         lambda ctx: search.search_jql(
             ctx,
-            jql_text=data.get("jql"),
-            next_page_token=data.get("nextPageToken"),
-            max_results=data.get("maxResults"),
+            jql_text=_text(data, "jql"),
+            next_page_token=_text(data, "nextPageToken"),
+            max_results=_number(data, "maxResults"),
             wanted=_list(data.get("fields")),
             expand=_list(data.get("expand")),
         ),
@@ -90,7 +115,8 @@ async def search_jql_post(request: Request) -> Response:
 @router.post(API + "/search/approximate-count", operation_id="countIssues")
 async def count_issues(request: Request) -> Response:
     data = await body_object(request)
-    return await run(request, lambda ctx: search.approximate_count(ctx, jql_text=data.get("jql")))
+    jql_text = _text(data, "jql")
+    return await run(request, lambda ctx: search.approximate_count(ctx, jql_text=jql_text))
 
 
 @router.post(API + "/jql/parse", operation_id="parseJqlQueries")

@@ -39,6 +39,9 @@ SPRINT_NOT_FOUND = "Sprint does not exist or you do not have permission to see i
 ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: larger numbers name nothing
+
+
 def agile_base(ctx: TwinContext) -> str:
     return f"{ctx.base_url}/rest/agile/1.0"
 
@@ -79,6 +82,8 @@ def between(low: str, high: str | None) -> str:
 
 def _board(ctx: TwinContext, board_id: int) -> tuple[Row[Any], Row[Any] | None]:
     """A board the caller may see (its project browsable, its filter visible) and its project."""
+    if not 0 < board_id <= MAX_ID:
+        raise NotFound(BOARD_NOT_FOUND)
     row = ctx.conn.execute(
         select(BOARD).where(BOARD.c.tenant_id == ctx.tenant, BOARD.c.id == board_id)
     ).first()
@@ -356,6 +361,8 @@ def quick_filters(ctx: TwinContext, *, board_id: int, start_at: int, max_results
 
 def quick_filter(ctx: TwinContext, *, board_id: int, quick_id: int) -> dict[str, Any]:
     row, _project = _board(ctx, board_id)
+    if not 0 < quick_id <= MAX_ID:
+        raise NotFound("The quick filter does not exist or you do not have permission to see it.")
     hit = ctx.conn.execute(
         select(QUICK).where(
             QUICK.c.tenant_id == ctx.tenant, QUICK.c.board_id == row.id, QUICK.c.id == quick_id
@@ -408,6 +415,12 @@ def _agile_issue(ctx: TwinContext, row: Row[Any], wanted: list[str] | None) -> d
         fields_out["sprint"] = sprint_json(ctx, current) if current else None
         fields_out["closedSprints"] = [sprint_json(ctx, s) for s in sprints if s.state == "closed"]
         fields_out["flagged"] = False
+    if wanted is None or "epic" in wanted:
+        parent = common.issue_row(ctx, row.parent_id, check=False) if row.parent_id else None
+        ptype = common.itype_row(ctx, parent.issuetype_id) if parent is not None else None
+        fields_out["epic"] = (
+            epic_json(ctx, parent) if parent is not None and ptype and ptype.name == "Epic" else None
+        )
     out["self"] = f"{agile_base(ctx)}/issue/{row.id}"
     return out
 
@@ -630,6 +643,8 @@ def move_to_epic(ctx: TwinContext, *, epic: str | None, issue_ids: Any) -> None:
 
 
 def _sprint(ctx: TwinContext, sprint_id: int) -> Row[Any]:
+    if not 0 < sprint_id <= MAX_ID:
+        raise NotFound(SPRINT_NOT_FOUND)
     row = ctx.conn.execute(
         select(SPRINT).where(SPRINT.c.tenant_id == ctx.tenant, SPRINT.c.id == sprint_id)
     ).first()
@@ -910,3 +925,89 @@ def rank_issues(ctx: TwinContext, *, data: dict[str, Any]) -> None:
     if data.get("rankBeforeIssue") is None and data.get("rankAfterIssue") is None:
         raise JiraError("One of 'rankBeforeIssue' or 'rankAfterIssue' is required.")
     _rank_rows(ctx, rows, data)
+
+
+# -- a board's epics, projects and versions; one issue ----------------------------------------
+
+NO_EPIC = "parent IS EMPTY AND issuetype NOT IN (Epic, Sub-task)"
+
+
+def board_epic_issues(
+    ctx: TwinContext,
+    *,
+    board_id: int,
+    epic: str | None,
+    jql_text: str | None,
+    start_at: int,
+    max_results: int,
+    wanted: list[str] | None,
+) -> dict[str, Any]:
+    """`GET /board/{id}/epic/{epic}/issue` (the epic's children on the board) and
+    `/board/{id}/epic/none/issue` (the board's issues in no epic), in the board's order."""
+    row, _project = _board(ctx, board_id)
+    where, order = _board_jql(ctx, row)
+    scope = f"parent = {_epic(ctx, epic).key}" if epic is not None else NO_EPIC
+    return issue_page(
+        ctx,
+        f"({where}) AND {scope}" if where else scope,
+        order=order,
+        jql_text=jql_text,
+        start_at=start_at,
+        max_results=max_results,
+        wanted=wanted,
+    )
+
+
+def _board_projects(ctx: TwinContext, row: Row[Any], project: Row[Any] | None) -> list[Row[Any]]:
+    """The board's location project and the projects of the issues its filter selects."""
+    where, _order = _board_jql(ctx, row)
+    ids = set(search.run_jql(ctx, where or None)) if where else set()
+    project_ids = {r.project_id for r in search.rows_of(ctx, list(ids))}
+    if project is not None:
+        project_ids.add(project.id)
+    out = [common.project_row(ctx, pid, check=False) for pid in project_ids]
+    return sorted((p for p in out if common.can_browse(ctx, p)), key=lambda p: p.name.lower())
+
+
+def board_projects(ctx: TwinContext, *, board_id: int, start_at: int, max_results: int) -> dict[str, Any]:
+    """`GET /board/{id}/project`: the projects associated with the board, by name."""
+    row, project = _board(ctx, board_id)
+    values = [common.project_short(ctx, p, "2") for p in _board_projects(ctx, row, project)]
+    return page(values, start_at, max_results)
+
+
+def board_versions(
+    ctx: TwinContext, *, board_id: int, released: str | None, start_at: int, max_results: int
+) -> dict[str, Any]:
+    """`GET /board/{id}/version`: the versions of the board's projects (`released` filters)."""
+    row, project = _board(ctx, board_id)
+    if released not in (None, "", "true", "false"):
+        raise JiraError("The released parameter must be true or false.")
+    values = []
+    for p in _board_projects(ctx, row, project):
+        for v in ctx.conn.execute(
+            select(common.VERSION)
+            .where(common.VERSION.c.tenant_id == ctx.tenant, common.VERSION.c.project_id == p.id)
+            .order_by(common.VERSION.c.id)
+        ).all():
+            if released and bool(v.released) != (released == "true"):
+                continue
+            values.append(
+                {
+                    "self": f"{common.api_base(ctx, '2')}/version/{v.id}",
+                    "id": int(v.id),
+                    "projectId": int(v.project_id),
+                    "name": v.name,
+                    "description": v.description,
+                    "archived": bool(v.archived),
+                    "released": bool(v.released),
+                    **({"releaseDate": v.release_date} if v.release_date else {}),
+                }
+            )
+    return page(values, start_at, max_results)
+
+
+def get_agile_issue(ctx: TwinContext, *, issue: str, wanted: list[str] | None) -> dict[str, Any]:
+    """`GET /rest/agile/1.0/issue/{key}`: the issue with its agile fields (sprint,
+    closedSprints, flagged, epic)."""
+    return _agile_issue(ctx, common.issue_row(ctx, issue), wanted)

@@ -118,6 +118,20 @@ def rich_in(ctx: TwinContext, value: Any, field: str, version: str | None = None
     return adf.wiki_to_adf(value)
 
 
+def text(value: Any, field: str, what: str, *, limit: int = 255, required: bool = True) -> str | None:
+    """A string member of a request, checked as Jira checks it: present (when `required`), a
+    string, at most `limit` characters (the columns that hold it are that wide too)."""
+    if value is None or value == "":
+        if required:
+            raise FieldErrors({field: f"You must specify a {what}."})
+        return None if value is None else ""
+    if not isinstance(value, str):
+        raise FieldErrors({field: f"The {what} must be a string."})
+    if len(value) > limit:
+        raise FieldErrors({field: f"The {what} must not exceed {limit} characters."})
+    return value
+
+
 def next_id(ctx: TwinContext, kind: str, base: int = 10000) -> str:
     return str(base + ctx.ids.next(kind) - 1)
 
@@ -341,6 +355,19 @@ def rank_body(rank: str) -> str:
     return rank.partition("|")[2].rstrip(":") if "|" in rank else rank
 
 
+ISSUE_KEY = table(models.IssueKey)
+
+
+def moved_issue_id(ctx: TwinContext, key: str) -> str | None:
+    """The id of the issue that had `key` before it moved to another project."""
+    found: str | None = ctx.conn.execute(
+        select(ISSUE_KEY.c.issue_id).where(
+            ISSUE_KEY.c.tenant_id == ctx.tenant, ISSUE_KEY.c.key == key.upper()
+        )
+    ).scalar()
+    return found
+
+
 def issue_row(ctx: TwinContext, id_or_key: str, *, check: bool = True, for_update: bool = False) -> Row[Any]:
     """An issue by id or key; Jira's 404 when missing or when the caller may not browse it.
     `for_update` locks the row until the unit commits (PostgreSQL runs units in parallel: two
@@ -349,6 +376,11 @@ def issue_row(ctx: TwinContext, id_or_key: str, *, check: bool = True, for_updat
     cond = ISSUE.c.id == ident if ident.isdigit() else ISSUE.c.key == ident.upper()
     stmt = select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, cond)
     row = ctx.conn.execute(stmt.with_for_update() if for_update else stmt).first()
+    if row is None and not ident.isdigit():
+        moved = moved_issue_id(ctx, ident)  # a key it had before it moved to another project
+        if moved is not None:
+            stmt = select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.id == moved)
+            row = ctx.conn.execute(stmt.with_for_update() if for_update else stmt).first()
     if row is None:
         raise IssueNotFound()
     if check:

@@ -202,7 +202,9 @@ def create_custom_field(
         raise Forbidden("Only Jira administrators can create custom fields.")
     if not name:
         raise FieldErrors({"name": "Field name is required."})
-    kind = TYPE_OF_CUSTOM.get(type_ or "")
+    common.text(name, "name", "field name")
+    common.text(description, "description", "description", limit=10**6, required=False)
+    kind = TYPE_OF_CUSTOM.get(type_) if isinstance(type_, str) else None
     if kind is None:
         raise FieldErrors({"type": f"Custom field type '{type_}' is not valid."})
     fid = "customfield_" + common.next_id(ctx, "customfield")

@@ -794,6 +794,13 @@ def _item(
     }
 
 
+def change_item(
+    field: str, field_id: str, old: Any, old_s: Any, new: Any, new_s: Any, custom: bool = False
+) -> dict[str, Any]:
+    """One changelog item in Jira's shape (for changes made outside this module: moves)."""
+    return _item(field, field_id, old, old_s, new, new_s, custom)
+
+
 def record_change(ctx: TwinContext, issue_id: str, items: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not items:
         return None
@@ -1143,6 +1150,7 @@ def delete_issue(ctx: TwinContext, *, issue: str, delete_subtasks: bool) -> None
             table(models.Worklog),
             table(models.Attachment),
             table(models.RemoteLink),
+            common.ISSUE_KEY,
         ):
             ctx.conn.execute(delete(tbl).where(tbl.c.tenant_id == ctx.tenant, tbl.c.issue_id == sid))
         link = table(models.IssueLink)
@@ -1243,6 +1251,10 @@ def do_transition(ctx: TwinContext, *, issue: str, data: dict[str, Any]) -> None
     if edge is None:
         raise JiraError(f"Transition id '{tid}' is not valid for this issue.")
     screen = set(edge.get("screen") or [])
+    if data.get("fields") is not None and not isinstance(data.get("fields"), dict):
+        raise JiraError("Can not deserialize instance of the transition fields out of a non-object token")
+    if data.get("update") is not None and not isinstance(data.get("update"), dict):
+        raise JiraError("Can not deserialize instance of the transition update out of a non-object token")
     fields_in = dict(data.get("fields") or {})
     errors = {f: NOT_ON_SCREEN.format(f=f) for f in fields_in if f not in screen}
     if errors:

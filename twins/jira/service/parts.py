@@ -243,8 +243,8 @@ def _remote_values(data: dict[str, Any]) -> dict[str, Any]:
     if errors:
         raise FieldErrors(errors)
     return {
-        "global_id": data.get("globalId"),
-        "relationship": data.get("relationship"),
+        "global_id": common.text(data.get("globalId"), "globalId", "global id", required=False),
+        "relationship": common.text(data.get("relationship"), "relationship", "relationship", required=False),
         "application": data.get("application"),
         "object": obj,
     }
@@ -555,6 +555,18 @@ def _roles(project: Row[Any]) -> dict[str, dict[str, list[str]]]:
     return out
 
 
+def in_role(ctx: TwinContext, project: Row[Any], role: str, account_id: str) -> bool:
+    """Whether the account is an actor of the project role (named or by id), itself or
+    through one of its groups."""
+    rid = role if role in ROLES else next((k for k, v in ROLES.items() if v.lower() == role.lower()), None)
+    if rid is None:
+        return False
+    members = _roles(project)[rid]
+    return account_id in members["users"] or bool(
+        set(members["groups"]) & set(common.groups_of(ctx, account_id))
+    )
+
+
 def project_roles(ctx: TwinContext, *, project: str) -> dict[str, str]:
     row = common.project_row(ctx, project)
     return {name: f"{common.api_base(ctx)}/project/{row.id}/role/{rid}" for rid, name in ROLES.items()}
@@ -654,3 +666,18 @@ def remove_role_actor(
         .where(common.PROJECT.c.tenant_id == ctx.tenant, common.PROJECT.c.id == row.id)
         .values(roles=roles)
     )
+
+
+def all_roles(ctx: TwinContext) -> list[dict[str, Any]]:
+    """`GET /role` (site admins): the project roles of the site."""
+    if not common.me(ctx).is_admin:
+        raise Forbidden("You do not have administrative permissions.")
+    return [
+        {
+            "self": f"{common.api_base(ctx)}/role/{rid}",
+            "name": name,
+            "id": int(rid),
+            "description": f"{name} of the project",
+        }
+        for rid, name in sorted(ROLES.items())
+    ]

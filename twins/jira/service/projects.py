@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 
 from dtu.context import TwinContext
+from dtu.db import table
 from dtu.pagination import jira_page
-from twins.jira import constants
+from twins.jira import constants, models
 from twins.jira.errors import FieldErrors, Forbidden, JiraError, NotFound
 from twins.jira.service import common, fields
 from twins.jira.service.common import COMPONENT, ITYPE, PROJECT, STATUS, VERSION
@@ -78,6 +79,11 @@ def project_json(ctx: TwinContext, row: Row[Any], *, expand: list[str] | None = 
             "properties": {},
         }
     )
+    category = (row.schemes or {}).get("projectCategory")
+    if category is not None:
+        hit = next((r for r in _schemes(ctx, "projectCategory") if r.id == category), None)
+        if hit is not None:
+            out["projectCategory"] = _category_json(ctx, hit)
     return out
 
 
@@ -152,6 +158,8 @@ def create_project(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
         errors["projectKey"] = f"Project '{key}' uses this project key."
     if not isinstance(name, str) or not name:
         errors["projectName"] = "You must specify a valid project name."
+    elif len(name) > 80:
+        errors["projectName"] = "The project name must not exceed 80 characters in length."
     elif ctx.conn.execute(
         select(PROJECT).where(PROJECT.c.tenant_id == ctx.tenant, PROJECT.c.name == name)
     ).first():
@@ -161,6 +169,11 @@ def create_project(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
     ptype = data.get("projectTypeKey", "software")
     if ptype not in ("software", "business", "service_desk"):
         errors["projectTypeKey"] = "The project type key is invalid."
+    if data.get("assigneeType", "UNASSIGNED") not in ("PROJECT_LEAD", "UNASSIGNED"):
+        errors["assigneeType"] = "The default assignee type is invalid."
+    if data.get("description") is not None and not isinstance(data.get("description"), str):
+        errors["description"] = "The description must be a string."
+    schemes = _project_schemes(ctx, data, errors)
     if errors:
         raise FieldErrors(errors)
     pid = common.next_id(ctx, "project")
@@ -188,6 +201,7 @@ def create_project(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
             browse_groups=[],
             roles={},
             assignee_type=data.get("assigneeType", "UNASSIGNED"),
+            schemes=schemes,
         )
     )
     _project_event(ctx, "project_created", pid)
@@ -225,6 +239,8 @@ def update_project(ctx: TwinContext, *, id_or_key: str, data: dict[str, Any]) ->
         name = data["name"]
         if not isinstance(name, str) or not name.strip():
             errors["projectName"] = "You must specify a valid project name."
+        elif len(name) > 80:
+            errors["projectName"] = "The project name must not exceed 80 characters in length."
         elif ctx.conn.execute(
             select(PROJECT.c.id).where(
                 PROJECT.c.tenant_id == ctx.tenant, PROJECT.c.name == name, PROJECT.c.id != project.id
@@ -299,9 +315,14 @@ def project_components(ctx: TwinContext, *, id_or_key: str) -> list[dict[str, An
 
 def create_component(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
     project = common.project_row(ctx, str(data.get("project") or data.get("projectId") or ""))
-    name = data.get("name")
-    if not name:
-        raise FieldErrors({"name": "The component name must not be empty."})
+    name = common.text(data.get("name"), "name", "component name")
+    assert name is not None
+    description = common.text(
+        data.get("description"), "description", "description", limit=10**6, required=False
+    )
+    lead = data.get("leadAccountId")
+    if lead is not None and (not isinstance(lead, str) or common.user_row(ctx, lead) is None):
+        raise FieldErrors({"leadAccountId": "The user does not exist."})
     if any(c.name.lower() == str(name).lower() for c in _components(ctx, project)):
         raise FieldErrors(
             {"name": "A component with the name " + str(name) + " already exists in this project."}
@@ -313,8 +334,8 @@ def create_component(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any
             id=cid,
             project_id=project.id,
             name=name,
-            description=data.get("description") or "",
-            lead=data.get("leadAccountId"),
+            description=description or "",
+            lead=lead,
         )
     )
     row = ctx.conn.execute(
@@ -333,6 +354,10 @@ def create_version(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
     name = data.get("name")
     if not name:
         raise FieldErrors({"name": "You must specify a valid version name"})
+    name = common.text(name, "name", "version name")
+    description = common.text(
+        data.get("description"), "description", "description", limit=10**6, required=False
+    )
     if any(v.name == name for v in _versions(ctx, project)):
         raise FieldErrors({"name": "A version with this name already exists in this project."})
     for key in ("releaseDate", "startDate"):
@@ -345,7 +370,7 @@ def create_version(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
             id=vid,
             project_id=project.id,
             name=name,
-            description=data.get("description") or "",
+            description=description or "",
             released=bool(data.get("released")),
             archived=bool(data.get("archived")),
             release_date=data.get("releaseDate"),
@@ -396,6 +421,7 @@ def update_version(ctx: TwinContext, *, version_id: str, data: dict[str, Any]) -
         name = data["name"]
         if not isinstance(name, str) or not name.strip():
             raise FieldErrors({"name": "You must specify a valid version name"})
+        common.text(name, "name", "version name")
         if any(v.name == name and v.id != row.id for v in _versions(ctx, project)):
             raise FieldErrors({"name": "A version with this name already exists in this project."})
         values["name"] = name
@@ -655,3 +681,405 @@ def createmeta_fields(
         "results": page,
         "values": page,
     }
+
+
+# -- components -------------------------------------------------------------------------------
+
+
+def _component(ctx: TwinContext, component_id: str) -> tuple[Row[Any], Row[Any]]:
+    row = None
+    if str(component_id).isdigit():
+        row = ctx.conn.execute(
+            select(COMPONENT).where(COMPONENT.c.tenant_id == ctx.tenant, COMPONENT.c.id == str(component_id))
+        ).first()
+    project = common.project_row(ctx, row.project_id, check=False) if row is not None else None
+    if row is None or project is None or not common.can_browse(ctx, project):
+        raise NotFound(f"The component with id {component_id} does not exist.")
+    return row, project
+
+
+def get_component(ctx: TwinContext, *, component_id: str) -> dict[str, Any]:
+    row, project = _component(ctx, component_id)
+    return component_json(ctx, row, project)
+
+
+def update_component(ctx: TwinContext, *, component_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """`PUT /component/{id}`: name, description, lead; project admins (site admins, the lead)."""
+    row, project = _component(ctx, component_id)
+    _require_admin(ctx, project)
+    values: dict[str, Any] = {}
+    if "name" in data:
+        name = data["name"]
+        if not isinstance(name, str) or not name.strip():
+            raise FieldErrors({"name": "The component name must not be empty."})
+        if len(name) > 255:
+            raise FieldErrors({"name": "The component name must not exceed 255 characters."})
+        if any(c.name.lower() == name.lower() and c.id != row.id for c in _components(ctx, project)):
+            raise FieldErrors(
+                {"name": "A component with the name " + name + " already exists in this project."}
+            )
+        values["name"] = name
+    if "description" in data:
+        values["description"] = str(data["description"] or "")
+    if "leadAccountId" in data:
+        lead = data["leadAccountId"]
+        if lead is not None and common.user_row(ctx, str(lead)) is None:
+            raise FieldErrors({"leadAccountId": "The user does not exist."})
+        values["lead"] = lead
+    if "assigneeType" in data and data["assigneeType"] not in (
+        "PROJECT_DEFAULT",
+        "COMPONENT_LEAD",
+        "PROJECT_LEAD",
+        "UNASSIGNED",
+    ):
+        raise FieldErrors({"assigneeType": "The assignee type is invalid."})
+    if values:
+        ctx.conn.execute(
+            update(COMPONENT)
+            .where(COMPONENT.c.tenant_id == ctx.tenant, COMPONENT.c.id == row.id)
+            .values(**values)
+        )
+    return get_component(ctx, component_id=row.id)
+
+
+def delete_component(ctx: TwinContext, *, component_id: str, move_to: str | None) -> None:
+    """`DELETE /component/{id}` (204): issues lose it, or get `moveIssuesTo` instead (logged)."""
+    from twins.jira.service import issues
+
+    row, project = _component(ctx, component_id)
+    _require_admin(ctx, project)
+    if move_to is not None:
+        try:
+            other, other_project = _component(ctx, move_to)
+        except NotFound:
+            raise NotFound(f"The component with id {move_to} does not exist.") from None
+        if other.id == row.id or other_project.id != project.id:
+            raise JiraError(f"The component '{move_to}' cannot take this component's issues.")
+    for issue in ctx.conn.execute(
+        select(common.ISSUE).where(
+            common.ISSUE.c.tenant_id == ctx.tenant, common.ISSUE.c.project_id == project.id
+        )
+    ).all():
+        current = list(issue.components or [])
+        if row.id in current:
+            kept = [c for c in current if c != row.id]
+            if move_to is not None and move_to not in kept:
+                kept.append(move_to)
+            issues.apply_change(ctx, issue, {"components": kept}, {})
+    ctx.conn.execute(delete(COMPONENT).where(COMPONENT.c.tenant_id == ctx.tenant, COMPONENT.c.id == row.id))
+
+
+def _ordered(items: list[Any], order_by: str | None, keys: dict[str, Any]) -> list[Any]:
+    if not order_by:
+        return items
+    field = order_by.lstrip("+-")
+    if field not in keys:
+        raise JiraError(f"The orderBy value '{order_by}' is not supported.")
+    key = keys[field]
+    return sorted(items, key=lambda x: (key(x) is None, key(x) or ""), reverse=order_by.startswith("-"))
+
+
+def _paged(ctx: TwinContext, path: str, values: list[Any], start_at: int, max_results: int) -> dict[str, Any]:
+    page = values[start_at : start_at + max_results]
+    out: dict[str, Any] = {
+        "self": f"{common.api_base(ctx)}/{path}?maxResults={max_results}&startAt={start_at}",
+        **jira_page(page, start_at=start_at, max_results=max_results, total=len(values)),
+    }
+    if not out["isLast"]:
+        out["nextPage"] = (
+            f"{common.api_base(ctx)}/{path}?maxResults={max_results}&startAt={start_at + max_results}"
+        )
+    return out
+
+
+def project_versions_paged(
+    ctx: TwinContext,
+    *,
+    id_or_key: str,
+    start_at: int,
+    max_results: int,
+    order_by: str | None,
+    query: str | None,
+    status: str | None,
+) -> dict[str, Any]:
+    """`GET /project/{key}/version`: a PageBean, filtered by `query` (name or description
+    contains) and `status` (released, unreleased, archived), ordered by `orderBy`."""
+    project = common.project_row(ctx, id_or_key)
+    rows = _versions(ctx, project)
+    if query:
+        q = query.lower()
+        rows = [v for v in rows if q in v.name.lower() or q in (v.description or "").lower()]
+    if status:
+        wanted = {s.strip() for s in status.split(",") if s.strip()}
+        if not wanted <= {"released", "unreleased", "archived"}:
+            raise JiraError("The status must be one of: released, unreleased, archived.")
+        rows = [
+            v
+            for v in rows
+            if ("archived" in wanted and v.archived)
+            or ("released" in wanted and v.released and not v.archived)
+            or ("unreleased" in wanted and not v.released and not v.archived)
+        ]
+    rows = _ordered(
+        rows,
+        order_by,
+        {
+            "sequence": lambda v: int(v.id),
+            "name": lambda v: v.name.lower(),
+            "description": lambda v: (v.description or "").lower(),
+            "releaseDate": lambda v: v.release_date,
+            "startDate": lambda v: v.start_date,
+        },
+    )
+    return _paged(
+        ctx, f"project/{project.key}/version", [version_json(ctx, v) for v in rows], start_at, max_results
+    )
+
+
+def project_components_paged(
+    ctx: TwinContext,
+    *,
+    id_or_key: str,
+    start_at: int,
+    max_results: int,
+    order_by: str | None,
+    query: str | None,
+) -> dict[str, Any]:
+    """`GET /project/{key}/component`: a PageBean of components with their `issueCount`."""
+    project = common.project_row(ctx, id_or_key)
+    rows = _components(ctx, project)
+    if query:
+        q = query.lower()
+        rows = [c for c in rows if q in c.name.lower() or q in (c.description or "").lower()]
+    counts: dict[str, int] = {}
+    for comps in ctx.conn.execute(
+        select(common.ISSUE.c.components).where(
+            common.ISSUE.c.tenant_id == ctx.tenant, common.ISSUE.c.project_id == project.id
+        )
+    ).scalars():
+        for cid in comps or []:
+            counts[cid] = counts.get(cid, 0) + 1
+    items = [{**component_json(ctx, c, project), "issueCount": counts.get(c.id, 0)} for c in rows]
+    items = _ordered(
+        items,
+        order_by,
+        {
+            "name": lambda c: c["name"].lower(),
+            "description": lambda c: (c["description"] or "").lower(),
+            "lead": lambda c: (c.get("lead") or {}).get("displayName"),
+            "issueCount": lambda c: c["issueCount"],
+        },
+    )
+    return _paged(ctx, f"project/{project.key}/component", items, start_at, max_results)
+
+
+# -- legacy create-meta -----------------------------------------------------------------------
+
+
+def createmeta(
+    ctx: TwinContext,
+    *,
+    project_ids: list[str],
+    project_keys: list[str],
+    itype_ids: list[str],
+    itype_names: list[str],
+    expand: list[str] | None,
+) -> dict[str, Any]:
+    """`GET /issue/createmeta` (deprecated, still served; pycontribs' `createmeta()`): the
+    browsable projects, filtered by id/key, with their issue types (filtered by id/name) and,
+    with `expand=projects.issuetypes.fields`, each type's create screen keyed by field id."""
+    projects = common.browsable_projects(ctx)
+    if project_ids or project_keys:
+        keys = {k.upper() for k in project_keys}
+        projects = [p for p in projects if p.id in project_ids or p.key in keys]
+    with_fields = any(e.strip() == "projects.issuetypes.fields" for e in expand or [])
+    names = {n.lower() for n in itype_names}
+    out = []
+    for project in projects:
+        types = []
+        for it in _itypes(ctx, project):
+            if (itype_ids or itype_names) and it.id not in itype_ids and it.name.lower() not in names:
+                continue
+            item = {**common.itype_json(ctx, it), "expand": "fields"}
+            if with_fields:
+                item["fields"] = {
+                    m["key"]: {k: v for k, v in m.items() if k != "fieldId"}
+                    for m in field_meta(ctx, project, it)
+                }
+            types.append(item)
+        out.append({**common.project_short(ctx, project), "issuetypes": types})
+    return {"expand": "projects", "projects": out}
+
+
+# -- schemes and categories -------------------------------------------------------------------
+
+SCHEME = table(models.Scheme)
+
+
+def _schemes(ctx: TwinContext, kind: str) -> list[Row[Any]]:
+    rows = ctx.conn.execute(
+        select(SCHEME).where(SCHEME.c.tenant_id == ctx.tenant, SCHEME.c.kind == kind)
+    ).all()
+    return sorted(rows, key=lambda r: int(r.id) if r.id.isdigit() else 0)
+
+
+def _scheme_json(ctx: TwinContext, row: Row[Any], path: str, **extra: Any) -> dict[str, Any]:
+    return {
+        **extra,
+        "id": int(row.id),
+        "self": f"{common.api_base(ctx)}/{path}/{row.id}",
+        "name": row.name,
+        "description": row.description,
+    }
+
+
+def permission_schemes(ctx: TwinContext) -> dict[str, Any]:
+    """`GET /permissionscheme`: the site's permission schemes."""
+    expand = "permissions,user,group,projectRole,field,all"
+    return {
+        "permissionSchemes": [
+            _scheme_json(ctx, r, "permissionscheme", expand=expand) for r in _schemes(ctx, "permission")
+        ]
+    }
+
+
+def issue_security_schemes(ctx: TwinContext) -> dict[str, Any]:
+    """`GET /issuesecurityschemes` (site admins)."""
+    if not common.me(ctx).is_admin:
+        raise Forbidden("You do not have permission to administer issue security schemes.")
+    return {
+        "issueSecuritySchemes": [
+            _scheme_json(ctx, r, "issuesecurityschemes") for r in _schemes(ctx, "issueSecurity")
+        ]
+    }
+
+
+def notification_schemes(ctx: TwinContext, *, start_at: int, max_results: int) -> dict[str, Any]:
+    """`GET /notificationscheme`: a PageBean."""
+    expand = "notificationSchemeEvents,user,group,projectRole,field,all"
+    rows = [_scheme_json(ctx, r, "notificationscheme", expand=expand) for r in _schemes(ctx, "notification")]
+    return jira_page(
+        rows[start_at : start_at + max_results], start_at=start_at, max_results=max_results, total=len(rows)
+    )
+
+
+def _category_json(ctx: TwinContext, row: Row[Any]) -> dict[str, Any]:
+    return {
+        "self": f"{common.api_base(ctx)}/projectCategory/{row.id}",
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+    }
+
+
+def project_categories(ctx: TwinContext) -> list[dict[str, Any]]:
+    return [_category_json(ctx, r) for r in _schemes(ctx, "projectCategory")]
+
+
+def create_project_category(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
+    """`POST /projectCategory` (201, site admins): names unique."""
+    if not common.me(ctx).is_admin:
+        raise Forbidden("You do not have permission to create project categories.")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise FieldErrors({"name": "The project category name must not be empty."})
+    common.text(name, "name", "project category name")
+    if any(r.name.lower() == name.lower() for r in _schemes(ctx, "projectCategory")):
+        raise FieldErrors({"name": f"The project category '{name}' already exists."})
+    cid = common.next_id(ctx, "scheme:projectCategory")
+    ctx.conn.execute(
+        insert(SCHEME).values(
+            tenant_id=ctx.tenant,
+            kind="projectCategory",
+            id=cid,
+            name=name,
+            description=common.text(
+                data.get("description"), "description", "description", limit=10**6, required=False
+            )
+            or "",
+        )
+    )
+    return _category_json(ctx, next(r for r in _schemes(ctx, "projectCategory") if r.id == cid))
+
+
+def get_project_category(ctx: TwinContext, *, category_id: str) -> dict[str, Any]:
+    row = next((r for r in _schemes(ctx, "projectCategory") if r.id == category_id), None)
+    if row is None:
+        raise NotFound(f"The project category with id {category_id} does not exist.")
+    return _category_json(ctx, row)
+
+
+def project_permission_scheme(ctx: TwinContext, *, id_or_key: str) -> dict[str, Any]:
+    """`GET /project/{key}/permissionscheme`: the scheme the project was created with."""
+    project = common.project_row(ctx, id_or_key)
+    sid = str((project.schemes or {}).get("permission", "0"))
+    row = next((r for r in _schemes(ctx, "permission") if r.id == sid), None)
+    if row is None:
+        raise NotFound("The project does not have a permission scheme.")
+    return _scheme_json(ctx, row, "permissionscheme", expand="permissions,user,group,projectRole,field,all")
+
+
+def _project_schemes(ctx: TwinContext, data: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """The schemes named by a `POST /project` body (each must exist), by kind."""
+    out: dict[str, Any] = {}
+    for field, kind in (
+        ("permissionScheme", "permission"),
+        ("notificationScheme", "notification"),
+        ("issueSecurityScheme", "issueSecurity"),
+        ("categoryId", "projectCategory"),
+    ):
+        value = data.get(field)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+            errors[field] = f"The {field} must be a number."
+        elif not any(r.id == str(value) for r in _schemes(ctx, kind)):
+            what = "project category" if kind == "projectCategory" else f"{kind} scheme"
+            errors[field] = (
+                f"The {what.replace('issueSecurity', 'issue security')} with id {value} does not exist."
+            )
+        else:
+            out[kind] = str(value)
+    return out
+
+
+# -- catalogue items --------------------------------------------------------------------------
+
+
+def get_priority(ctx: TwinContext, *, priority_id: str) -> dict[str, Any]:
+    hit = next((p for p in priorities(ctx) if p["id"] == priority_id), None)
+    if hit is None:
+        raise NotFound(f"The priority with id '{priority_id}' does not exist.")
+    return hit
+
+
+def get_resolution(ctx: TwinContext, *, resolution_id: str) -> dict[str, Any]:
+    hit = common.resolution_json(ctx, resolution_id)
+    if hit is None:
+        raise NotFound(f"The resolution with id '{resolution_id}' does not exist.")
+    return hit
+
+
+def get_status_category(ctx: TwinContext, *, id_or_key: str) -> dict[str, Any]:
+    hit = next(
+        (c for c in constants.STATUS_CATEGORIES if str(c["id"]) == id_or_key or c["key"] == id_or_key), None
+    )
+    if hit is None:
+        raise NotFound(f"The status category with id or key '{id_or_key}' does not exist.")
+    return common.category_json(ctx, hit["id"])
+
+
+def all_labels(ctx: TwinContext, *, start_at: int, max_results: int) -> dict[str, Any]:
+    """`GET /label`: every label on the site's issues, sorted, as a PageBean."""
+    labels: set[str] = set()
+    for value in ctx.conn.execute(
+        select(common.ISSUE.c.labels).where(common.ISSUE.c.tenant_id == ctx.tenant)
+    ).scalars():
+        labels.update(value or [])
+    ordered = sorted(labels)
+    return jira_page(
+        ordered[start_at : start_at + max_results],
+        start_at=start_at,
+        max_results=max_results,
+        total=len(ordered),
+    )

@@ -59,7 +59,7 @@ _add(("resolution",), FieldSpec("resolution", "resolution", "resolution", EQ + E
 _add(("component",), FieldSpec("component", "component", "component", EQ + EMPTY_OPS, False))
 _add(("fixversion",), FieldSpec("fixVersion", "version", "fixVersion", EQ + EMPTY_OPS + HISTORY, False))
 _add(("affectedversion",), FieldSpec("affectedVersion", "version", "affectedVersion", EQ + EMPTY_OPS, False))
-_add(("parent",), FieldSpec("parent", "parent", "parent", EQ, False))
+_add(("parent",), FieldSpec("parent", "parent", "parent", EQ + EMPTY_OPS, False))
 _add(("created", "createddate"), FieldSpec("created", "date", "created", EQ + RANGE + EMPTY_OPS))
 _add(("updated", "updateddate"), FieldSpec("updated", "date", "updated", EQ + RANGE + EMPTY_OPS))
 _add(("duedate", "due"), FieldSpec("duedate", "date", "duedate", EQ + RANGE + EMPTY_OPS))
@@ -164,7 +164,15 @@ class SiteCatalog:
                     ISSUE.c.tenant_id == t, ISSUE.c.project_id == project.id, ISSUE.c.number == int(num)
                 )
             ).first()
-            return [(project.id, int(num))] if exists else None
+            if exists:
+                return [(project.id, int(num))]
+            moved = common.moved_issue_id(ctx, text)  # a key from before a move names the issue
+            if moved is None:
+                return None
+            r = ctx.conn.execute(
+                select(ISSUE.c.project_id, ISSUE.c.number).where(ISSUE.c.tenant_id == t, ISSUE.c.id == moved)
+            ).first()
+            return [(r.project_id, r.number)] if r else None
         if kind == "status":
             rows = ctx.conn.execute(select(STATUS).where(STATUS.c.tenant_id == t)).all()
             hit = [r.id for r in rows if r.id == text or r.name.lower() == low]
@@ -210,7 +218,8 @@ class SiteCatalog:
                     ISSUE.c.tenant_id == t, (ISSUE.c.id == text) | (ISSUE.c.key == text.upper())
                 )
             ).first()
-            return [r.id] if r else None
+            moved = common.moved_issue_id(ctx, text) if r is None else None
+            return [r.id] if r else ([moved] if moved else None)
         if kind == "sprint":
             rows = ctx.conn.execute(select(SPRINT).where(SPRINT.c.tenant_id == t)).all()
             hit = [r.id for r in rows if str(r.id) == text or r.name.lower() == low]
@@ -448,12 +457,13 @@ def _compile(
 ) -> tuple[jql.Query, SiteCatalog, jql.Compiled]:
     try:
         query = jql.parse(text or "")
+        catalog = SiteCatalog(ctx)
+        compiled = jql.compile_query(query, catalog)  # names and values first, as Jira checks them
         if bounded and not jql.is_bounded(query):
             raise jql.JqlError(
                 "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
             )
-        catalog = SiteCatalog(ctx)
-        return query, catalog, jql.compile_query(query, catalog)
+        return query, catalog, compiled
     except jql.JqlError as exc:
         raise JiraError(exc.message) from None
 

@@ -160,6 +160,8 @@ def register_dynamic(ctx: TwinContext, *, url: Any, webhooks: Any) -> dict[str, 
     owner = _require_app(ctx)
     if not isinstance(url, str) or not url.strip():
         raise JiraError(errors={"url": "The webhook URL is required."})
+    if len(url) > 2048:
+        raise JiraError(errors={"url": "The webhook URL must not exceed 2048 characters."})
     if not isinstance(webhooks, list) or not webhooks:
         raise JiraError(errors={"webhooks": "At least one webhook is required."})
     have = len(_owned(ctx, owner))
@@ -253,9 +255,10 @@ def _ids(value: Any) -> list[int]:
     if not isinstance(value, list) or not value:
         raise JiraError(errors={"webhookIds": "The list of webhook IDs must not be empty."})
     try:
-        return [int(v) for v in value]
-    except (TypeError, ValueError):
+        ids = [int(v) for v in value]
+    except (TypeError, ValueError, OverflowError):
         raise JiraError(errors={"webhookIds": "Webhook IDs must be integers."}) from None
+    return [i for i in ids if 0 < i <= 2**31 - 1]  # larger numbers name no webhook (INTEGER ids)
 
 
 def delete_dynamic(ctx: TwinContext, *, webhook_ids: Any) -> None:
@@ -316,7 +319,7 @@ def admin_json(ctx: TwinContext, row: Row[Any]) -> dict[str, Any]:
 
 def _admin_row(ctx: TwinContext, webhook_id: str) -> Row[Any]:
     row = None
-    if webhook_id.isdigit():
+    if webhook_id.isdigit() and int(webhook_id) <= 2**31 - 1:
         row = ctx.conn.execute(
             select(WEBHOOK).where(
                 WEBHOOK.c.tenant_id == ctx.tenant, WEBHOOK.c.kind == "admin", WEBHOOK.c.id == int(webhook_id)
@@ -335,6 +338,11 @@ def _admin_values(ctx: TwinContext, data: dict[str, Any], current: Row[Any] | No
         errors["name"] = "The webhook name is required."
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         errors["url"] = "The webhook URL must be an absolute http(s) URL."
+    elif len(url) > 2048:
+        errors["url"] = "The webhook URL must not exceed 2048 characters."
+    secret = data.get("secret", current.secret if current else None)
+    if secret is not None and (not isinstance(secret, str) or len(secret) > 255):
+        errors["secret"] = "The secret must be a string of at most 255 characters."
     events = current.events if current is not None else []
     if "events" in data:
         events, problem = _events(data["events"], ADMIN_EVENTS)
@@ -359,7 +367,7 @@ def _admin_values(ctx: TwinContext, data: dict[str, Any], current: Row[Any] | No
         "jql_filter": jql_text,
         "exclude_body": bool(data.get("excludeBody", current.exclude_body if current else False)),
         "enabled": bool(data.get("enabled", current.enabled if current else True)),
-        "secret": data.get("secret", current.secret if current else None),
+        "secret": secret or None,
         "updated_by": common.me(ctx).account_id,
         "updated": ctx.now(),
     }

@@ -23,6 +23,7 @@ from twins.jira.service import common
 WORKLOG = table(models.Worklog)
 ISSUE = common.ISSUE
 UNITS = {"w": 5 * 8 * 3600, "d": 8 * 3600, "h": 3600, "m": 60}
+MAX_SECONDS = 2**31 - 1  # what one worklog can hold (about 68 years)
 _DURATION = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[wdhm]\s*)+$")
 
 
@@ -30,13 +31,17 @@ def parse_duration(text: str) -> int | None:
     """`"1w 2d 3h 30m"` -> seconds (a bare number is minutes, as in Jira); None if unreadable."""
     t = text.strip().lower()
     if t.isdigit():
-        return int(t) * 60
-    if not _DURATION.match(t):
+        seconds = int(t) * 60
+    elif not _DURATION.match(t):
         return None
-    total = 0.0
-    for num, unit in re.findall(r"(\d+(?:\.\d+)?)\s*([wdhm])", t):
-        total += float(num) * UNITS[unit]
-    return int(total)
+    else:
+        total = 0.0
+        for num, unit in re.findall(r"(\d+(?:\.\d+)?)\s*([wdhm])", t):
+            total += float(num) * UNITS[unit]
+        if total > MAX_SECONDS:  # also catches inf from absurdly long numbers
+            return None
+        seconds = int(total)
+    return seconds if seconds <= MAX_SECONDS else None
 
 
 def format_duration(seconds: int) -> str:
@@ -86,7 +91,7 @@ def _values(ctx: TwinContext, data: dict[str, Any], *, creating: bool) -> dict[s
     out: dict[str, Any] = {}
     if data.get("timeSpentSeconds") is not None:
         secs = data["timeSpentSeconds"]
-        if not isinstance(secs, int) or isinstance(secs, bool) or secs <= 0:
+        if not isinstance(secs, int) or isinstance(secs, bool) or not 0 < secs <= MAX_SECONDS:
             errors["timeLogged"] = "Time Spent must be a positive number of seconds."
         else:
             out["time_spent_seconds"] = secs
