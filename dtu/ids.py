@@ -86,7 +86,10 @@ def advance(conn: Connection, counter: Table, tenant: str, kind: str, at_least: 
             base.on_conflict_do_update(
                 index_elements=[counter.c.tenant_id, counter.c.kind],
                 set_={
-                    "value": case((value + 1 > bindparam("at_least"), value + 1), else_=bindparam("at_least"))
+                    "value": case(
+                        (value + bindparam("step") > bindparam("at_least"), value + bindparam("step")),
+                        else_=bindparam("at_least"),
+                    )
                 },
             ).returning(counter.c.value)
         )

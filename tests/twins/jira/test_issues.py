@@ -334,3 +334,17 @@ def test_bulk_move_errors(jira: JIRA, jira_cloud: JiraCloud) -> None:
     jira_cloud.submit_bulk_move(data={"targetToSourcesMapping": {"DEMO,10001": mapped}})
     moved = jira.issue(ops.key)
     assert moved.fields.project.key == "DEMO" and moved.fields.status.name == "Done"
+
+
+def test_fixture_issues_loaded_in_two_batches_get_fresh_ids(jira_tenant: Tenant, jira: JIRA) -> None:
+    """`POST /_dtu/seed` reserves issue ids and numbers in blocks: a second load goes on after the
+    first (it once reused the first block's ids and failed with a conflict)."""
+    specs = [{"project": "DEMO", "summary": f"seeded {i}", "issuetype": "Task"} for i in range(3)]
+    for batch in range(2):
+        created = jira_tenant.twin.control(
+            "POST", "/seed", params={"tenant": jira_tenant.tenant}, json={"issues": specs}
+        )["created"]["issues"]
+        assert created == [f"DEMO-{3 * batch + n}" for n in (1, 2, 3)]
+    assert jira.create_issue(project="DEMO", summary="after", issuetype={"name": "Task"}).key == "DEMO-7"
+    ids = [int(jira.issue(f"DEMO-{n}").id) for n in range(1, 8)]
+    assert ids == sorted(set(ids))

@@ -159,3 +159,21 @@ def test_catalogue_items(jira_cloud: JiraCloud) -> None:
     with pytest.raises(HTTPError) as err:
         jira_cloud.get_priority("99")
     assert err.value.response.status_code == 404
+
+
+def test_field_search_by_type_query_and_id(jira_cloud: JiraCloud) -> None:
+    custom = jira_cloud.get_fields_paginated(type=["custom"], max_results=100)
+    kinds = {f["id"]: f["schema"].get("custom", "") for f in custom["values"]}
+    for fid, kind in (
+        ("customfield_10016", "float"),
+        ("customfield_10030", "select"),
+        ("customfield_10031", "multiselect"),
+        ("customfield_10032", "datepicker"),
+        ("customfield_10033", "userpicker"),
+        ("customfield_10034", "labels"),
+    ):
+        assert kinds[fid].endswith(kind), (fid, kinds[fid])
+    found = jira_cloud.get_fields_paginated(query="sever")
+    assert [f["id"] for f in found["values"]] == ["customfield_10030"] and found["isLast"]
+    system = jira_cloud.get_fields_paginated(type=["system"], id=["summary", "customfield_10030"])
+    assert [f["id"] for f in system["values"]] == ["summary"]

@@ -194,3 +194,70 @@ def test_search_bodies_of_the_wrong_json_type(jira_tenant: Tenant, body: dict[st
         assert resp.status_code in (200, 400), resp.text  # approximate-count ignores paging members
         if resp.status_code == 400:
             assert resp.json()["errorMessages"][0].startswith("Can not deserialize value of type")
+
+
+def test_jql_parse_structure_and_errors(jira_tenant: Tenant) -> None:
+    resp = httpx.post(
+        jira_tenant.url + "/rest/api/3/jql/parse",
+        json={
+            "queries": ["project = DEMO AND labels IN (a, b) ORDER BY created DESC", "foo = 1", "summary ~"]
+        },
+        auth=(jira_tenant.email, jira_tenant.api_token),
+    ).json()["queries"]
+    where = resp[0]["structure"]["where"]
+    assert where["operator"] == "and" and where["clauses"][0]["field"]["name"] == "project"
+    assert where["clauses"][1]["operand"]["values"][0]["value"] == "a"
+    assert resp[0]["structure"]["orderBy"]["fields"] == [
+        {"field": {"name": "created", "encodedName": "created"}, "direction": "desc"}
+    ]
+    assert resp[1]["errors"] == ["Field 'foo' does not exist or you do not have permission to view it."]
+    assert resp[2]["errors"][0].startswith("Error in the JQL Query")
+
+
+def test_issue_picker_sections(jira: JIRA, jira_tenant: Tenant) -> None:
+    hit = jira.create_issue(project="DEMO", summary="picker target alpha", issuetype={"name": "Task"})
+    jira.create_issue(project="OPS", summary="picker target beta", issuetype={"name": "Task"})
+    auth = (jira_tenant.email, jira_tenant.api_token)
+    got = httpx.get(
+        jira_tenant.url + "/rest/api/3/issue/picker",
+        params={"query": "picker", "currentJQL": "project = DEMO"},
+        auth=auth,
+    ).json()
+    keys = [i["key"] for s in got["sections"] for i in s["issues"]]
+    assert keys == [hit.key]
+    by_key = httpx.get(
+        jira_tenant.url + "/rest/api/3/issue/picker", params={"query": hit.key}, auth=auth
+    ).json()
+    assert hit.key in [i["key"] for s in by_key["sections"] for i in s["issues"]]
+
+
+def test_index_lag_fault_point_hides_fresh_writes(jira: JIRA, jira_tenant: Tenant) -> None:
+    t = jira_tenant.twin
+    t.clock(tenant=jira_tenant.tenant, freeze=True, at=1_800_000_000.0)
+    t.set_faults(
+        {
+            "version": 1,
+            "name": "lag",
+            "rules": [
+                {
+                    "id": "lag",
+                    "match": {"twin": "jira", "operation": "searchAndReconsileIssuesUsingJql"},
+                    "action": {
+                        "kind": "fault_point",
+                        "point": "jira.search.index_lag",
+                        "params": {"lag_s": 30},
+                    },
+                }
+            ],
+        },
+        tenant=jira_tenant.tenant,
+    )
+    try:
+        key = jira.create_issue(project="DEMO", summary="fresh", issuetype={"name": "Task"}).key
+        assert jira.issue(key).key == key  # reads by key see it at once
+        assert [i.key for i in jira.search_issues("project = DEMO")] == []  # the index has not
+        t.clock(tenant=jira_tenant.tenant, advance_s=31)
+        assert [i.key for i in jira.search_issues("project = DEMO")] == [key]
+    finally:
+        t.set_faults(None, tenant=jira_tenant.tenant)
+        t.clock(tenant=jira_tenant.tenant, freeze=False)

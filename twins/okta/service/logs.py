@@ -33,6 +33,9 @@ def _instant(name: str, raw: str | None) -> float | None:
     return value
 
 
+_EPSILON_S = 1e-6
+
+
 def list_events(
     ctx: TwinContext,
     *,
@@ -58,9 +61,13 @@ def list_events(
     terms = [t.lower() for t in (q or "").split() if t]
     filters = {"since": since, "until": until, "filter": filter_, "q": q, "sortOrder": order}
     key = decode_after(after, filters)
-    stmt = select(_LOG.c.seq, _LOG.c.event).where(_LOG.c.tenant_id == ctx.tenant, _LOG.c.published >= start)
+    # `since`/`until` come at Okta's millisecond precision; a stored time that falls exactly on a
+    # millisecond must compare as that millisecond whatever the float rounding of either side.
+    stmt = select(_LOG.c.seq, _LOG.c.event).where(
+        _LOG.c.tenant_id == ctx.tenant, _LOG.c.published >= start - _EPSILON_S
+    )
     if end is not None:
-        stmt = stmt.where(_LOG.c.published < end)
+        stmt = stmt.where(_LOG.c.published < end - _EPSILON_S)
     vb = ctx.visible_before()
     if vb is not None:
         stmt = stmt.where(_LOG.c.published <= vb)
