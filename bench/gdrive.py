@@ -393,13 +393,7 @@ def render(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="short loads, SQLite only")
-    parser.add_argument("--duration", type=int, help="whole seconds per load (default 5, quick 2)")
-    parser.add_argument("--backends", help="comma list of sqlite-memory,sqlite-file,postgresql")
-    parser.add_argument("--conns", default="16,64", help="comma list of concurrent connections")
+    parser = run.twin_bench_parser(__doc__, "gdrive")
     parser.add_argument("--files", type=int, default=10_000, help="files in the corpus")
     parser.add_argument(
         "--big", type=int, default=0, help="also get/list over this many files (SQLite memory)"
@@ -408,10 +402,6 @@ def main() -> int:
     parser.add_argument("--transfer-conns", default="1,4", help="connections for up/downloads")
     parser.add_argument("--label", default="", help="a note kept in the JSON (for --compare)")
     parser.add_argument("--compare", type=Path, help="an earlier gdrive.json: adds a before/after table")
-    parser.add_argument("--server-cpu", default="0")
-    parser.add_argument("--client-cpu", default="1")
-    parser.add_argument("--json-out", type=Path, default=BENCH / "results" / "gdrive.json")
-    parser.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md")
     parser.add_argument(
         "--render", type=Path, help="write the section again from a gdrive.json, running nothing"
     )
@@ -420,19 +410,7 @@ def main() -> int:
         return render(args)
     if not run.wrk_installed():
         return 2
-    server_cpu, client_cpu = run.placement(args)
-    backends = run.backends_of(args)
-    settings = run.Settings(
-        duration=args.duration or (2 if args.quick else 5),
-        warmup=1,
-        conns=[int(c) for c in args.conns.split(",")],
-        history_limit=100,
-        history_size=args.files,
-        admin_n=0,
-        server_cpu=server_cpu,
-        client_cpu=client_cpu,
-        backends=backends,
-    )
+    settings = run.twin_bench_settings(args, page=100, corpus=args.files)
     res = run.Results(
         started=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         settings=settings,
@@ -451,7 +429,7 @@ def main() -> int:
         for name, target in (("raw-asgi", "baselines:raw_app"), ("fastapi", "baselines:fastapi_app")):
             with run.server(
                 target,
-                cpu=server_cpu,
+                cpu=settings.server_cpu,
                 app_dir=str(BENCH),
                 ready_path="/api/conversations.history",
                 logdir=tmp,
@@ -461,7 +439,7 @@ def main() -> int:
                 with transfer_conns(res, tconns):
                     for shape in transfer_shapes(sizes, tmp, None):
                         runner.measure(at, name, "-", shape)
-        passes = [(backend, args.files, True) for backend in backends]
+        passes = [(backend, args.files, True) for backend in settings.backends]
         if args.big:
             passes.append(("sqlite-memory", args.big, False))
         for backend, files, creates in passes:
@@ -471,7 +449,7 @@ def main() -> int:
                     continue
                 with run.server(
                     "twins.gdrive.app:app",
-                    cpu=server_cpu,
+                    cpu=settings.server_cpu,
                     env={"DTU_GDRIVE_DB_URL": url},
                     ready_path="/_dtu/health",
                     logdir=tmp,
@@ -493,7 +471,7 @@ def main() -> int:
                                 reset(at[0])  # drop the uploads (and the corpus: measured already)
     res.machine["load_after"] = run.load_average()
     res.notes.append(f"The whole run took {time.monotonic() - t0:.0f} s.")
-    if client_cpu is None:
+    if settings.client_cpu is None:
         res.notes.append("Fewer than 2 cores (or no taskset): server and wrk were not pinned.")
     data = asdict(res)
     data["label"] = args.label

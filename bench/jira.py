@@ -33,13 +33,10 @@ Nothing here asserts on time.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import datetime as dt
 import http.client
 import json
-import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -279,47 +276,16 @@ def splice(results: Path, text: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="SQLite memory, 2 s loads, 10k and 30k issues")
-    parser.add_argument("--duration", type=int, help="whole seconds per load (default 5, quick 2)")
-    parser.add_argument("--backends", help="comma list of sqlite-memory,sqlite-file,postgresql")
-    parser.add_argument("--conns", default="16", help="comma list of concurrent connections")
+    parser = run.twin_bench_parser(__doc__, "jira", conns="16")
     parser.add_argument("--sizes", help="comma list of site sizes to measure at (default 10000,100000)")
     parser.add_argument("--ab-rounds", type=int, default=3, help="rounds of the in-process A/B")
     parser.add_argument("--no-ab", action="store_true", help="skip the in-process A/B")
-    parser.add_argument("--server-cpu", default="0")
-    parser.add_argument("--client-cpu", default="1")
-    parser.add_argument("--json-out", type=Path, default=BENCH / "results" / "jira.json")
-    parser.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
+    if not run.wrk_installed():
         return 2
-    server_cpu: str | None = args.server_cpu
-    client_cpu: str | None = args.client_cpu
-    if shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:
-        server_cpu = client_cpu = None
     sizes = [int(x) for x in (args.sizes or ("10000,30000" if args.quick else "10000,100000")).split(",")]
-    backends = (
-        args.backends.split(",")
-        if args.backends
-        else ["sqlite-memory"]
-        if args.quick
-        else ["sqlite-memory", "sqlite-file", "postgresql"]
-    )
-    settings = run.Settings(
-        duration=args.duration or (2 if args.quick else 5),
-        warmup=1,
-        conns=[int(c) for c in args.conns.split(",")],
-        history_limit=50,
-        history_size=sizes[-1],
-        admin_n=0,
-        server_cpu=server_cpu,
-        client_cpu=client_cpu,
-        backends=backends,
-    )
+    backends = str(args.backends).split(",") if args.backends else ["sqlite-memory"] if args.quick else None
+    settings = run.twin_bench_settings(args, page=50, corpus=sizes[-1], backends=backends)
     res = run.Results(
         started=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         settings=settings,
@@ -336,21 +302,21 @@ def main() -> int:
         for name, target in (("raw-asgi", "baselines:raw_app"), ("fastapi", "baselines:fastapi_app")):
             with run.server(
                 target,
-                cpu=server_cpu,
+                cpu=settings.server_cpu,
                 app_dir=str(BENCH),
                 ready_path="/api/conversations.history",
                 logdir=tmp,
             ) as at:
                 for shape in shapes("DEMO-5"):
                     runner.measure(at, name, "-", okta.baseline_of(shape))
-        for backend in backends:
+        for backend in settings.backends:
             with run.backend_url(backend, tmp) as url:
                 if url is None:
                     res.notes.append(f"{backend}: skipped (not available)")
                     continue
                 with run.server(
                     "twins.jira.app:app",
-                    cpu=server_cpu,
+                    cpu=settings.server_cpu,
                     env={"DTU_JIRA_DB_URL": url},
                     ready_path="/_dtu/health",
                     logdir=tmp,
@@ -375,7 +341,7 @@ def main() -> int:
         extra.ab = ab(sizes, args.ab_rounds)
     res.machine["load_after"] = run.load_average()
     res.notes.append(f"The whole run took {time.monotonic() - t0:.0f} s.")
-    if client_cpu is None:
+    if settings.client_cpu is None:
         res.notes.append("Fewer than 2 cores (or no taskset): server and wrk were not pinned.")
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     args.json_out.write_text(

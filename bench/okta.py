@@ -26,7 +26,6 @@ figures go to bench/results/okta.json. Nothing here asserts on time.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import datetime as dt
 import http.client
@@ -374,38 +373,16 @@ def splice(results: Path, text: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="short loads, SQLite only (< 1 minute)")
-    parser.add_argument("--duration", type=int, help="whole seconds per load (default 5, quick 2)")
-    parser.add_argument("--backends", help="comma list of sqlite-memory,sqlite-file,postgresql")
-    parser.add_argument("--conns", default="16,64", help="comma list of concurrent connections")
+    parser = run.twin_bench_parser(__doc__, "okta")
     parser.add_argument("--users", type=int, default=200, help="extra users in the org for the search loads")
     parser.add_argument("--limit", type=int, default=20, help="page size of the search")
-    parser.add_argument("--server-cpu", default="0")
-    parser.add_argument("--client-cpu", default="1")
-    parser.add_argument("--json-out", type=Path, default=BENCH / "results" / "okta.json")
-    parser.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md")
     parser.add_argument(
         "--compare", type=Path, help="an earlier run's raw JSON: add a before/now table of the twin's loads"
     )
     args = parser.parse_args()
     if not run.wrk_installed():
         return 2
-    server_cpu, client_cpu = run.placement(args)
-    backends = run.backends_of(args)
-    settings = run.Settings(
-        duration=args.duration or (2 if args.quick else 5),
-        warmup=1,
-        conns=[int(c) for c in args.conns.split(",")],
-        history_limit=args.limit,
-        history_size=args.users,
-        admin_n=0,
-        server_cpu=server_cpu,
-        client_cpu=client_cpu,
-        backends=backends,
-    )
+    settings = run.twin_bench_settings(args, page=args.limit, corpus=args.users)
     res = run.Results(
         started=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         settings=settings,
@@ -421,21 +398,21 @@ def main() -> int:
         for name, target in (("raw-asgi", "baselines:raw_app"), ("fastapi", "baselines:fastapi_app")):
             with run.server(
                 target,
-                cpu=server_cpu,
+                cpu=settings.server_cpu,
                 app_dir=str(BENCH),
                 ready_path="/api/conversations.history",
                 logdir=tmp,
             ) as at:
                 for shape in shapes(args.limit):
                     runner.measure(at, name, "-", baseline_of(shape))
-        for backend in backends:
+        for backend in settings.backends:
             with run.backend_url(backend, tmp) as url:
                 if url is None:
                     res.notes.append(f"{backend}: skipped (not available)")
                     continue
                 with run.server(
                     "twins.okta.app:app",
-                    cpu=server_cpu,
+                    cpu=settings.server_cpu,
                     env={"DTU_OKTA_DB_URL": url},
                     ready_path="/_dtu/health",
                     logdir=tmp,
@@ -445,7 +422,7 @@ def main() -> int:
                         runner.measure(at, "twin", backend, shape)
     res.machine["load_after"] = run.load_average()
     res.notes.append(f"The whole run took {time.monotonic() - t0:.0f} s.")
-    if client_cpu is None:
+    if settings.client_cpu is None:
         res.notes.append("Fewer than 2 cores (or no taskset): server and wrk were not pinned.")
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     args.json_out.write_text(json.dumps(asdict(res), indent=1) + "\n")

@@ -658,7 +658,7 @@ def main() -> int:
         for name, target in (("raw-asgi", "baselines:raw_app"), ("fastapi", "baselines:fastapi_app")):
             with server(
                 target,
-                cpu=server_cpu,
+                cpu=settings.server_cpu,
                 app_dir=str(BENCH),
                 ready_path="/api/conversations.history",
                 logdir=tmp,
@@ -672,7 +672,11 @@ def main() -> int:
                     continue
                 env = {"DTU_SLACK_DB_URL": url}
                 with server(
-                    "twins.slack.app:app", cpu=server_cpu, env=env, ready_path="/_dtu/health", logdir=tmp
+                    "twins.slack.app:app",
+                    cpu=settings.server_cpu,
+                    env=env,
+                    ready_path="/_dtu/health",
+                    logdir=tmp,
                 ) as at:
                     prepare_twin(at[0], args.history_size)
                     write, read = shapes(args.history_limit)
@@ -697,6 +701,38 @@ def main() -> int:
 
 
 # -- shared by the per-twin benches (okta.py, jira.py, gdrive.py) -----------------------------
+
+
+def twin_bench_parser(doc: str | None, twin: str, conns: str = "16,64") -> argparse.ArgumentParser:
+    """The options every per-twin bench takes (each adds its own)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="short loads, SQLite only")
+    parser.add_argument("--duration", type=int, help="whole seconds per load (default 5, quick 2)")
+    parser.add_argument("--backends", help="comma list of sqlite-memory,sqlite-file,postgresql")
+    parser.add_argument("--conns", default=conns, help="comma list of concurrent connections")
+    parser.add_argument("--server-cpu", default="0")
+    parser.add_argument("--client-cpu", default="1")
+    parser.add_argument("--json-out", type=Path, default=BENCH / "results" / f"{twin}.json")
+    parser.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md")
+    return parser
+
+
+def twin_bench_settings(
+    args: argparse.Namespace, *, page: int, corpus: int, backends: list[str] | None = None
+) -> Settings:
+    """A per-twin bench's settings from its options (`page`, `corpus`: its read shape)."""
+    server_cpu, client_cpu = placement(args)
+    return Settings(
+        duration=args.duration or (2 if args.quick else 5),
+        warmup=1,
+        conns=[int(c) for c in args.conns.split(",")],
+        history_limit=page,
+        history_size=corpus,
+        admin_n=0,
+        server_cpu=server_cpu,
+        client_cpu=client_cpu,
+        backends=backends or backends_of(args),
+    )
 
 
 def wrk_installed() -> bool:
