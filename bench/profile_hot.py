@@ -149,7 +149,7 @@ async def run(args: argparse.Namespace) -> None:
             print(f"  {n} x {stmt}" if args.sql else f"  {n} x {stmt[:110]}")
         started = time.perf_counter()
         if args.profiler == "cprofile":
-            prof = cProfile.Profile()
+            prof = cProfile.Profile(time.thread_time)  # CPU, not waits
             prof.enable()
             for _ in range(args.n):
                 await fn()

@@ -233,6 +233,9 @@ class Store:
         self.tables = list(tables)
         self.core = core
         self.is_sqlite = engine.dialect.name == "sqlite"
+        # `run` runs units on the caller's thread (the event loop) unless this is set: see
+        # `TwinSettings.units_in_threads`. `run_sync` from other threads still runs in parallel.
+        self.units_in_threads = False
         self._lock = threading.RLock()
         self.versions = Versions()
         self._conn: Connection | None = None
@@ -317,7 +320,7 @@ class Store:
         return fn(conn)
 
     async def run(self, fn: Callable[[Connection], T]) -> T:
-        if self.is_sqlite:
+        if self.is_sqlite or not self.units_in_threads:
             return self.run_sync(fn)
         return await run_in_threadpool(self.run_sync, fn)
 

@@ -19,8 +19,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 
 from dtu.clock import ClockRegistry
 from dtu.faults.engine import FaultEngine
@@ -100,15 +101,22 @@ class Delivery:
 
 
 def _reason(exc: BaseException | None, status: int | None) -> str:
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, TimeoutError):  # aiohttp's ServerTimeoutError is one too
         return "http_timeout"
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, aiohttp.ClientConnectorError):
         return "connection_failed"
-    if isinstance(exc, httpx.TooManyRedirects):
+    if isinstance(exc, aiohttp.TooManyRedirects):
         return "too_many_redirects"
     if exc is not None:
         return "unknown_error"
     return "http_error" if status is not None else "unknown_error"
+
+
+def _text(raw: bytes, charset: str | None) -> str:
+    try:
+        return raw.decode(charset or "utf-8", "replace")
+    except LookupError:  # a charset Python does not know
+        return raw.decode("utf-8", "replace")
 
 
 class DeliveryEngine:
@@ -132,14 +140,18 @@ class DeliveryEngine:
         self._seq = itertools.count(1)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._client: aiohttp.ClientSession | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
         self._wake = asyncio.Event()
-        self._client = httpx.AsyncClient(follow_redirects=False, limits=httpx.Limits(max_connections=64))
+        # aiohttp, not httpx: httpx's pool cost ~1.5 ms of CPU per request under concurrent
+        # deliveries here, aiohttp ~0.15 ms (the harness measured the same for its own calls).
+        self._client = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=64), auto_decompress=True, trust_env=False
+        )
         self._task = asyncio.create_task(self._loop(), name=f"dtu-deliveries-{self.twin}")
 
     async def stop(self) -> None:
@@ -152,7 +164,7 @@ class DeliveryEngine:
         for task in list(self._inflight):
             task.cancel()
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
 
     # -- queueing ---------------------------------------------------------------------------
 
@@ -165,7 +177,7 @@ class DeliveryEngine:
             self._faults.decide(
                 operation=delivery.meta.get("type"),
                 method=delivery.method,
-                path=httpx.URL(delivery.target).path,
+                path=urlsplit(delivery.target).path,
                 tenant=delivery.tenant,
                 delivery=delivery.kind,
             )
@@ -317,13 +329,19 @@ class DeliveryEngine:
         body_text: str | None = None
         resp_headers: dict[str, str] | None = None
         try:
-            resp = await self._client.request(
-                d.method, d.target, content=d.body or None, headers=headers, timeout=d.timeout_s
-            )
-            status = resp.status_code
-            body_text = resp.text[:65536]
-            resp_headers = {k.lower(): v for k, v in resp.headers.items()}
-        except (httpx.HTTPError, OSError) as e:
+            async with self._client.request(
+                d.method,
+                d.target,
+                data=d.body or None,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=d.timeout_s),
+                allow_redirects=False,
+            ) as resp:
+                status = resp.status
+                raw = await resp.read()
+                body_text = _text(raw[:65536], resp.charset)
+                resp_headers = {k.lower(): v for k, v in resp.headers.items()}
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as e:
             exc = e
         attempt = Attempt(
             number=number,

@@ -43,6 +43,7 @@ class TwinRuntime:
         self.spec = spec
         self.settings = settings
         self.store = Store.open(settings.db_url, spec.tables, twin=spec.store_group or spec.name)
+        self.store.units_in_threads = settings.units_in_threads
         self._tenants_t = self.store.core.tenant
         self.clocks = ClockRegistry()
         self.faults = FaultEngine(spec.name, self.clocks)

@@ -23,6 +23,11 @@ class TwinSettings:
     cache: bool = True
     """In-process read caches (dtu/cache.py): only right when this process is the only one
     writing the twin's tables; `dtu serve --workers N` turns them off."""
+    units_in_threads: bool = False
+    """PostgreSQL: run each unit of work in a worker thread instead of on the event loop. On the
+    loop (the default), a write costs 2-3x less CPU (no thread hop, no GIL contention between
+    threads; bench/PROFILE.md), but a long unit (a list over 100,000 files) holds up the other
+    requests of this process while it runs. SQLite units always run on the loop."""
 
     @classmethod
     def from_env(cls, twin: str, **overrides: Any) -> TwinSettings:

@@ -22,9 +22,9 @@ from urllib.parse import parse_qsl
 import orjson
 from sqlalchemy import Connection, bindparam, select
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from dtu.asgi import RawRequest, send_bytes
 from dtu.context import TwinContext
 from dtu.db import table
 from dtu.ratelimit import Limit
@@ -230,12 +230,12 @@ def _ctx_extra(principal: Principal | None, base_url: str, state: dict[str, Any]
     }
 
 
-def base_url(request: Request, runtime: TwinRuntime) -> str:
+def base_url(request: Request | RawRequest, runtime: TwinRuntime) -> str:
     """The twin as the client reached it (URLs it hands out must come back here)."""
     if runtime.settings.public_url:
         return runtime.settings.public_url.rstrip("/")
     host = request.headers.get("host") or "127.0.0.1"
-    return f"{request.url.scheme}://{host}"
+    return f"{request.scope.get('scheme', 'http')}://{host}"
 
 
 # "Valid charset names are: utf-8 iso-8859-1" (the `invalid_charset` error of every method).
@@ -281,7 +281,7 @@ def _without_nul(value: Any) -> Any:
     return value
 
 
-async def read_args(request: Request) -> tuple[dict[str, Any], bool]:
+async def read_args(request: RawRequest) -> tuple[dict[str, Any], bool]:
     """Arguments from the query string and the body; True if the body was JSON. NUL characters
     are dropped from every argument: PostgreSQL text cannot hold them, and the twin must answer
     alike on every store (an id with a NUL in it then simply matches nothing)."""
@@ -291,7 +291,7 @@ async def read_args(request: Request) -> tuple[dict[str, Any], bool]:
     return args, is_json
 
 
-async def _may_hold_nul(request: Request) -> bool:
+async def _may_hold_nul(request: RawRequest) -> bool:
     """Whether any argument can hold a NUL: as a raw byte, `%00` in a query or form, `\\u0000` in
     JSON, or anything in multipart (parts are decoded). Most calls skip the walk of every value."""
     if request.headers.get("content-type", "").lower().startswith("multipart/"):
@@ -302,8 +302,8 @@ async def _may_hold_nul(request: Request) -> bool:
     return b"\x00" in raw or b"%00" in raw or b"\\u0000" in raw
 
 
-async def _read_args(request: Request) -> tuple[dict[str, Any], bool]:
-    args: dict[str, Any] = dict(request.query_params)
+async def _read_args(request: RawRequest) -> tuple[dict[str, Any], bool]:
+    args: dict[str, Any] = request.query()
     if request.method != "POST":
         return args, False
     mime, _, params = request.headers.get("content-type", "").partition(";")
@@ -415,12 +415,13 @@ async def web_api(scope: Scope, receive: Receive, send: Send) -> None:
         raise InvalidPostType(status=200)  # what the adapter answers to a 405
     if "/" in name:
         raise UnknownMethod(extra={"req_method": name})
-    response = await handle(Request(scope, receive), name)
-    await response(scope, receive, send)
+    body, headers = await handle(RawRequest(scope, receive), name)
+    await send_bytes(send, 200, body, JSON, headers.items())
 
 
-async def handle(request: Request, name: str) -> Response:
-    """A Web API call: arguments, token, scopes, the method in one unit of work."""
+async def handle(request: RawRequest, name: str) -> tuple[bytes, dict[str, str]]:
+    """A Web API call: arguments, token, scopes, the method in one unit of work; the answer's
+    body and headers."""
     runtime: TwinRuntime = request.app.state.dtu
     registered = METHODS.get(name)
     if registered is None:
@@ -476,4 +477,4 @@ async def handle(request: Request, name: str) -> Response:
         result = await runtime.unit("default", lambda ctx: fn(ctx, args), **_ctx_extra(None, url, state))
     body = {"ok": True}
     body.update(result)
-    return Response(orjson.dumps(body), media_type=JSON, headers=headers)
+    return orjson.dumps(body), headers
