@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, bindparam, insert, select
 
 from dtu import __version__
 from dtu.cache import TenantCache
@@ -30,6 +30,7 @@ from dtu.ids import Ids
 from dtu.journal import Journal
 from dtu.ratelimit import RateLimiter
 from dtu.settings import TwinSettings
+from dtu.sql import Prepared
 from dtu.twin import TwinSpec
 
 T = TypeVar("T")
@@ -45,6 +46,9 @@ class TwinRuntime:
         self.store = Store.open(settings.db_url, spec.tables, twin=spec.store_group or spec.name)
         self.store.units_in_threads = settings.units_in_threads
         self._tenants_t = self.store.core.tenant
+        self._tenant_exists = Prepared(
+            select(self._tenants_t.c.id).where(self._tenants_t.c.id == bindparam("tenant"))
+        )
         self.clocks = ClockRegistry()
         self.faults = FaultEngine(spec.name, self.clocks)
         self.journal = Journal(spec.name)
@@ -139,12 +143,9 @@ class TwinRuntime:
         )
 
     def tenant_exists(self, tenant: str) -> bool:
-        return self.store.run_sync(
-            lambda conn: (
-                conn.execute(select(self._tenants_t.c.id).where(self._tenants_t.c.id == tenant)).first()
-                is not None
-            )
-        )
+        """Asked by most control-plane calls that name a tenant: one prebuilt statement."""
+        stmt = self._tenant_exists
+        return self.store.run_sync(lambda conn: stmt.first(conn, {"tenant": tenant}) is not None)
 
     def delete_tenant(self, tenant: str) -> None:
         self.store.run_sync(lambda conn: self.store.wipe(conn, tenant))

@@ -7,6 +7,7 @@ and event/interactivity configuration), extra `tokens`, `channels` (with `member
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -21,7 +22,13 @@ GENERAL, RANDOM = "C0DTUGENRL", "C0DTURANDM"
 
 
 def _scopes(kind: str) -> list[str]:
-    """Every scope the implemented methods ask of this token kind (admin scopes aside)."""
+    return list(_all_scopes(kind))
+
+
+@functools.cache
+def _all_scopes(kind: str) -> tuple[str, ...]:
+    """Every scope the implemented methods ask of this token kind (admin scopes aside); once
+    per process (every new tenant asks for them, and the catalog walk cost ~1 ms)."""
     from twins.slack.dependencies import METHODS
 
     wanted: set[str] = set()
@@ -40,7 +47,7 @@ def _scopes(kind: str) -> list[str]:
         ],
         "user": ["users:read.email", "chat:write"],
     }
-    return sorted(wanted | set(extra.get(kind, [])))
+    return tuple(sorted(wanted | set(extra.get(kind, []))))
 
 
 def user_scopes() -> list[str]:

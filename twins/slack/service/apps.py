@@ -21,16 +21,19 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import orjson
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 
 from dtu.context import TwinContext
 from dtu.db import table
+from dtu.sql import Prepared
 from twins.slack import events, models
 from twins.slack.errors import InvalidArguments, SlackError
 from twins.slack.service import common
 from twins.slack.service.common import APP, USER
 
 TOKEN = table(models.Token)
+# Every harness trajectory sets its app's manifest: the app row is read on a prebuilt statement.
+_APP_ROW = Prepared(select(APP).where(APP.c.tenant_id == bindparam("tenant"), APP.c.id == bindparam("app")))
 METADATA = {"major_version": 1, "minor_version": 1}
 REQUEST_URL_POINTER = "/settings/event_subscriptions/request_url"
 _APP_ID = re.compile(r"^A[A-Z0-9]{8,}$")
@@ -419,7 +422,7 @@ def get_app(ctx: TwinContext, app_id: str | None) -> Row[Any]:
         raise InvalidArguments(messages=["[ERROR] missing required field: app_id"])
     if not _APP_ID.match(app_id):
         raise SlackError("invalid_app_id")
-    row = ctx.conn.execute(select(APP).where(APP.c.tenant_id == ctx.tenant, APP.c.id == app_id)).first()
+    row: Row[Any] | None = _APP_ROW.first(ctx.conn, {"tenant": ctx.tenant, "app": app_id})
     if row is None:
         raise SlackError("app_not_found")
     return row
