@@ -77,6 +77,7 @@ def _settings(args: argparse.Namespace, twin: str) -> TwinSettings:
         admin_token=args.admin_token,
         faults_file=args.faults,
         fixture_file=args.universe,
+        units_in_threads=True if args.units_in_threads else None,
     )
 
 
@@ -203,6 +204,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--admin-token", help="let non-loopback callers use /_dtu with this bearer token")
     p.add_argument("--public-url", help="the URL clients reach the twin at, for URLs it hands out")
+    p.add_argument(
+        "--units-in-threads",
+        action="store_true",
+        help="PostgreSQL: run units of work in worker threads, not on the event loop (docs/architecture.md)",
+    )
     p.add_argument("--log-level", default="warning")
 
 
