@@ -19,11 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import Case, CheckContext, GenerationMode, Response
 from schemathesis.checks import not_a_server_error
@@ -35,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from slack_sdk import WebClient
 
+from dtu.testing.fuzz import Fuzz, header, json_of, no_framework_body, no_server_error
 from dtu.testing.plugin import Tenant
 from twins.slack import catalog
 from twins.slack.openapi import openapi
@@ -68,28 +67,11 @@ ANCHORED = {
 GROUPS = sorted({path.split("/")[-1].split(".")[0] for path in openapi("")["paths"]})
 
 
-def _body(response: Response) -> Any:
-    try:
-        return orjson.loads(response.content or b"")
-    except orjson.JSONDecodeError:
-        raise AssertionError(f"the body is not JSON: {response.content[:200]!r}") from None
-
-
-def _header(response: Response, name: str) -> str | None:
-    values = {k.lower(): v for k, v in response.headers.items()}.get(name.lower())
-    return values[0] if values else None
-
-
-def no_server_error(ctx: CheckContext, response: Response, case: Case) -> None:
-    """Slack answers bad input with an error code, never with a 5xx (no fault is active here)."""
-    assert response.status_code < 500, f"HTTP {response.status_code}: {response.content[:300]!r}"
-
-
 def slack_envelope(ctx: CheckContext, response: Response, case: Case) -> None:
     """JSON `{"ok": bool}`; an `error` code when `ok` is false; only 200 may be ok."""
-    media = (_header(response, "content-type") or "").split(";")[0].strip()
+    media = (header(response, "content-type") or "").split(";")[0].strip()
     assert media == "application/json", f"Content-Type {media!r}"
-    body = _body(response)
+    body = json_of(response)
     assert isinstance(body, dict), f"the body is not an object: {body!r}"
     assert isinstance(body.get("ok"), bool), f"no boolean ok: {body!r}"
     if body["ok"]:
@@ -97,15 +79,9 @@ def slack_envelope(ctx: CheckContext, response: Response, case: Case) -> None:
     else:
         assert isinstance(body.get("error"), str) and body["error"], f"ok: false without an error: {body!r}"
     if response.status_code == 429:
-        retry = _header(response, "retry-after")
+        retry = header(response, "retry-after")
         assert retry is not None and retry.isdigit(), f"429 with Retry-After {retry!r}"
         assert body["error"] == "ratelimited"
-
-
-def no_framework_body(ctx: CheckContext, response: Response, case: Case) -> None:
-    """FastAPI's and Starlette's default bodies must never leave the twin."""
-    body = _body(response)
-    assert not (isinstance(body, dict) and "detail" in body), f"framework body: {body!r}"
 
 
 CHECKS: list[Callable[..., Any]] = [
@@ -120,14 +96,16 @@ CHECKS: list[Callable[..., Any]] = [
 ]
 
 
-def _refused(response: Response, method: str, wanted: set[str]) -> None:
+def _refused(op: Any, case: Case, authorization: str | None, response: Response) -> None:
     """Without a valid token an authenticated method fails (the body may be refused first);
     api.test and oauth.v2.access take no token."""
     from twins.slack.dependencies import METHODS
 
+    method = op.path.split("/")[-1]
     if not METHODS[method].needs_auth:
         return
-    body = _body(response)
+    wanted = {"not_authed"} if authorization is None else {"invalid_auth"}
+    body = json_of(response)
     assert body.get("ok") is False, f"{method} succeeded without a valid token: {body!r}"
     assert body["error"] in wanted | BODY_ERRORS, f"{method} without a valid token: {body['error']!r}"
 
@@ -142,15 +120,6 @@ def _anchor(case: Case, data: st.DataObject, anchors: dict[str, str]) -> None:
         kind = ANCHORED.get(name)
         if kind is not None and data.draw(st.booleans(), label=f"anchor {name}"):
             args[name] = anchors[kind]
-
-
-def _resend(http: requests.Session, response: Response, token: str | None) -> requests.Response:
-    """The very request the case sent, with another token or none."""
-    request = response.request.copy()
-    request.headers.pop("Authorization", None)
-    if token is not None:
-        request.headers["Authorization"] = f"Bearer {token}"
-    return http.send(request, timeout=30)
 
 
 def _token_for(method: str, tenant: Tenant) -> str:
@@ -200,41 +169,6 @@ def _snapshot(client: WebClient, channel: str, ts: str) -> dict[str, Any]:
     }
 
 
-def _fuzzer(
-    op: Any,
-    mode: GenerationMode,
-    examples: int,
-    tenant: Tenant,
-    anchors: dict[str, str],
-    http: requests.Session,
-) -> Callable[[], None]:
-    """A Hypothesis test for one operation: each case is sent with the tenant's token, then
-    resent as is without a token and with a garbage one."""
-    method = op.path.split("/")[-1]
-    token = _token_for(method, tenant)
-
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(case=op.as_strategy(generation_mode=mode), data=st.data())
-    def fuzz(case: Case, data: st.DataObject) -> None:
-        if mode is GenerationMode.POSITIVE:
-            _anchor(case, data, anchors)
-        response = case.call(base_url=tenant.url, session=http, headers={"Authorization": f"Bearer {token}"})
-        case.validate_response(response, checks=CHECKS)
-        for auth, wanted in ((None, {"not_authed"}), (GARBAGE_TOKEN, {"invalid_auth"})):
-            again = _resend(http, response, auth)
-            case.validate_response(again, checks=CHECKS)
-            _refused(Response.from_any(again), method, wanted)
-
-    result: Callable[[], None] = fuzz
-    return result
-
-
 def test_openapi_describes_every_implemented_method(slack_tenant: Tenant, http: requests.Session) -> None:
     from twins.slack.dependencies import METHODS
 
@@ -272,17 +206,27 @@ def test_fuzz_group(
     parent = bot.chat_postMessage(channel=general, text="before the fuzz")["ts"]
     bot.chat_postMessage(channel=general, text="a reply", thread_ts=parent)
     before = _snapshot(bot, general, parent)
-    failures: list[str] = []
     operations = [r.ok() for r in schema.get_all_operations()]
     operations = [op for op in operations if op.path.split("/")[-1].split(".")[0] == group]
     assert operations
-    for op in operations:
-        for mode, examples in EXAMPLES.items():
-            try:
-                _fuzzer(op, mode, examples, slack_tenant, anchors, http)()
-            except Exception as exc:  # every operation is fuzzed; all failures are reported together
-                failures.append(f"{op.label} ({mode.value}): {exc}")
-    assert not failures, "\n\n".join(failures)
+
+    def anchor(case: Case, data: st.DataObject, mode: GenerationMode) -> None:
+        if mode is GenerationMode.POSITIVE:
+            _anchor(case, data, anchors)
+
+    fuzz = Fuzz(
+        base_url=slack_tenant.url,
+        http=http,
+        checks=CHECKS,
+        examples=EXAMPLES,
+        headers=lambda op: {"Authorization": f"Bearer {_token_for(op.path.split('/')[-1], slack_tenant)}"},
+        anchor=anchor,
+        resend_as=lambda _op: [None, f"Bearer {GARBAGE_TOKEN}"],
+        after_resend=_refused,
+    )
+    outcome = fuzz.run(operations)
+    assert not outcome.failures, "\n\n".join(outcome.failures)
+    assert not outcome.skipped, outcome.skipped
     assert _snapshot(bot, general, parent) == before
 
 
