@@ -66,6 +66,9 @@ class Delivery:
     timeout_s: float = 3.0
     meta: dict[str, Any] = field(default_factory=dict)
     method: str = "POST"  # GET for handshakes that carry no body (Okta's event hook verification)
+    retry_on: Callable[[int | None], bool] | None = None
+    """Whether a failed attempt's status (None: no answer) is retried at all; by default every
+    failure is (Slack). Google's push notifications retry 5xx and no answer only."""
     # engine-managed
     id: str = ""
     created_at: float = 0.0
@@ -215,6 +218,7 @@ class DeliveryEngine:
                             "timeout_s",
                             "meta",
                             "method",
+                            "retry_on",
                         )
                     }
                 )
@@ -304,7 +308,9 @@ class DeliveryEngine:
         if attempt.status is not None and 200 <= attempt.status < 300:
             d.state = "delivered"
             return
-        no_retry = (attempt.response_headers or {}).get("x-slack-no-retry") == "1"
+        no_retry = (attempt.response_headers or {}).get("x-slack-no-retry") == "1" or (
+            d.retry_on is not None and not d.retry_on(attempt.status)
+        )
         retry_index = len(d.attempts) - 1
         if no_retry or retry_index >= len(d.retry_after_s):
             d.state = "failed"

@@ -90,7 +90,7 @@ def _written(ctx: TwinContext, file_id: str, user: str) -> None:
     if row is None:
         raise KeyError(file_id)
     store.touch(ctx, file_id, user=user, content_changed=True)
-    store.record_change(ctx, file_id, "update", drive_id=row.drive_id)
+    store.record_change(ctx, file_id, "update", drive_id=row.drive_id, changed=("content",))
 
 
 def _native(ctx: TwinContext, file_id: str, mime: str) -> None:

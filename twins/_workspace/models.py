@@ -25,12 +25,15 @@ CORE = core_tables(GROUP)
 
 
 class Customer(TenantScoped, Base):
-    """The Workspace customer (one per tenant): its primary domain."""
+    """The Workspace customer (one per tenant): its primary domain, and the API quotas of its
+    Cloud project where they differ from Google's defaults (as the Cloud console's quota page
+    sets them; counted when a fault profile's `real_limits` rule is on)."""
 
     __tablename__ = "workspace_customer"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     domain: Mapped[str]
     name: Mapped[str] = mapped_column(default="")
+    quotas: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Principal(TenantScoped, Base):

@@ -131,7 +131,11 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             ctx,
             table(models.Customer),
             {"id": customer["id"]},
-            {"domain": customer.get("domain", "example.com"), "name": customer.get("name", "")},
+            {
+                "domain": customer.get("domain", "example.com"),
+                "name": customer.get("name", ""),
+                "quotas": dict(customer.get("quotas") or {}),
+            },
         )
     for person in data.get("people", []):
         _put_principal(

@@ -89,12 +89,16 @@ def groups_of(ctx: TwinContext, email: str) -> set[str]:
 
 @dataclass
 class Grants:
-    """What the caller is: their email, groups and domain, for matching permissions."""
+    """What the caller is: their email, groups and domain, for matching permissions. `reach`
+    says which permissions count: `all` (access: anyone with the link may open a file), `direct`
+    (shared with them or a group of theirs: what `corpora=user` lists), `domain` (direct, plus
+    what their domain may find: `corpora=domain`)."""
 
     email: str
     groups: set[str]
     domain: str
     now: float
+    reach: str = "all"
 
     def matches(self, perm: Any) -> bool:
         if perm.expiration_time is not None and perm.expiration_time <= self.now:
@@ -103,9 +107,14 @@ class Grants:
             return bool(perm.email) and perm.email.lower() == self.email
         if perm.type == "group":
             return bool(perm.email) and perm.email.lower() in self.groups
+        if self.reach == "direct" or (self.reach == "domain" and not perm.allow_file_discovery):
+            return False
         if perm.type == "domain":
             return bool(perm.domain) and perm.domain.lower() == self.domain
-        return bool(perm.type == "anyone")
+        return bool(perm.type == "anyone") and self.reach == "all"
+
+    def narrowed(self, reach: str) -> Grants:
+        return Grants(self.email, self.groups, self.domain, self.now, reach)
 
 
 def grants(ctx: TwinContext, caller: Caller) -> Grants:
@@ -117,8 +126,8 @@ class Graph:
     """The parent graph and permissions of the files a unit of work looks at, loaded as they are
     needed: a file and its ancestors (a role is inherited from every folder above), in one query
     per table and per level of the tree for a batch of files, or the tenant's whole graph at
-    once for a batch too big for that. Roles are cached per file for one `Grants` at a time
-    (`forget_roles` before asking for another person)."""
+    once for a batch too big for that. Roles are cached per file and `Grants` object
+    (`forget_roles` when a Grants object may be reused for someone else)."""
 
     BULK = 2000  # a batch of more files loads the tenant's whole graph (two queries)
     CHUNK = 500  # ids per `IN (...)`
@@ -127,7 +136,7 @@ class Graph:
         self.ctx = ctx
         self.parents: dict[str, list[str]] = {}
         self.perms: dict[str, list[Any]] = {}
-        self._role: dict[str, str | None] = {}
+        self._role: dict[tuple[int, str], str | None] = {}  # (id of the Grants, file) -> role
         self._complete = ctx is None  # an empty Graph() is what its dicts hold, nothing more
 
     def load(self, file_ids: Iterable[str]) -> None:
@@ -182,8 +191,9 @@ class Graph:
         self._role.clear()
 
     def role(self, file_id: str, who: Grants, _seen: frozenset[str] = frozenset()) -> str | None:
-        if file_id in self._role:
-            return self._role[file_id]
+        key = (id(who), file_id)
+        if key in self._role:
+            return self._role[key]
         if not _seen:
             self.load([file_id])
         best: str | None = None
@@ -198,7 +208,7 @@ class Graph:
                 inherited = "writer"  # a folder's owner edits what others put in it; ownership is per file
             if inherited is not None and (best is None or RANK[inherited] > RANK[best]):
                 best = inherited
-        self._role[file_id] = best
+        self._role[key] = best
         return best
 
 
@@ -219,17 +229,54 @@ def owner_of(role_name: str | None) -> bool:
 # -- writes ------------------------------------------------------------------------------------------
 
 
-def viewers(ctx: TwinContext, file_id: str, g: Graph | None = None) -> list[str]:
+def everyone(ctx: TwinContext) -> list[Grants]:
+    """Every person of the customer, as permissions match them (groups read once)."""
+    members: dict[str, set[str]] = {}
+    for row in ctx.conn.execute(select(G.c.email, G.c.members).where(G.c.tenant_id == ctx.tenant)):
+        for member in row.members or []:
+            members.setdefault(member.lower(), set()).add(row.email.lower())
+    now = ctx.now()
+    return [
+        Grants(email.lower(), members.get(email.lower(), set()), domain_of(email), now)
+        for email in ctx.conn.execute(select(PR.c.email).where(PR.c.tenant_id == ctx.tenant)).scalars()
+    ]
+
+
+def viewers(
+    ctx: TwinContext, file_id: str, g: Graph | None = None, people: list[Grants] | None = None
+) -> list[str]:
     """The customer's people who can see a file now (whose change logs a removal reaches)."""
     g = g or graph(ctx)
     out = []
-    for email in ctx.conn.execute(select(PR.c.email).where(PR.c.tenant_id == ctx.tenant)).scalars():
-        who = Grants(email.lower(), groups_of(ctx, email), domain_of(email), ctx.now())
+    for who in people if people is not None else everyone(ctx):
         g.forget_roles()
         if g.role(file_id, who) is not None:
-            out.append(email.lower())
+            out.append(who.email)
     g.forget_roles()
     return out
+
+
+def snapshot(ctx: TwinContext, file_ids: list[str]) -> dict[str, set[str]]:
+    """Who can see each of these files now: taken before and after a write that may end
+    someone's access (unsharing, moving), so that the change log can tell them."""
+    g, people = graph(ctx), everyone(ctx)
+    g.load(file_ids)
+    return {fid: set(viewers(ctx, fid, g, people)) for fid in file_ids}
+
+
+def record_access_loss(
+    ctx: TwinContext, before: dict[str, set[str]], *, skip: str | None = None, drive_id: str | None = None
+) -> None:
+    """After a write that may have ended someone's access to these files (`before`: a
+    `snapshot` taken before it), record a change for each file somebody can no longer see,
+    naming them (their `changes.list` then answers `removed`); `skip` is recorded by the caller."""
+    after = snapshot(ctx, list(before))
+    for fid, was in before.items():
+        lost = was - after[fid]
+        if fid != skip and lost:
+            record_change(
+                ctx, fid, "update", drive_id=drive_id, seen_by=sorted(lost), changed=("permissions",)
+            )
 
 
 def record_change(
@@ -240,9 +287,18 @@ def record_change(
     drive_id: str | None = None,
     removed: bool = False,
     seen_by: list[str] | None = None,
+    changed: Iterable[str] = (),
+    parents_before: Iterable[str] | None = None,
 ) -> int:
-    """Append to the change log (`changes.list`); the id is the next page token."""
+    """Append to the change log (`changes.list`; the id is the next page token) and tell the
+    push channels that watch it (`push.observe`). `seen_by`: the people whose view of the file
+    this change ended (deleted, unshared, moved away); `changed`: what changed (`content`,
+    `properties`, `parents`, `permissions`: push's `X-Goog-Changed`); `parents_before`: the
+    parents before a move or a deletion (their watchers hear of `children`)."""
+    from twins._workspace import push
+
     seq = common.ids(ctx).next("change")
+    lost = sorted({e.lower() for e in seen_by or []})
     ctx.conn.execute(
         insert(CH).values(
             tenant_id=ctx.tenant,
@@ -252,8 +308,19 @@ def record_change(
             time=ctx.now(),
             removed=removed,
             state=state,
-            viewers=seen_by or [],
+            viewers=lost,
         )
+    )
+    push.observe(
+        ctx,
+        push.ChangeInfo(
+            file_id=file_id,
+            state=state,
+            drive_id=drive_id,
+            changed=frozenset(changed),
+            parents_before=None if parents_before is None else tuple(parents_before),
+            lost_by=tuple(lost),
+        ),
     )
     return seq
 
@@ -455,10 +522,12 @@ def descendants(ctx: TwinContext, folder_id: str) -> list[str]:
 def delete_files(ctx: TwinContext, file_ids: list[str]) -> None:
     """Remove files for good (with their edges, permissions and revisions)."""
     t = ctx.tenant
-    g = graph(ctx)
-    seen = {fid: viewers(ctx, fid, g) for fid in file_ids}
+    g, people = graph(ctx), everyone(ctx)
+    g.load(file_ids)
+    seen = {fid: viewers(ctx, fid, g, people) for fid in file_ids}
     for fid in file_ids:
         row = get(ctx, fid)
+        before = parents(ctx, fid)
         ctx.conn.execute(delete(P).where(P.c.tenant_id == t, (P.c.file_id == fid) | (P.c.parent_id == fid)))
         ctx.conn.execute(delete(PERM).where(PERM.c.tenant_id == t, PERM.c.file_id == fid))
         ctx.conn.execute(delete(REV).where(REV.c.tenant_id == t, REV.c.file_id == fid))
@@ -471,4 +540,5 @@ def delete_files(ctx: TwinContext, file_ids: list[str]) -> None:
             drive_id=row.drive_id if row is not None else None,
             removed=True,
             seen_by=seen[fid],
+            parents_before=before,
         )

@@ -25,7 +25,7 @@ from fastapi import APIRouter
 
 from dtu.errors import ErrorAdapter
 from dtu.twin import TwinSpec
-from twins._workspace import models, oauth, seed
+from twins._workspace import models, oauth, push, seed
 
 
 def google_twin(
@@ -53,6 +53,8 @@ def google_twin(
     clash = shared & set(kwargs)
     if clash:
         raise TypeError(f"the Workspace sets {sorted(clash)} for every Google twin")
+    # every door's writes notify Drive's push channels (twins/_workspace/push.py)
+    kwargs["deliveries"] = frozenset(kwargs.get("deliveries", frozenset())) | {push.KIND}
     return TwinSpec(
         name=name,
         default_port=default_port,

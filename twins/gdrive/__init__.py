@@ -5,22 +5,12 @@ from __future__ import annotations
 
 from fastapi.routing import APIRoute
 
-from dtu.errors import RequestFacts
-from dtu.ratelimit import Limit
 from twins._workspace import oauth
 from twins._workspace.twin import google_twin
 from twins.gdrive import constants
 from twins.gdrive.errors import ADAPTER
 from twins.gdrive.fault_points import FAULT_POINTS
 from twins.gdrive.routes import router
-
-
-def _real_limit(facts: RequestFacts) -> Limit | None:
-    """Drive's per-user query quota (per tenant here), per minute."""
-    if facts.operation is None or not facts.operation.startswith("drive."):
-        return None
-    return Limit("queries", constants.QUERIES_PER_MINUTE_PER_USER, 60.0)
-
 
 OPERATIONS = frozenset(r.operation_id for r in router.routes if isinstance(r, APIRoute) and r.operation_id)
 
@@ -31,8 +21,6 @@ TWIN = google_twin(
     routers=[router],
     operations=OPERATIONS,
     fault_points=FAULT_POINTS,
-    deliveries=frozenset({"drive_push"}),
-    real_limit=_real_limit,
     max_body_bytes=constants.MAX_BODY_BYTES,
     description="A behavioral clone of the Google Drive API v3 (https://developers.google.com/workspace/drive/api).",
 )

@@ -11,17 +11,17 @@ SIMPLE_UPLOAD_MAX = 5 * 1024 * 1024
 CHUNK_GRANULARITY = 256 * 1024
 # https://developers.google.com/workspace/drive/api/reference/rest/v3/files/export : 10 MB export cap
 EXPORT_MAX = 10 * 1024 * 1024
-# https://developers.google.com/workspace/drive/api/guides/limits : 12,000 queries per 60 s per user
+# https://developers.google.com/workspace/drive/api/guides/limits : 12,000 queries per 60 s per
+# project, and as many per user
+QUERIES_PER_MINUTE = 12_000
 QUERIES_PER_MINUTE_PER_USER = 12_000
 # Largest request body the twin reads (uploads included); Google's cap is 5 TB.
 MAX_BODY_BYTES = 256 * 1024 * 1024
 # https://developers.google.com/workspace/drive/api/guides/push : channel lifetimes (default 1 h;
-# at most 1 day for a file, 1 week for changes), and Google's exponential backoff on 5xx answers
+# at most 1 day for a file, 1 week for changes); the messages' retries are twins/_workspace/push.py's
 CHANNEL_DEFAULT_TTL_S = 3600
 CHANNEL_MAX_TTL_FILE_S = 86_400
 CHANNEL_MAX_TTL_CHANGES_S = 604_800
-PUSH_RETRIES_S = [1.0, 2.0, 4.0, 8.0, 16.0]
-PUSH_TIMEOUT_S = 10.0
 # https://developers.google.com/workspace/drive/api/guides/performance#batch-requests : 100 calls
 # per batch request (googleapiclient itself allows 1000)
 BATCH_MAX_CALLS = 100

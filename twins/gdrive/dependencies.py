@@ -18,13 +18,13 @@ from starlette.responses import Response
 
 from dtu.context import TwinContext
 from dtu.runtime import TwinRuntime
-from twins._workspace import common, oauth
+from twins._workspace import oauth
 from twins._workspace.common import Caller
 from twins._workspace.errors import JSON, insufficient_scopes, invalid_credentials, login_required
 from twins._workspace.oauth import credential_of
 from twins.gdrive import discovery
 from twins.gdrive.errors import GoogleError, invalid_value
-from twins.gdrive.service import push
+from twins.gdrive.service import quota
 
 T = TypeVar("T")
 
@@ -64,10 +64,8 @@ async def unit(request: Request, method_id: str, fn: Callable[[TwinContext], T])
         if needed and not (needed & caller.scopes):
             raise insufficient_scopes("drive.googleapis.com", method_id)
         ctx.principal = replace(caller, all_drives=all_drives)
-        since = common.ids(ctx).peek("change")
-        result = fn(ctx)
-        push.notify(ctx, since)
-        return result
+        quota.charge(ctx, caller.email)
+        return fn(ctx)
 
     return await runtime.unit(
         tenant,

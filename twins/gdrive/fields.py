@@ -116,12 +116,9 @@ def apply(value: Any, mask: Mask | None) -> Any:
     if not isinstance(value, dict):
         return value
     if "*" in mask:
+        # every field, whole: selections are a union, so `*,a/b` keeps all of `a` too
         star = mask["*"]
-        out = {k: apply(v, star) for k, v in value.items()}
-        for k, sub in mask.items():
-            if k != "*" and k in value:
-                out[k] = apply(value[k], sub)
-        return out
+        return {k: apply(v, star) for k, v in value.items()}
     return {k: apply(value[k], sub) for k, sub in mask.items() if k in value}
 
 

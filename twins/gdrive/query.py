@@ -88,7 +88,7 @@ _TOKEN = re.compile(
 
 STRING_FIELDS = {"name", "mimeType", "fullText", "visibility", "shortcutDetails.targetId"}
 DATE_FIELDS = {"modifiedTime", "createdTime", "viewedByMeTime", "sharedWithMeTime"}
-BOOL_FIELDS = {"trashed", "starred", "sharedWithMe", "hidden"}
+BOOL_FIELDS = {"trashed", "starred", "sharedWithMe"}
 COLLECTIONS = {"parents", "owners", "writers", "readers"}
 VISIBILITIES = {"anyoneCanFind", "anyoneWithLink", "domainCanFind", "domainWithLink", "limited"}
 
@@ -322,7 +322,6 @@ def evaluate(expr: Any, f: FileView) -> bool:
             "trashed": f.trashed,
             "starred": f.starred,
             "sharedWithMe": f.shared_with_me,
-            "hidden": False,
         }[expr.field]
         return _equals(actual, op, value)
     when = f.times.get(expr.field)

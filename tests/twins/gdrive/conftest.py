@@ -3,11 +3,15 @@ a live Drive twin, over real HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import google.oauth2.credentials
 import pytest
+import uvicorn
 from google.oauth2 import service_account
 from googleapiclient.discovery import build
 
@@ -85,3 +89,34 @@ def error_of(exc: Any) -> dict[str, Any]:
 
     body: dict[str, Any] = json.loads(exc.content)["error"]
     return body
+
+
+@contextlib.contextmanager
+def serve(app: Any, **tls: str) -> Iterator[str]:
+    """An ASGI app (a twin built another way than TwinServer builds it) on 127.0.0.1 and a free
+    port, with its lifespan (the delivery engine) running; `ssl_certfile`/`ssl_keyfile` serve it
+    over TLS. Yields its URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=1,  # httplib2 keeps its connections open
+            **tls,  # type: ignore[arg-type]
+        )
+    )
+    thread = threading.Thread(target=server.run, name="dtu-gdrive-app", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
+        time.sleep(0.01)
+    scheme = "https" if tls else "http"
+    try:
+        yield f"{scheme}://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -268,3 +268,80 @@ def test_malformed_json_body_is_400(gdrive_tenant: Tenant) -> None:
     )
     assert resp.status_code == 400
     assert resp.json()["error"]["errors"][0]["reason"] == "parseError"
+
+
+def test_times_version_and_checksums(drive: Any, bob: Any, gdrive_tenant: Any) -> None:
+    """createdTime/modifiedTime/viewedByMeTime as the twin clock says, version on every write,
+    md5Checksum and size of the content."""
+    from googleapiclient.http import MediaInMemoryUpload
+
+    gdrive_tenant.twin.clock(gdrive_tenant.tenant, freeze=True, at=1_800_000_000.25)
+    media = MediaInMemoryUpload(b"hello", mimetype="text/plain")
+    fid = drive.files().create(body={"name": "t.txt"}, media_body=media).execute()["id"]
+    wanted = "createdTime,modifiedTime,viewedByMeTime,version,md5Checksum,size"
+    first = drive.files().get(fileId=fid, fields=wanted).execute()
+    assert first == {
+        "createdTime": "2027-01-15T08:00:00.250Z",
+        "modifiedTime": "2027-01-15T08:00:00.250Z",
+        "viewedByMeTime": "2027-01-15T08:00:00.250Z",
+        "version": first["version"],
+        "md5Checksum": "5d41402abc4b2a76b9719d911017c592",
+        "size": "5",
+    }
+    gdrive_tenant.twin.clock(gdrive_tenant.tenant, advance_s=60)
+    drive.files().update(fileId=fid, body={"starred": True}).execute()  # not a modification
+    starred = drive.files().get(fileId=fid, fields="modifiedTime,version").execute()
+    assert starred["modifiedTime"] == first["modifiedTime"] and int(starred["version"]) > int(
+        first["version"]
+    )
+    drive.files().update(fileId=fid, body={"name": "t2.txt"}).execute()
+    renamed = drive.files().get(fileId=fid, fields="modifiedTime").execute()
+    assert renamed["modifiedTime"] == "2027-01-15T08:01:00.250Z"
+    drive.permissions().create(
+        fileId=fid, body={"type": "user", "role": "reader", "emailAddress": "bob@example.com"}
+    ).execute()
+    assert "viewedByMeTime" not in bob.files().get(fileId=fid, fields="viewedByMeTime").execute()
+    gdrive_tenant.twin.clock(gdrive_tenant.tenant, advance_s=60)
+    bob.files().get_media(fileId=fid).execute()  # opening it is viewing it
+    assert bob.files().get(fileId=fid, fields="viewedByMeTime").execute() == {
+        "viewedByMeTime": "2027-01-15T08:02:00.250Z"
+    }
+
+
+def test_capabilities_follow_the_callers_role(drive: Any, bob: Any, carol: Any) -> None:
+    fid = drive.files().create(body={"name": "caps"}).execute()["id"]
+    drive.permissions().create(
+        fileId=fid, body={"type": "user", "role": "writer", "emailAddress": "bob@example.com"}
+    ).execute()
+    drive.permissions().create(
+        fileId=fid, body={"type": "user", "role": "commenter", "emailAddress": "carol@example.com"}
+    ).execute()
+    wanted = "capabilities(canEdit,canComment,canShare,canDelete,canTrash,canReadRevisions)"
+    caps = {
+        who: c.files().get(fileId=fid, fields=wanted).execute()["capabilities"]
+        for who, c in (("alice", drive), ("bob", bob), ("carol", carol))
+    }
+    assert caps["alice"] == {
+        "canEdit": True,
+        "canComment": True,
+        "canShare": True,
+        "canDelete": True,
+        "canTrash": True,
+        "canReadRevisions": True,
+    }
+    assert caps["bob"] == {
+        "canEdit": True,
+        "canComment": True,
+        "canShare": True,
+        "canDelete": False,
+        "canTrash": False,
+        "canReadRevisions": True,
+    }
+    assert caps["carol"] == {
+        "canEdit": False,
+        "canComment": True,
+        "canShare": False,
+        "canDelete": False,
+        "canTrash": False,
+        "canReadRevisions": False,
+    }

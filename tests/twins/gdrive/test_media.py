@@ -184,3 +184,13 @@ def test_unknown_upload_session_is_404(gdrive_tenant: Tenant) -> None:
         gdrive_tenant.url + "/upload/drive/v3/files?uploadType=resumable&upload_id=nope", content=b"x"
     )
     assert resp.status_code == 404
+
+
+def test_an_empty_file_uploads_resumable_as_the_client_sends_it(drive: Any) -> None:
+    """googleapiclient finishes a 0-byte resumable upload with a bare PUT (no Content-Range)."""
+    from googleapiclient.http import MediaInMemoryUpload
+
+    media = MediaInMemoryUpload(b"", mimetype="text/plain", resumable=True)
+    made = drive.files().create(body={"name": "empty.txt"}, media_body=media, fields="id,size").execute()
+    assert made["size"] == "0"
+    assert drive.files().get_media(fileId=made["id"]).execute() == b""

@@ -13,7 +13,7 @@ router = APIRouter()
 V3 = "/drive/v3"
 LIST_DEFAULT = (
     "kind,nextPageToken,newStartPageToken,"
-    "changes(kind,type,changeType,time,removed,fileId,file(kind,id,name,mimeType))"
+    "changes(kind,type,changeType,time,removed,fileId,file(kind,id,name,mimeType),driveId,drive(kind,id,name))"
 )
 
 
@@ -25,30 +25,33 @@ def _mask(request: Request, schema: str, default: str) -> fields.Mask:
     return mask
 
 
-def _all_drive_flags(request: Request) -> None:
-    for name in (
-        "supportsAllDrives",
-        "supportsTeamDrives",
-        "includeItemsFromAllDrives",
-        "includeTeamDriveItems",
-    ):
-        param_bool(request, name)
+def _all_drive_flags(request: Request) -> tuple[bool, bool]:
+    """(supportsAllDrives, includeItemsFromAllDrives), the deprecated team-drive names too."""
+    supports = param_bool(request, "supportsAllDrives") | param_bool(request, "supportsTeamDrives")
+    include = param_bool(request, "includeItemsFromAllDrives") | param_bool(request, "includeTeamDriveItems")
+    return supports, include
+
+
+def _drive_id(request: Request) -> str | None:
+    return request.query_params.get("driveId") or request.query_params.get("teamDriveId") or None
 
 
 @router.get(V3 + "/changes/startPageToken", operation_id="drive.changes.getStartPageToken")
 async def get_start_page_token(request: Request) -> Response:
-    _all_drive_flags(request)
+    supports, _include = _all_drive_flags(request)
     mask = _mask(request, "StartPageToken", "kind,startPageToken")
+    drive_id = _drive_id(request)
     return await run(
         request,
         "drive.changes.getStartPageToken",
-        lambda ctx: fields.apply(changes.start_page_token(ctx), mask),
+        lambda ctx: fields.apply(changes.start_page_token(ctx, drive_id=drive_id, all_drives=supports), mask),
     )
 
 
 @router.get(V3 + "/changes", operation_id="drive.changes.list")
 async def list_changes(request: Request) -> Response:
-    _all_drive_flags(request)
+    supports, include = _all_drive_flags(request)
+    drive_id = _drive_id(request)
     mask = _mask(request, "ChangeList", LIST_DEFAULT)
     size = min(param_int(request, "pageSize", 100, low=1) or 100, 1000)  # above 1000 is coerced
     include_removed = param_bool(request, "includeRemoved", True)
@@ -65,6 +68,9 @@ async def list_changes(request: Request) -> Response:
                 include_removed=include_removed,
                 restrict_to_my_drive=restrict,
                 spaces=spaces,
+                drive_id=drive_id,
+                include_all_drives=include,
+                all_drives=supports,
             ),
             mask,
         ),
@@ -73,11 +79,22 @@ async def list_changes(request: Request) -> Response:
 
 @router.post(V3 + "/changes/watch", operation_id="drive.changes.watch")
 async def watch_changes(request: Request) -> Response:
-    _all_drive_flags(request)
+    supports, include = _all_drive_flags(request)
     body = await json_body(request)
     token = request.query_params.get("pageToken")
+    drive_id = _drive_id(request)
+    param_int(request, "pageSize", 100, low=1)
+    options = {
+        "driveId": drive_id,
+        "includeItemsFromAllDrives": include,
+        "includeRemoved": param_bool(request, "includeRemoved", True),
+        "restrictToMyDrive": param_bool(request, "restrictToMyDrive"),
+        "supportsAllDrives": supports,
+    }
     return await run(
-        request, "drive.changes.watch", lambda ctx: push.watch_changes(ctx, page_token=token, body=body)
+        request,
+        "drive.changes.watch",
+        lambda ctx: push.watch_changes(ctx, page_token=token, body=body, options=options),
     )
 
 

@@ -169,6 +169,7 @@ def create(ctx: TwinContext, *, request_id: str | None, body: dict[str, Any]) ->
         is_root=True,
     )
     store.add_permission(ctx, drive_id, type_="user", role_name="organizer", email=me)
+    store.record_change(ctx, drive_id, "drive", drive_id=drive_id)
     row = ctx.conn.execute(select(D).where(D.c.tenant_id == ctx.tenant, D.c.id == drive_id)).one()
     return render(row, "organizer", me)
 
@@ -274,6 +275,8 @@ def update_drive(ctx: TwinContext, *, drive_id: str, body: dict[str, Any]) -> di
         ctx.conn.execute(
             update(F).where(F.c.tenant_id == ctx.tenant, F.c.id == row.id).values(name=values["name"])
         )
+    if values:
+        store.record_change(ctx, row.id, "drive", drive_id=row.id)
     fresh = ctx.conn.execute(select(D).where(D.c.tenant_id == ctx.tenant, D.c.id == row.id)).one()
     return render(fresh, role, access.caller.email)
 
@@ -298,8 +301,10 @@ def delete_drive(ctx: TwinContext, *, drive_id: str) -> None:
             status=403,
             reason="cannotDeleteNonEmptyDrive",
         )
+    members = store.viewers(ctx, row.id)
     store.delete_files(ctx, [item.id for item in items] + [row.id])
     ctx.conn.execute(delete(D).where(D.c.tenant_id == ctx.tenant, D.c.id == row.id))
+    store.record_change(ctx, row.id, "drive_removed", drive_id=row.id, removed=True, seen_by=members)
 
 
 def set_hidden(ctx: TwinContext, *, drive_id: str, hidden: bool) -> dict[str, Any]:

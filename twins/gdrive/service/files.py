@@ -327,6 +327,11 @@ def update_file(
         values["modified_time"] = _time(metadata, "modifiedTime")
     if metadata.get("viewedByMeTime") is not None:
         values["viewed"] = {**(row.viewed or {}), me.email: _time(metadata, "viewedByMeTime")}
+    changed: set[str] = set()
+    if set(metadata) - {"viewedByMeTime", "trashed"}:
+        changed.add("properties")
+    moved_from: list[str] | None = None
+    access_before: dict[str, set[str]] = {}
     if add_parents or remove_parents:
         if not _may(role, row, "fileOrganizer"):
             raise GoogleError(
@@ -343,8 +348,13 @@ def update_file(
             raise GoogleError(
                 "Increasing the number of parents is not allowed.", status=403, reason="cannotAddParent"
             )
-        if row.mime_type == FOLDER and any(p == fid or p in store.descendants(ctx, fid) for p in adding):
+        under = store.descendants(ctx, fid) if row.mime_type == FOLDER else []
+        if any(p == fid or p in under for p in adding):
             raise GoogleError("The parent would create a cycle.", status=403, reason="cannotMoveToSelf")
+        if after != current:
+            moved_from = current
+            changed.add("parents")
+            access_before = store.snapshot(ctx, [fid, *under])  # a move can end inherited access
         for p in removing:
             ctx.conn.execute(
                 store.P.delete().where(
@@ -374,6 +384,7 @@ def update_file(
             )
         values.update(size=len(data), md5=md5, head_revision_id=rev)
         content_changed = True
+        changed.add("content")
     state = "update"
     if "trashed" in metadata and bool(metadata["trashed"]) != bool(row.trashed and row.explicitly_trashed):
         if not _may(role, row, "fileOrganizer"):
@@ -384,7 +395,13 @@ def update_file(
             )
         state = _set_trashed(ctx, row, bool(metadata["trashed"]), me.email)
     store.touch(ctx, fid, user=me.email, content_changed=content_changed, **values)
-    store.record_change(ctx, fid, state, drive_id=row.drive_id)
+    lost: list[str] = []
+    if access_before:
+        store.record_access_loss(ctx, access_before, skip=fid, drive_id=row.drive_id)
+        lost = sorted(access_before[fid] - set(store.viewers(ctx, fid)))
+    store.record_change(
+        ctx, fid, state, drive_id=row.drive_id, changed=changed, parents_before=moved_from, seen_by=lost
+    )
     return render(ctx, fid)
 
 
@@ -404,7 +421,7 @@ def _set_trashed(ctx: TwinContext, row: Any, trashed: bool, user: str) -> str:
                 .where(F.c.tenant_id == t, F.c.id == child, F.c.trashed.is_(False))
                 .values(trashed=True, explicitly_trashed=False, trashed_time=now, trashing_user=user)
             )
-            store.record_change(ctx, child, "trash")
+            store.record_change(ctx, child, "trash", drive_id=row.drive_id)
         return "trash"
     ctx.conn.execute(
         update(F)
@@ -417,7 +434,7 @@ def _set_trashed(ctx: TwinContext, row: Any, trashed: bool, user: str) -> str:
             .where(F.c.tenant_id == t, F.c.id == child, F.c.explicitly_trashed.is_(False))
             .values(trashed=False, trashed_time=None, trashing_user=None)
         )
-        store.record_change(ctx, child, "untrash")
+        store.record_change(ctx, child, "untrash", drive_id=row.drive_id)
     return "untrash"
 
 

@@ -2,7 +2,11 @@
 
 https://developers.google.com/workspace/drive/api/reference/rest/v3/files/list . The caller
 sees exactly the files some permission grants them (on the file or an ancestor folder).
-Trashed files are listed unless `q` says `trashed = false`, as Drive does. Pages are keyset
+Trashed files are listed unless `q` says `trashed = false`, as Drive does. `corpora=user`
+(the default) lists what the caller owns, opened, or was given through a user or group
+permission (on the file or a folder above); a file anyone with the link may open, or anyone in
+the domain, is listed only once the caller opened it, or with `corpora=domain` when the domain
+permission lets it be found (`allowFileDiscovery`). Pages are keyset
 pages over the requested order (the token carries the last file's sort key), so files written
 between pages are neither skipped nor repeated.
 
@@ -154,6 +158,19 @@ def list_files(
         except query.QueryError:
             raise invalid_query() from None
     order = parse_order(order_by)
+    if (
+        order
+        and expr is not None
+        and any(isinstance(t, query.Cmp) and t.field == "fullText" for t in _walk(expr))
+    ):
+        raise GoogleError(
+            "Sorting is not supported for queries with fullText terms. Results are always in descending "
+            "relevance order.",
+            status=400,
+            reason="badRequest",
+            location="orderBy",
+            location_type="parameter",
+        )
     corpora = corpora or ("drive" if drive_id else "user")
     if corpora not in ("user", "domain", "drive", "allDrives"):
         raise invalid_value("corpora")
@@ -191,7 +208,7 @@ def list_files(
     access = Access(ctx)
     me = access.caller.email
     if expr is not None:
-        expr = _root_alias(expr, store.root_id(ctx, access.caller))
+        expr = _root_alias(expr, store.root_id(ctx, access.caller), me)
     conds = [F.c.tenant_id == ctx.tenant, F.c.is_root.is_(False), *_prefilter(ctx, expr)]
     if not (include_all_drives and corpora in ("drive", "allDrives")):
         conds.append(F.c.drive_id.is_(None))
@@ -203,11 +220,21 @@ def list_files(
     if (spaces or "drive").strip() == "appDataFolder":
         conds.append(false())
     wanted = _Wanted(expr, order)
+    corpus = access.who.narrowed("domain" if corpora == "domain" else "direct")
 
     def accept(row: Any) -> list[Any] | None:
-        """The row's sort key if the caller sees it and it matches `q`; None otherwise."""
+        """The row's sort key if the caller sees it, it is in the corpus and it matches `q`;
+        None otherwise."""
         if access.role(row.id) is None:
             return None
+        if (
+            row.drive_id is None
+            and row.owner != me
+            and me not in (row.viewed or {})
+            and me not in (row.modified_by or {})
+            and access.graph.role(row.id, corpus) is None
+        ):
+            return None  # reachable by its link (or domain) only, and never opened: not in the corpus
         view = _view(ctx, access, row, me, wanted) if wanted.view else None
         if expr is not None and view is not None and not query.evaluate(expr, view):
             return None
@@ -277,14 +304,17 @@ class _Wanted:
         self.view = expr is not None or any(k == "sharedWithMeTime" for k, _ in order)
 
 
-def _root_alias(expr: Any, root: str) -> Any:
-    """`'root' in parents` names the caller's My Drive folder."""
+def _root_alias(expr: Any, root: str, me: str = "") -> Any:
+    """`'root' in parents` names the caller's My Drive folder, `'me' in owners` (writers,
+    readers) the caller."""
     if isinstance(expr, query.In) and expr.collection == "parents" and expr.value == "root" and root:
         return query.In(root, "parents")
+    if isinstance(expr, query.In) and expr.collection != "parents" and expr.value == "me" and me:
+        return query.In(me, expr.collection)
     if isinstance(expr, query.BoolOp):
-        return query.BoolOp(expr.op, tuple(_root_alias(e, root) for e in expr.items))
+        return query.BoolOp(expr.op, tuple(_root_alias(e, root, me) for e in expr.items))
     if isinstance(expr, query.Not):
-        return query.Not(_root_alias(expr.expr, root))
+        return query.Not(_root_alias(expr.expr, root, me))
     return expr
 
 
@@ -337,7 +367,10 @@ def _view(ctx: TwinContext, access: Access, row: Any, me: str, wanted: _Wanted) 
     writers = {e for e, r in perms.items() if RANK[r] >= RANK["writer"]}
     readers = set(perms)
     direct = g.perms_of(row.id)
-    shared = [p for p in direct if p.role != "owner" and access.who.matches(p)]
+    # shared with me: a user or group permission on the file itself (inherited access and link
+    # sharing do not put a file in "Shared with me")
+    mine = access.who.narrowed("direct")
+    shared = [p for p in direct if p.role != "owner" and mine.matches(p)]
     visibility = "limited"
     for p in direct:
         if p.type == "anyone":

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 
 from dtu.context import TwinContext
 from twins._workspace import common, store
-from twins._workspace.common import RANK, ROLES
+from twins._workspace.common import FOLDER, RANK, ROLES
 from twins.gdrive.errors import GoogleError, insufficient_file_permissions, permission_not_found
 from twins.gdrive.service.common import Access, Renderer, caller
 
@@ -161,7 +161,7 @@ def create(
         expiration_time=expiration,
     )
     store.touch(ctx, row.id, user=caller(ctx).email)
-    store.record_change(ctx, row.id, "update", drive_id=row.drive_id)
+    _changed(ctx, row)
     return _render(ctx, access, row.id, perm_id)
 
 
@@ -179,7 +179,7 @@ def _transfer(ctx: TwinContext, access: Access, row: Any, email: str) -> dict[st
         update(F).where(F.c.tenant_id == ctx.tenant, F.c.id == row.id).values(owner=email.lower())
     )
     store.touch(ctx, row.id, user=caller(ctx).email)
-    store.record_change(ctx, row.id, "update")
+    store.record_change(ctx, row.id, "update", changed=("permissions",))
     return _render(ctx, access, row.id, perm_id)
 
 
@@ -243,7 +243,7 @@ def update_permission(
         .where(PERM.c.tenant_id == ctx.tenant, PERM.c.file_id == row.id, PERM.c.id == permission_id)
         .values(**values)
     )
-    store.record_change(ctx, row.id, "update", drive_id=row.drive_id)
+    _changed(ctx, row)
     return _render(ctx, access, row.id, permission_id)
 
 
@@ -257,9 +257,20 @@ def delete_permission(ctx: TwinContext, *, file_id: str, permission_id: str) -> 
         _can_share(access, row)
     if perm.role == "owner":
         raise GoogleError("The owner of a file cannot be removed.", status=403, reason="cannotRemoveOwner")
+    reach = [row.id, *(store.descendants(ctx, row.id) if row.mime_type == FOLDER else [])]
+    before = store.snapshot(ctx, reach)  # unsharing a folder ends access to what is inside too
     ctx.conn.execute(
         delete(PERM).where(
             PERM.c.tenant_id == ctx.tenant, PERM.c.file_id == row.id, PERM.c.id == permission_id
         )
     )
-    store.record_change(ctx, row.id, "update", drive_id=row.drive_id)
+    store.record_access_loss(ctx, before, skip=row.id, drive_id=row.drive_id)
+    lost = sorted(before[row.id] - set(store.viewers(ctx, row.id)))
+    _changed(ctx, row, seen_by=lost)
+
+
+def _changed(ctx: TwinContext, row: Any, seen_by: list[str] | None = None) -> None:
+    """A file's permissions changed; on a shared drive's root, its membership (a `drive`
+    change: the drive appears in, or leaves, its members' change logs)."""
+    state = "drive" if row.drive_id is not None and row.id == row.drive_id else "update"
+    store.record_change(ctx, row.id, state, drive_id=row.drive_id, changed=("permissions",), seen_by=seen_by)

@@ -1,32 +1,24 @@
-"""Drive push notifications: `files.watch`, `changes.watch`, `channels.stop`, and the
-notification messages sent to a channel's address.
+"""Drive push notifications: `files.watch`, `changes.watch` and `channels.stop`.
 
 https://developers.google.com/workspace/drive/api/guides/push . Opening a channel sends a
-`sync` message (message number 1); after that every unit of work that changes what the
-channel watches sends one message: `X-Goog-Resource-State` is the file's own state (`update`,
-`trash`, `untrash`, `remove`), `update` with `X-Goog-Changed: children` for a watched folder
-whose items changed, and `change` for a changes channel. Messages have an empty body and go
-through the core delivery engine (retried with backoff, journaled under `/_dtu/deliveries`).
-Divergences: the address may be plain `http://` (Google demands HTTPS with a valid
-certificate); `X-Goog-Changed` is only sent for `children`; writes made through the Sheets
-and Docs twins do not notify.
+`sync` message (message number 1); after that the Workspace store itself notifies the channel
+of every unit of work that changes what it watches, whichever Google twin wrote it
+(`twins/_workspace/push.py`: states, `X-Goog-Changed`, the core delivery engine).
+Divergence: the address may be plain `http://` (Google demands HTTPS with a valid certificate).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from email.utils import formatdate
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 
 from dtu.context import TwinContext
 from dtu.db import table
-from dtu.delivery import Delivery
-from twins._workspace import common, store
-from twins._workspace.common import Caller
+from twins._workspace import push as workspace_push
 from twins.gdrive import constants, models
 from twins.gdrive.errors import GoogleError, required
 from twins.gdrive.service import changes
@@ -112,7 +104,7 @@ def _open(
         "stopped": False,
     }
     ctx.conn.execute(insert(CHAN).values(**row))
-    _send(ctx, row, "sync", changed=None)
+    workspace_push.send(ctx, row, workspace_push.headers(row, "sync", 1))
     out: dict[str, Any] = {
         "kind": "api#channel",
         "id": body["id"],
@@ -145,19 +137,33 @@ def watch_file(ctx: TwinContext, *, file_id: str, body: dict[str, Any]) -> dict[
     )
 
 
-def watch_changes(ctx: TwinContext, *, page_token: str | None, body: dict[str, Any]) -> dict[str, Any]:
-    """`changes.watch`: a channel on the caller's change log from `pageToken` on."""
+def watch_changes(
+    ctx: TwinContext, *, page_token: str | None, body: dict[str, Any], options: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """`changes.watch`: a channel on the caller's change log (or one shared drive's) from
+    `pageToken` on; its parameters are kept in its resource URI, as Google writes it."""
     if not page_token:
         raise required("pageToken")
     token = changes.parse_token(page_token)
+    options = options or {}
+    drive_id = options.get("driveId")
+    changes.check_drive(ctx, drive_id, all_drives=bool(options.get("supportsAllDrives")))
     _check_body(ctx, body)
     me = caller(ctx).email
+    query = {"alt": "json", "pageToken": str(token)}
+    for name, value in sorted(options.items()):
+        if name == "driveId" and value:
+            query[name] = str(value)
+        elif name == "includeRemoved" and value is False:
+            query[name] = "false"
+        elif name != "driveId" and name != "includeRemoved" and value:
+            query[name] = "true"
     return _open(
         ctx,
         body=body,
         kind="changes",
-        resource_id=_resource_id(ctx, "changes:" + me),
-        resource_uri=f"{ctx.base_url}/drive/v3/changes?alt=json&pageToken={token}",
+        resource_id=_resource_id(ctx, "changes:" + me + ":" + (drive_id or "")),
+        resource_uri=f"{ctx.base_url}/drive/v3/changes?{urlencode(query)}",
         file_id=None,
         page_token=token,
         max_ttl_s=constants.CHANNEL_MAX_TTL_CHANGES_S,
@@ -177,89 +183,3 @@ def stop(ctx: TwinContext, *, body: dict[str, Any]) -> None:
             f"Channel '{channel_id}' not found for project '{ctx.tenant}'", status=404, reason="notFound"
         )
     ctx.conn.execute(delete(CHAN).where(CHAN.c.tenant_id == ctx.tenant, CHAN.c.id == row.id))
-
-
-def _headers(row: Any, state: str, number: int, changed: str | None) -> dict[str, str]:
-    out = {
-        "X-Goog-Channel-ID": row["id"],
-        "X-Goog-Resource-ID": row["resource_id"],
-        "X-Goog-Resource-URI": row["resource_uri"],
-        "X-Goog-Resource-State": state,
-        "X-Goog-Message-Number": str(number),
-    }
-    if row["token"] is not None:
-        out["X-Goog-Channel-Token"] = row["token"]
-    if row["expiration"] is not None:
-        out["X-Goog-Channel-Expiration"] = formatdate(row["expiration"] / 1000, usegmt=True)
-    if changed:
-        out["X-Goog-Changed"] = changed
-    return out
-
-
-def _send(ctx: TwinContext, row: dict[str, Any], state: str, changed: str | None) -> None:
-    headers = _headers(row, state, row["message_number"], changed)
-    ctx.deliver(
-        Delivery(
-            tenant=ctx.tenant,
-            kind="drive_push",
-            target=row["address"],
-            body=b"",
-            content_type="application/json; charset=UTF-8",
-            sign=lambda _body, _now: headers,
-            retry_after_s=list(constants.PUSH_RETRIES_S),
-            timeout_s=constants.PUSH_TIMEOUT_S,
-            meta={"type": "drive.push", "channel": row["id"], "state": state, "headers": headers},
-        )
-    )
-
-
-def notify(ctx: TwinContext, since: int) -> None:
-    """Tell the open channels about the changes recorded after `since` in this unit of work."""
-    if common.ids(ctx).peek("change") <= since:
-        return
-    now_ms = int(ctx.now() * 1000)
-    channels = [
-        dict(r._mapping)
-        for r in ctx.conn.execute(
-            select(CHAN).where(CHAN.c.tenant_id == ctx.tenant, CHAN.c.stopped.is_(False))
-        )
-        if r.expiration is None or r.expiration > now_ms
-    ]
-    if not channels:
-        return
-    new = list(
-        ctx.conn.execute(select(store.CH).where(store.CH.c.tenant_id == ctx.tenant, store.CH.c.id > since))
-    )
-    for channel in channels:
-        message = _message(ctx, channel, new, since)
-        if message is None:
-            continue
-        state, changed = message
-        channel["message_number"] += 1
-        ctx.conn.execute(
-            update(CHAN)
-            .where(CHAN.c.tenant_id == ctx.tenant, CHAN.c.id == channel["id"])
-            .values(message_number=channel["message_number"])
-        )
-        _send(ctx, channel, state, changed)
-
-
-def _message(
-    ctx: TwinContext, channel: dict[str, Any], new: list[Any], since: int
-) -> tuple[str, str | None] | None:
-    if channel["kind"] == "changes":
-        who = Caller(
-            tenant=ctx.tenant,
-            email=channel["email"],
-            scopes=frozenset(),
-            domain=store.domain_of(channel["email"]),
-        )
-        seen = changes.visible_changes(ctx, Access(ctx, who), start=since + 1)
-        return ("change", None) if seen else None
-    own = [c for c in new if c.file_id == channel["file_id"]]
-    if own:
-        return own[-1].state, None
-    for change in new:
-        if channel["file_id"] in store.parents(ctx, change.file_id):
-            return "update", "children"
-    return None

@@ -22,7 +22,7 @@ from twins._workspace import common
 from twins._workspace.common import Caller
 from twins.gdrive import models
 from twins.gdrive.errors import GoogleError, bad_request
-from twins.gdrive.service import files
+from twins.gdrive.service import files, quota
 from twins.gdrive.service.common import Access, caller
 
 U = table(models.Upload)
@@ -118,14 +118,17 @@ def put(ctx: TwinContext, *, upload_id: str, content_range: str | None, body: by
     ctx.principal = Caller(
         tenant=ctx.tenant, email=row.email, scopes=frozenset(), domain=row.email.split("@")[-1]
     )
+    quota.charge(ctx, row.email)  # a chunk is a query of the session's user
     if row.done_file is not None:
         return {"state": "done", "file": files.render(ctx, row.done_file), "params": row.params}
     received = bytes(row.received or b"")
     total = row.total
     declared: int | None  # the size this request declares; None for `bytes */*` / `a-b/*`
     if content_range is None:
-        start_at, end, declared = 0, len(body) - 1, len(body)
-        status_query = False
+        # the whole file in one request; an empty one says nothing new (googleapiclient finishes
+        # a session whose declared size is 0 this way)
+        start_at, end, declared = 0, len(body) - 1, (len(body) if body else None)
+        status_query = not body
     else:
         m = _RANGE.match(content_range.strip())
         if not m:
