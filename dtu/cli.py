@@ -159,15 +159,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log_level=args.log_level,
             access_log=False,
             loop=EVENT_LOOP,
+            ssl_certfile=args.ssl_certfile,
+            ssl_keyfile=args.ssl_keyfile,
         )
         return 0
     app = importlib.import_module(f"twins.{twin}.app").create_app(settings)
-    base = f"http://{args.host}:{port}"
+    base = f"{'https' if args.ssl_certfile else 'http'}://{args.host}:{port}"
     print(f"DTU {__version__}: {twin} at {base}")
     for line in _credentials(twin, base):
         print(f"  {line}")
     sys.stdout.flush()
-    uvicorn.run(app, host=args.host, port=port, log_level=args.log_level, access_log=False, loop=EVENT_LOOP)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=port,
+        log_level=args.log_level,
+        access_log=False,
+        loop=EVENT_LOOP,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+    )
     return 0
 
 
@@ -224,6 +235,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("twin", choices=ALL_TWINS)
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--ssl-certfile",
+        help="serve HTTPS with this certificate (PEM): clients that insist on https, such as "
+        "googleapiclient's uploads through api_endpoint",
+    )
+    serve.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
     _common(serve)
     serve.set_defaults(fn=cmd_serve)
     twins = sub.add_parser("twins", help="list the twins and whether they are built")

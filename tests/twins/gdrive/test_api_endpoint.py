@@ -10,9 +10,7 @@ go to the twin."""
 
 from __future__ import annotations
 
-import datetime
 import io
-import ipaddress
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,47 +21,16 @@ import google_auth_httplib2
 import httplib2
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from google.oauth2 import service_account
 from googleapiclient.discovery import build
 from googleapiclient.http import BatchHttpRequest, MediaFileUpload, MediaInMemoryUpload, MediaIoBaseDownload
 
 from dtu.settings import TwinSettings
+from dtu.testing.tls import self_signed_certificate
 from tests.twins.gdrive.conftest import serve
 from twins.gdrive.app import create_app
 
 DRIVE = "https://www.googleapis.com/auth/drive"
-
-
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
 
 
 @dataclass
@@ -76,7 +43,7 @@ class TlsTwin:
 
 @pytest.fixture(scope="module")
 def tls_twin(dtu_db_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsTwin]:
-    cert, key = _certificate(tmp_path_factory.mktemp("tls"))
+    cert, key = self_signed_certificate(tmp_path_factory.mktemp("tls"))
     app = create_app(TwinSettings(db_url=dtu_db_url or "sqlite://"))
     with serve(app, ssl_certfile=str(cert), ssl_keyfile=str(key)) as url:
         trust = ssl.create_default_context(cafile=str(cert))
