@@ -29,8 +29,10 @@ def https_slack(tmp_path: Path) -> Iterator[tuple[str, ssl.SSLContext]]:
     cert, key = self_signed_certificate(tmp_path)
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dtu.cli", "serve", "slack", "--port", str(port), "--db", "sqlite://"]
-        + ["--ssl-certfile", str(cert), "--ssl-keyfile", str(key)],
+        [
+            *(sys.executable, "-m", "dtu.cli", "serve", "slack", "--port", str(port), "--db", "sqlite://"),
+            *("--ssl-certfile", str(cert), "--ssl-keyfile", str(key)),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
