@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 import yaml
 from sqlalchemy import Connection, Table, bindparam, insert, select
 
@@ -22,7 +23,7 @@ from dtu import __version__
 from dtu.cache import TenantCache
 from dtu.clock import ClockRegistry
 from dtu.context import TwinContext
-from dtu.db import Store
+from dtu.db import FRESH_TENANT, Store
 from dtu.delivery import DeliveryEngine
 from dtu.faults.engine import FaultEngine
 from dtu.faults.model import FaultProfile, load_profile_text, validate_against
@@ -39,6 +40,15 @@ log = logging.getLogger("dtu")
 DEFAULT_TENANT = "default"
 
 
+def _as_json(fixture: dict[str, Any]) -> bytes | None:
+    """The fixture as JSON, if JSON gives back exactly the same values (YAML dates would not)."""
+    try:
+        blob = orjson.dumps(fixture)
+    except TypeError:
+        return None
+    return blob if orjson.loads(blob) == fixture else None
+
+
 class TwinRuntime:
     def __init__(self, spec: TwinSpec, settings: TwinSettings) -> None:
         self.spec = spec
@@ -46,8 +56,15 @@ class TwinRuntime:
         self.store = Store.open(settings.db_url, spec.tables, twin=spec.store_group or spec.name)
         self.store.units_in_threads = settings.units_in_threads
         self._tenants_t = self.store.core.tenant
-        self._tenant_exists = Prepared(
-            select(self._tenants_t.c.id).where(self._tenants_t.c.id == bindparam("tenant"))
+        tenants = self._tenants_t
+        self._tenant_exists = Prepared(select(tenants.c.id).where(tenants.c.id == bindparam("tenant")))
+        self._insert_tenant = Prepared(
+            insert(tenants), columns=["id", "created_at", "fixture", "credentials"]
+        )
+        self._tenant_credentials = Prepared(
+            tenants.update()
+            .where(tenants.c.id == bindparam("tenant"))
+            .values(credentials=bindparam("credentials", type_=tenants.c.credentials.type))
         )
         self.clocks = ClockRegistry()
         self.faults = FaultEngine(spec.name, self.clocks)
@@ -61,6 +78,7 @@ class TwinRuntime:
         self._snapshots: dict[str, dict[str, Any]] = {}
         self._snap_seq = itertools.count(1)
         self._default_fixture = self._read_default_fixture()
+        self._default_fixture_json = _as_json(self._default_fixture)
         if settings.faults_file:
             self.set_faults(load_profile_text(Path(settings.faults_file).read_text()))
         self._ensure_default_tenant()
@@ -82,6 +100,11 @@ class TwinRuntime:
 
     @property
     def default_fixture(self) -> dict[str, Any]:
+        """A fresh copy (loaders may change what they are given); decoding its JSON costs a
+        tenth of a deepcopy, and every new tenant asks for one."""
+        if self._default_fixture_json is not None:
+            fixture: dict[str, Any] = orjson.loads(self._default_fixture_json)
+            return fixture
         return copy.deepcopy(self._default_fixture)
 
     def _ensure_default_tenant(self) -> None:
@@ -113,12 +136,16 @@ class TwinRuntime:
     ) -> dict[str, Any]:
         ctx = self.context(conn, tenant)
         data = fixture if fixture is not None else self.default_fixture
-        conn.execute(
-            insert(self._tenants_t).values(id=tenant, created_at=ctx.now(), fixture=fixture, credentials={})
+        self._insert_tenant.execute(
+            conn, {"id": tenant, "created_at": ctx.now(), "fixture": fixture, "credentials": {}}
         )
-        self.spec.load_fixture(ctx, data, fresh_credentials)
+        conn.info[FRESH_TENANT] = (tenant, set())
+        try:
+            self.spec.load_fixture(ctx, data, fresh_credentials)
+        finally:
+            conn.info.pop(FRESH_TENANT, None)
         creds = self.spec.credentials(ctx)
-        conn.execute(self._tenants_t.update().where(self._tenants_t.c.id == tenant).values(credentials=creds))
+        self._tenant_credentials.execute(conn, {"tenant": tenant, "credentials": creds})
         return creds
 
     def create_tenant(self, fixture: dict[str, Any] | None = None, name: str | None = None) -> dict[str, Any]:

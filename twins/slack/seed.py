@@ -10,10 +10,11 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from dtu.context import TwinContext
 from dtu.db import table, upsert
+from dtu.sql import Prepared
 from twins.slack import catalog, models
 from twins.slack.service import common
 
@@ -358,13 +359,7 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
             },
         )
         if inserted:
-            conn.execute(
-                update(table(models.Conversation))
-                .where(
-                    table(models.Conversation).c.tenant_id == t, table(models.Conversation).c.id == c["id"]
-                )
-                .values(seq=ctx.ids.next("conversation-seq"))
-            )
+            _SET_SEQ.execute(conn, {"t": t, "id": c["id"], "seq": ctx.ids.next("conversation-seq")})
         for member in c.get("members", []):
             upsert(
                 conn,
@@ -408,24 +403,43 @@ def load_fixture(ctx: TwinContext, data: dict[str, Any], fresh_credentials: bool
     return created
 
 
+_APPS, _TOKENS, _USERS = table(models.App), table(models.Token), table(models.User)
+_CONVS = table(models.Conversation)
+_SET_SEQ = Prepared(
+    update(_CONVS)
+    .where(_CONVS.c.tenant_id == bindparam("t"), _CONVS.c.id == bindparam("id"))
+    .values(seq=bindparam("seq"))
+)
+# Asked once per new tenant (the harness makes one per trajectory): prebuilt statements.
+_FIRST_APP = Prepared(
+    select(_APPS.c.id, _APPS.c.signing_secret, _APPS.c.client_id, _APPS.c.client_secret)
+    .where(_APPS.c.tenant_id == bindparam("t"))
+    .order_by(_APPS.c.id)
+    .limit(1)
+)
+_TEAM_ID = Prepared(select(table(models.Team).c.id).where(table(models.Team).c.tenant_id == bindparam("t")))
+_TOKEN_ROWS = Prepared(
+    select(_TOKENS.c.token, _TOKENS.c.kind, _TOKENS.c.user_id)
+    .where(_TOKENS.c.tenant_id == bindparam("t"))
+    .order_by(_TOKENS.c.kind, _TOKENS.c.user_id)
+)
+_EMAILS = Prepared(select(_USERS.c.id, _USERS.c.email).where(_USERS.c.tenant_id == bindparam("t")))
+_FIRST_ADMIN = Prepared(
+    select(_USERS.c.id)
+    .where(_USERS.c.tenant_id == bindparam("t"), _USERS.c.is_admin.is_(True))
+    .order_by(_USERS.c.id)
+    .limit(1)
+)
+
+
 def credentials(ctx: TwinContext) -> dict[str, Any]:
     """What `POST /_dtu/tenants` hands back (CONTRACT.md section 4 names)."""
-    conn, t = ctx.conn, ctx.tenant
-    tok = table(models.Token)
-    app = conn.execute(
-        select(table(models.App)).where(table(models.App).c.tenant_id == t).order_by(table(models.App).c.id)
-    ).first()
-    team = conn.execute(select(table(models.Team).c.id).where(table(models.Team).c.tenant_id == t)).scalar()
-    rows = conn.execute(
-        select(tok.c.token, tok.c.kind, tok.c.user_id)
-        .where(tok.c.tenant_id == t)
-        .order_by(tok.c.kind, tok.c.user_id)
-    ).all()
-    users = table(models.User)
-    emails = dict(conn.execute(select(users.c.id, users.c.email).where(users.c.tenant_id == t)).all())
-    admin = conn.execute(
-        select(users.c.id).where(users.c.tenant_id == t, users.c.is_admin.is_(True)).order_by(users.c.id)
-    ).scalar()
+    conn, t = ctx.conn, {"t": ctx.tenant}
+    app = _FIRST_APP.first(conn, t)
+    team = _TEAM_ID.scalar(conn, t)
+    rows = _TOKEN_ROWS.all(conn, t)
+    emails = dict(_EMAILS.tuples(conn, t))
+    admin = _FIRST_ADMIN.scalar(conn, t)
     user_tokens = {emails.get(r.user_id) or r.user_id: r.token for r in rows if r.kind == "user"}
     first_user = next((r.token for r in rows if r.kind == "user" and r.user_id == admin), None)
     return {
