@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement, sqltypes
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -102,15 +103,22 @@ class Prepared:
         values = {**c.defaults, **params} if c.defaults else params
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         if c.positional is not None:
-            cursor.execute(
-                c.sql, [v if p is None else p(v) for name, p in c.positional for v in (values[name],)]
-            )
+            args: Any = [v if p is None else p(v) for name, p in c.positional for v in (values[name],)]
         else:
-            values = dict(values)
+            args = dict(values)
             for name, proc in c.bind.items():
-                if name in values:
-                    values[name] = proc(values[name])
-            cursor.execute(c.sql, values)
+                if name in args:
+                    args[name] = proc(args[name])
+        try:
+            cursor.execute(c.sql, args)
+        except Exception as exc:
+            cursor.close()
+            dbapi = conn.dialect.loaded_dbapi
+            if isinstance(exc, dbapi.Error):
+                # SQLAlchemy's own wrapping (IntegrityError...), as `conn.execute` raises it:
+                # callers catch those, not the driver's classes.
+                raise DBAPIError.instance(c.sql, args, exc, dbapi.Error, dialect=conn.dialect) from exc
+            raise
         if self.table is not None:
             hook: WriteHook | None = conn.info.get("dtu.on_write")
             if hook is not None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import JSON, String, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dtu.cache import TenantCache
@@ -180,3 +181,12 @@ def test_disabled_cache_always_loads(store: Store) -> None:
     for _ in range(3):
         cache.get("k", lambda: loads.append(1) or ("t1", "v"))
     assert len(loads) == 3
+
+
+def test_a_driver_error_is_sqlalchemys(store: Store) -> None:
+    """`Prepared` raises what `conn.execute` would: SQLAlchemy's IntegrityError, which the
+    control plane turns into a 409, not the driver's own class (a 500)."""
+    _write(store, "t1", lambda conn: _INSERT.execute(conn, {"tenant_id": "t1", **VALUES[0]}))
+    with pytest.raises(IntegrityError):
+        _write(store, "t1", lambda conn: _INSERT.execute(conn, {"tenant_id": "t1", **VALUES[0]}))
+    assert store.run_sync(lambda conn: conn.execute(select(ITEM)).all())  # the first row is still there

@@ -34,19 +34,6 @@ def _tenant_of_credential(conn: Connection, credential: str) -> str | None:
     return tenant_of_credential(conn, credential)
 
 
-def _operation_of(scope: Scope) -> str | None:
-    """The vendor operationId of the route a request matches (the core cannot see through
-    FastAPI's included-router wrappers, so the twin walks its own routes)."""
-    from starlette.routing import Match
-
-    for router in _routers():
-        for route in getattr(router, "routes", ()):
-            match, _ = route.matches(scope)
-            if match == Match.FULL:
-                return getattr(route, "operation_id", None) or getattr(route, "name", None)
-    return None
-
-
 def _real_limit(facts: RequestFacts) -> Limit | None:
     return bucket(facts.method, facts.path)
 
@@ -55,6 +42,14 @@ def _routers() -> list[Any]:
     from twins.okta.routes import routers
 
     return list(routers)
+
+
+def _operation_of(scope: Scope) -> str | None:
+    """The vendor operationId of the route a request matches (twins/okta/routing.py: the core
+    cannot see through FastAPI's included-router wrappers, and asking every route is slow)."""
+    from twins.okta.routing import operation_of
+
+    return operation_of(scope)
 
 
 def _admin_routers() -> list[Any]:

@@ -16,14 +16,16 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from dtu.cache import TenantCache
 from dtu.context import TwinContext
 from dtu.db import table
 from dtu.errors import TwinError
 from dtu.runtime import TwinRuntime
+from dtu.sql import Prepared
 from twins.okta import models
 from twins.okta.errors import (
     JSON,
@@ -39,6 +41,13 @@ T = TypeVar("T")
 _API_TOKEN = table(models.ApiToken)
 _OAUTH_TOKEN = table(models.OAuthToken)
 _USER = table(models.User)
+# Every Management API call with an API token reads this (built once; see dtu/sql.py).
+_SSWS = Prepared(
+    select(_API_TOKEN.c.tenant_id, _API_TOKEN.c.user_id, _USER.c.status)
+    .select_from(_API_TOKEN)
+    .outerjoin(_USER, (_USER.c.tenant_id == _API_TOKEN.c.tenant_id) & (_USER.c.id == _API_TOKEN.c.user_id))
+    .where(_API_TOKEN.c.token == bindparam("token"))
+)
 
 
 @dataclass(frozen=True)
@@ -158,20 +167,29 @@ def tenant_of_credential(conn: Connection, credential: str) -> str | None:
     return tenant
 
 
+def _principals(runtime: TwinRuntime) -> TenantCache[str, Principal | None]:
+    """API token -> its principal (None: its admin is deactivated or suspended). Any write to
+    the org's API tokens or users drops the org's entries (dtu/cache.py)."""
+    return runtime.cache("okta.principal", _API_TOKEN, _USER)
+
+
+def _ssws(conn: Connection, credential: str) -> tuple[str, Principal | None]:
+    """An API token's org and admin; None for a token whose admin is deactivated or suspended
+    (Okta deactivates their tokens). An unknown token raises: nothing is cached for it."""
+    row = _SSWS.first(conn, {"token": credential})
+    if row is None:
+        raise InvalidToken()
+    if row.status in ("DEPROVISIONED", "SUSPENDED"):
+        return row.tenant_id, None
+    return row.tenant_id, Principal(tenant=row.tenant_id, kind="ssws", user_id=row.user_id)
+
+
 def _lookup(conn: Connection, scheme: str, credential: str, runtime: TwinRuntime) -> Principal:
     if scheme == "SSWS":
-        row = conn.execute(
-            select(_API_TOKEN.c.tenant_id, _API_TOKEN.c.user_id, _USER.c.status)
-            .select_from(_API_TOKEN)
-            .outerjoin(
-                _USER, (_USER.c.tenant_id == _API_TOKEN.c.tenant_id) & (_USER.c.id == _API_TOKEN.c.user_id)
-            )
-            .where(_API_TOKEN.c.token == credential)
-        ).first()
-        # Okta deactivates the tokens of admins who are deactivated or suspended.
-        if row is None or row.status in ("DEPROVISIONED", "SUSPENDED"):
+        principal: Principal | None = _principals(runtime).get(credential, lambda: _ssws(conn, credential))
+        if principal is None:
             raise InvalidToken()
-        return Principal(tenant=row.tenant_id, kind="ssws", user_id=row.user_id)
+        return principal
     tok = conn.execute(select(_OAUTH_TOKEN).where(_OAUTH_TOKEN.c.digest == digest(credential))).first()
     # Only the org authorization server's access tokens are good for the Management API.
     if (
@@ -191,6 +209,27 @@ def _lookup(conn: Connection, scheme: str, credential: str, runtime: TwinRuntime
     )
 
 
+class _Miss(Exception):
+    """The principal is not cached: look it up in a unit of work."""
+
+
+def _miss() -> tuple[str, Principal | None]:
+    raise _Miss
+
+
+def _cached(runtime: TwinRuntime, scheme: str, credential: str) -> Principal | None:
+    """The API token's principal if the cache holds it (no unit of work, no thread hop)."""
+    if scheme != "SSWS":
+        return None
+    try:
+        principal = _principals(runtime).get(credential, _miss)
+    except _Miss:
+        return None
+    if principal is None:
+        raise InvalidToken()
+    return principal
+
+
 async def authenticate(request: Request, scope: str | None = None, *alternatives: str) -> Principal:
     """The caller of a Management API operation, checked for `scope` (or any of `alternatives`,
     e.g. `okta.users.read.self` for `/users/me`); E0000011 / E0000006."""
@@ -199,10 +238,12 @@ async def authenticate(request: Request, scope: str | None = None, *alternatives
     if parsed is None:
         raise InvalidToken()
     scheme, credential = parsed
-    if runtime.store.is_sqlite:
-        principal = runtime.store.run_sync(lambda conn: _lookup(conn, scheme, credential, runtime))
-    else:
-        principal = await runtime.store.run(lambda conn: _lookup(conn, scheme, credential, runtime))
+    principal = _cached(runtime, scheme, credential)
+    if principal is None:
+        if runtime.store.is_sqlite:
+            principal = runtime.store.run_sync(lambda conn: _lookup(conn, scheme, credential, runtime))
+        else:
+            principal = await runtime.store.run(lambda conn: _lookup(conn, scheme, credential, runtime))
     state = request.scope.setdefault("state", {})
     state["dtu.tenant"] = principal.tenant
     if scope is not None and not any(principal.allows(s) for s in (scope, *alternatives)):
@@ -241,7 +282,11 @@ def base_url(request: Request) -> str:
     if runtime.settings.public_url:
         return runtime.settings.public_url.rstrip("/")
     host = request.headers.get("host") or "127.0.0.1"
-    return f"{request.url.scheme}://{host}"
+    scope = request.scope
+    scheme = scope.get("scheme", "http")
+    if scope.get("server") is None or scheme not in ("http", "https"):
+        scheme = request.url.scheme  # what Starlette's URL makes of an unusual scope
+    return f"{scheme}://{host}"
 
 
 def ctx_extra(principal: Principal | None, request: Request) -> dict[str, Any]:

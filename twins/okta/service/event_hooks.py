@@ -15,16 +15,44 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from dtu.context import TwinContext
 from dtu.db import table
+from dtu.sql import Prepared
 from twins.okta import models
 from twins.okta.errors import Forbidden, OktaError, not_found, validation
 from twins.okta.service import syslog
 from twins.okta.service.common import BASE62, href, iso, okta_id
 
 _HOOK = table(models.EventHook)
+# What registering and verifying a hook runs, built once (dtu/sql.py).
+_BY_ID = Prepared(
+    select(_HOOK).where(_HOOK.c.tenant_id == bindparam("tenant"), _HOOK.c.id == bindparam("id"))
+)
+_ACTIVE_IDS = Prepared(
+    select(_HOOK.c.id).where(_HOOK.c.tenant_id == bindparam("tenant"), _HOOK.c.status == "ACTIVE")
+)
+_INSERT = Prepared(
+    _HOOK.insert(),
+    columns=[
+        "tenant_id",
+        "id",
+        "name",
+        "status",
+        "verification_status",
+        "events",
+        "channel",
+        "created",
+        "last_updated",
+        "seq",
+    ],
+)
+_VERIFIED = Prepared(
+    update(_HOOK)
+    .where(_HOOK.c.tenant_id == bindparam("k_tenant"), _HOOK.c.id == bindparam("k_id"))
+    .values(verification_status="VERIFIED", last_updated=bindparam("v_now"))
+)
 _EVENT_TYPE = re.compile(r"^[a-z][a-zA-Z0-9_]*(\.[a-zA-Z0-9_]+)+$")
 MAX_HOOKS = (
     25  # https://developer.okta.com/docs/concepts/event-hooks/#event-hook-limits (active hooks per org)
@@ -66,9 +94,7 @@ def render(ctx: TwinContext, row: Any) -> dict[str, Any]:
 
 
 def find(ctx: TwinContext, hook_id: str) -> Any:
-    row = ctx.conn.execute(
-        select(_HOOK).where(_HOOK.c.tenant_id == ctx.tenant, _HOOK.c.id == hook_id)
-    ).first()
+    row = _BY_ID.first(ctx.conn, {"tenant": ctx.tenant, "id": hook_id})
     if row is None:
         raise not_found(hook_id, "EventHook")
     return row
@@ -142,9 +168,7 @@ def _parse(body: dict[str, Any], current: Any | None) -> dict[str, Any]:
 def create_hook(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
     """POST /api/v1/eventHooks: ACTIVE, UNVERIFIED."""
     fields = _parse(body, None)
-    active = ctx.conn.execute(
-        select(_HOOK.c.id).where(_HOOK.c.tenant_id == ctx.tenant, _HOOK.c.status == "ACTIVE")
-    ).all()
+    active = _ACTIVE_IDS.all(ctx.conn, {"tenant": ctx.tenant})
     if len(active) >= MAX_HOOKS:
         raise validation(
             "eventHook", f"eventHook: The maximum number of active event hooks ({MAX_HOOKS}) was reached"
@@ -156,19 +180,20 @@ def create_hook(ctx: TwinContext, *, body: dict[str, Any]) -> dict[str, Any]:
         "_description": fields["description"],
         "_createdBy": getattr(ctx.principal, "user_id", None),
     }
-    ctx.conn.execute(
-        _HOOK.insert().values(
-            tenant_id=ctx.tenant,
-            id=hook_id,
-            name=fields["name"],
-            status="ACTIVE",
-            verification_status="UNVERIFIED",
-            events=fields["events"],
-            channel=channel,
-            created=now,
-            last_updated=now,
-            seq=ctx.ids.next("event-hook-seq"),
-        )
+    _INSERT.execute(
+        ctx.conn,
+        {
+            "tenant_id": ctx.tenant,
+            "id": hook_id,
+            "name": fields["name"],
+            "status": "ACTIVE",
+            "verification_status": "UNVERIFIED",
+            "events": fields["events"],
+            "channel": channel,
+            "created": now,
+            "last_updated": now,
+            "seq": ctx.ids.next("event-hook-seq"),
+        },
     )
     row = find(ctx, hook_id)
     syslog.emit(ctx, "event_hook.created", targets=[_ref(row)], display="Event hook created")
@@ -295,10 +320,6 @@ def finish_verification(ctx: TwinContext, *, challenge: Challenge, ok: bool) -> 
             "Api validation failed: eventHook",
             causes=[f"Unable to verify event hook. Hook {row.name} execution failed"],
         )
-    ctx.conn.execute(
-        update(_HOOK)
-        .where(_HOOK.c.tenant_id == ctx.tenant, _HOOK.c.id == row.id)
-        .values(verification_status="VERIFIED", last_updated=ctx.now())
-    )
+    _VERIFIED.execute(ctx.conn, {"k_tenant": ctx.tenant, "k_id": row.id, "v_now": ctx.now()})
     syslog.emit(ctx, "event_hook.verified", targets=[_ref(row)], display="Event hook verified")
     return render(ctx, find(ctx, challenge.hook_id))

@@ -13,10 +13,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from dtu.context import TwinContext
 from dtu.db import table
+from dtu.sql import Prepared
 from twins.okta import models
 from twins.okta.errors import Forbidden, OktaError, not_found, validation
 from twins.okta.service import query, syslog
@@ -29,6 +30,35 @@ _USER = table(models.User)
 _APP_GROUP = table(models.AppGroup)
 _OWNER = table(models.GroupOwner)
 _APP = table(models.App)
+
+# What every user creation runs (joining Everyone, group rules), built once (dtu/sql.py).
+_BY_ID = Prepared(
+    select(_GROUP).where(_GROUP.c.tenant_id == bindparam("tenant"), _GROUP.c.id == bindparam("id"))
+)
+_USER_BY_ID = Prepared(
+    select(_USER).where(_USER.c.tenant_id == bindparam("tenant"), _USER.c.id == bindparam("id"))
+)
+_IS_MEMBER = Prepared(
+    select(_MEMBER.c.user_id).where(
+        _MEMBER.c.tenant_id == bindparam("tenant"),
+        _MEMBER.c.group_id == bindparam("group"),
+        _MEMBER.c.user_id == bindparam("user"),
+    )
+)
+_ADD_MEMBER = Prepared(_MEMBER.insert(), columns=["tenant_id", "group_id", "user_id", "seq", "rule_id"])
+_TOUCH = Prepared(
+    update(_GROUP)
+    .where(_GROUP.c.tenant_id == bindparam("k_tenant"), _GROUP.c.id == bindparam("k_id"))
+    .values(last_membership_updated=bindparam("v_now"), written_at=bindparam("v_now2"))
+)
+_BUILT_IN = Prepared(
+    select(_GROUP.c.id).where(_GROUP.c.tenant_id == bindparam("tenant"), _GROUP.c.type == "BUILT_IN")
+)
+_ACTIVE_RULES = Prepared(
+    select(_RULE)
+    .where(_RULE.c.tenant_id == bindparam("tenant"), _RULE.c.status == "ACTIVE")
+    .order_by(_RULE.c.seq)
+)
 
 
 def render(ctx: TwinContext, row: Any) -> dict[str, Any]:
@@ -66,9 +96,7 @@ def render(ctx: TwinContext, row: Any) -> dict[str, Any]:
 
 
 def find(ctx: TwinContext, group_id: str) -> Any:
-    row = ctx.conn.execute(
-        select(_GROUP).where(_GROUP.c.tenant_id == ctx.tenant, _GROUP.c.id == group_id)
-    ).first()
+    row = _BY_ID.first(ctx.conn, {"tenant": ctx.tenant, "id": group_id})
     if row is None:
         raise not_found(group_id, "UserGroup")
     return row
@@ -259,9 +287,7 @@ def stats(ctx: TwinContext, group_id: str) -> dict[str, Any]:
 
 
 def _user(ctx: TwinContext, user_id: str) -> Any:
-    row = ctx.conn.execute(
-        select(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == user_id)
-    ).first()
+    row = _USER_BY_ID.first(ctx.conn, {"tenant": ctx.tenant, "id": user_id})
     if row is None:
         raise not_found(user_id, "User")
     return row
@@ -269,11 +295,7 @@ def _user(ctx: TwinContext, user_id: str) -> Any:
 
 def _touch(ctx: TwinContext, group_id: str) -> None:
     now = ctx.now()
-    ctx.conn.execute(
-        update(_GROUP)
-        .where(_GROUP.c.tenant_id == ctx.tenant, _GROUP.c.id == group_id)
-        .values(last_membership_updated=now, written_at=now)
-    )
+    _TOUCH.execute(ctx.conn, {"k_tenant": ctx.tenant, "k_id": group_id, "v_now": now, "v_now2": now})
 
 
 def add_member(
@@ -284,21 +306,18 @@ def add_member(
     user = _user(ctx, user_id)
     if check_type and group.type != "OKTA_GROUP":
         raise Forbidden()
-    exists = ctx.conn.execute(
-        select(_MEMBER.c.user_id).where(
-            _MEMBER.c.tenant_id == ctx.tenant, _MEMBER.c.group_id == group_id, _MEMBER.c.user_id == user_id
-        )
-    ).first()
+    exists = _IS_MEMBER.first(ctx.conn, {"tenant": ctx.tenant, "group": group_id, "user": user_id})
     if exists is not None:
         return
-    ctx.conn.execute(
-        _MEMBER.insert().values(
-            tenant_id=ctx.tenant,
-            group_id=group_id,
-            user_id=user_id,
-            seq=ctx.ids.next("member-seq"),
-            rule_id=rule_id,
-        )
+    _ADD_MEMBER.execute(
+        ctx.conn,
+        {
+            "tenant_id": ctx.tenant,
+            "group_id": group_id,
+            "user_id": user_id,
+            "seq": ctx.ids.next("member-seq"),
+            "rule_id": rule_id,
+        },
     )
     _touch(ctx, group_id)
     syslog.emit(
@@ -378,9 +397,7 @@ def user_group_ids(ctx: TwinContext, user_id: str) -> list[str]:
 
 
 def join_everyone(ctx: TwinContext, user_id: str) -> None:
-    for gid in ctx.conn.execute(
-        select(_GROUP.c.id).where(_GROUP.c.tenant_id == ctx.tenant, _GROUP.c.type == "BUILT_IN")
-    ).scalars():
+    for (gid,) in _BUILT_IN.all(ctx.conn, {"tenant": ctx.tenant}):
         add_member(ctx, group_id=gid, user_id=user_id, check_type=False)
 
 
@@ -775,9 +792,11 @@ def apply_rules(ctx: TwinContext, user_id: str) -> None:
     removed when no active rule that the user matches assigns that group any more (Okta keeps
     rule memberships in step with the profile). Memberships made by hand are never touched, nor
     those of rules since deactivated."""
-    rules = ctx.conn.execute(
-        select(_RULE).where(_RULE.c.tenant_id == ctx.tenant, _RULE.c.status == "ACTIVE").order_by(_RULE.c.seq)
-    ).all()
+    tenant = ctx.tenant
+    # Cached per org (dtu/cache.py): most orgs have no active rule, and every user write asks.
+    rules: list[Any] = ctx.runtime.cache("okta.group_rules", _RULE).get(
+        tenant, lambda: (tenant, _ACTIVE_RULES.all(ctx.conn, {"tenant": tenant}))
+    )
     if not rules:
         return
     user = _user(ctx, user_id)

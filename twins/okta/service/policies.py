@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from dtu.context import TwinContext
 from dtu.db import table
+from dtu.sql import Prepared
 from twins.okta import constants, models
 from twins.okta.errors import Forbidden, OktaError, not_found, validation
 from twins.okta.service import factors, syslog
-from twins.okta.service.common import href, iso, okta_id
+from twins.okta.service.common import href, iso, okta_id, okta_id_at
 
 _POLICY = table(models.Policy)
 _RULE = table(models.PolicyRule)
@@ -153,75 +154,95 @@ def _default_rule_conditions(rule_type: str) -> dict[str, Any]:
     return out
 
 
-def _everyone(ctx: TwinContext) -> list[str]:
-    return list(
-        ctx.conn.execute(
-            select(_GROUP.c.id).where(_GROUP.c.tenant_id == ctx.tenant, _GROUP.c.type == "BUILT_IN")
-        ).scalars()
+# What every new org runs (ensure_defaults), built once (dtu/sql.py).
+_EVERYONE = Prepared(
+    select(_GROUP.c.id).where(_GROUP.c.tenant_id == bindparam("tenant"), _GROUP.c.type == "BUILT_IN")
+)
+_SYSTEM_POLICY = Prepared(
+    select(_POLICY).where(
+        _POLICY.c.tenant_id == bindparam("tenant"),
+        _POLICY.c.type == bindparam("type"),
+        _POLICY.c.system.is_(True),
     )
+)
+_SET_SETTINGS = Prepared(
+    update(_POLICY)
+    .where(_POLICY.c.tenant_id == bindparam("k_tenant"), _POLICY.c.id == bindparam("k_id"))
+    .values(settings=bindparam("v_settings"))
+)
+_INSERT_POLICY = Prepared(_POLICY.insert(), columns=[c.name for c in _POLICY.columns])
+_INSERT_RULE = Prepared(_RULE.insert(), columns=[c.name for c in _RULE.columns])
+
+
+def _everyone(ctx: TwinContext) -> list[str]:
+    return [r[0] for r in _EVERYONE.all(ctx.conn, {"tenant": ctx.tenant})]
 
 
 def ensure_defaults(ctx: TwinContext, lockout: int | None = None) -> None:
     """The org's default policy (and default rule) of each type; with `lockout`, the default
-    password policy's `lockout.maxAttempts` is set to it (the fixture's `org.lockout_attempts`)."""
+    password policy's `lockout.maxAttempts` is set to it (the fixture's `org.lockout_attempts`).
+    The ids of the missing ones are reserved at once (`ids.take`: the same ids as one by one)."""
     now = ctx.now()
+    missing: list[tuple[str, str]] = []
     for policy_type, rule_type in RULE_TYPES.items():
-        row = ctx.conn.execute(
-            select(_POLICY).where(
-                _POLICY.c.tenant_id == ctx.tenant, _POLICY.c.type == policy_type, _POLICY.c.system.is_(True)
-            )
-        ).first()
-        if row is not None:
-            if lockout is not None and policy_type == "PASSWORD":
-                settings = dict(row.settings or {})
-                password = dict(settings.get("password") or {})
-                password["lockout"] = {**(password.get("lockout") or {}), "maxAttempts": lockout}
-                settings["password"] = password
-                ctx.conn.execute(
-                    update(_POLICY)
-                    .where(_POLICY.c.tenant_id == ctx.tenant, _POLICY.c.id == row.id)
-                    .values(settings=settings)
-                )
-            continue
-        conditions: dict[str, Any] = {"people": {"groups": {"include": _everyone(ctx)}}}
+        row = _SYSTEM_POLICY.first(ctx.conn, {"tenant": ctx.tenant, "type": policy_type})
+        if row is None:
+            missing.append((policy_type, rule_type))
+        elif lockout is not None and policy_type == "PASSWORD":
+            settings = dict(row.settings or {})
+            password = dict(settings.get("password") or {})
+            password["lockout"] = {**(password.get("lockout") or {}), "maxAttempts": lockout}
+            settings["password"] = password
+            _SET_SETTINGS.execute(ctx.conn, {"k_tenant": ctx.tenant, "k_id": row.id, "v_settings": settings})
+    if not missing:
+        return
+    n = len(missing)
+    ids = ctx.ids
+    policy, policy_seq = ids.take("policy", n), ids.take("policy-seq", n)
+    rule, rule_seq = ids.take("policy-rule", n), ids.take("policy-rule-seq", n)
+    everyone = _everyone(ctx)
+    for i, (policy_type, rule_type) in enumerate(missing):
+        conditions: dict[str, Any] = {"people": {"groups": {"include": list(everyone)}}}
         if policy_type == "PASSWORD":
             conditions["authProvider"] = {"provider": "OKTA"}
-        pid = okta_id(ctx, "00p", "policy")
-        ctx.conn.execute(
-            _POLICY.insert().values(
-                tenant_id=ctx.tenant,
-                id=pid,
-                type=policy_type,
-                name="Default Policy",
-                description="The default policy applies in all situations if no other policy applies.",
-                status="ACTIVE",
-                priority=1,
-                system=True,
-                conditions=conditions,
-                settings=_default_settings(
+        pid = okta_id_at(ctx, "00p", "policy", policy + i)
+        _INSERT_POLICY.execute(
+            ctx.conn,
+            {
+                "tenant_id": ctx.tenant,
+                "id": pid,
+                "type": policy_type,
+                "name": "Default Policy",
+                "description": "The default policy applies in all situations if no other policy applies.",
+                "status": "ACTIVE",
+                "priority": 1,
+                "system": True,
+                "conditions": conditions,
+                "settings": _default_settings(
                     policy_type, constants.LOCKOUT_MAX_ATTEMPTS if lockout is None else lockout
                 ),
-                created=now,
-                last_updated=now,
-                seq=ctx.ids.next("policy-seq"),
-            )
+                "created": now,
+                "last_updated": now,
+                "seq": policy_seq + i,
+            },
         )
-        ctx.conn.execute(
-            _RULE.insert().values(
-                tenant_id=ctx.tenant,
-                id=okta_id(ctx, "0pr", "policy-rule"),
-                policy_id=pid,
-                type=rule_type,
-                name="Default Rule",
-                status="ACTIVE",
-                priority=1,
-                system=True,
-                conditions=_default_rule_conditions(rule_type),
-                actions=_default_actions(rule_type),
-                created=now,
-                last_updated=now,
-                seq=ctx.ids.next("policy-rule-seq"),
-            )
+        _INSERT_RULE.execute(
+            ctx.conn,
+            {
+                "tenant_id": ctx.tenant,
+                "id": okta_id_at(ctx, "0pr", "policy-rule", rule + i),
+                "policy_id": pid,
+                "type": rule_type,
+                "name": "Default Rule",
+                "status": "ACTIVE",
+                "priority": 1,
+                "system": True,
+                "conditions": _default_rule_conditions(rule_type),
+                "actions": _default_actions(rule_type),
+                "created": now,
+                "last_updated": now,
+                "seq": rule_seq + i,
+            },
         )
 
 

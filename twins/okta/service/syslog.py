@@ -10,17 +10,32 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from dtu.context import TwinContext
 from dtu.db import table
 from dtu.delivery import Delivery, Signer
+from dtu.sql import Prepared
 from twins.okta import constants, models
 from twins.okta.service.common import iso
 
 _LOG = table(models.LogEvent)
 _USER = table(models.User)
 _HOOK = table(models.EventHook)
+# Every write emits events: its statements are built once (dtu/sql.py).
+_INSERT = Prepared(_LOG.insert(), columns=["tenant_id", "uuid", "seq", "published", "event_type", "event"])
+_ACTOR = Prepared(
+    select(_USER.c.id, _USER.c.profile).where(
+        _USER.c.tenant_id == bindparam("tenant"), _USER.c.id == bindparam("id")
+    )
+)
+_HOOKS = Prepared(
+    select(_HOOK).where(
+        _HOOK.c.tenant_id == bindparam("tenant"),
+        _HOOK.c.status == "ACTIVE",
+        _HOOK.c.verification_status == "VERIFIED",
+    )
+)
 
 # Okta's legacy event types for the events the twin emits (what `legacyEventType` carries).
 LEGACY = {
@@ -67,15 +82,23 @@ def _actor(ctx: TwinContext) -> dict[str, Any]:
     p = ctx.principal
     user_id = getattr(p, "user_id", None)
     if user_id:
-        row = ctx.conn.execute(
-            select(_USER.c.id, _USER.c.profile).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == user_id)
-        ).first()
-        if row is not None:
-            return user_ref(row)
+        # Cached per user (dtu/cache.py): an event emitted after a write to the org's users
+        # reads them again.
+        tenant = ctx.tenant
+        found: dict[str, Any] | None = ctx.runtime.cache("okta.actor", _USER).get(
+            (tenant, user_id), lambda: (tenant, _actor_ref(ctx, user_id))
+        )
+        if found is not None:
+            return dict(found)
     client_id = getattr(p, "client_id", None)
     if client_id:
         return ref(client_id, "PublicClientApp", client_id, client_id)
     return ref("unknown", "system", "system@okta.com", "Okta System")
+
+
+def _actor_ref(ctx: TwinContext, user_id: str) -> dict[str, Any] | None:
+    row = _ACTOR.first(ctx.conn, {"tenant": ctx.tenant, "id": user_id})
+    return None if row is None else user_ref(row)
 
 
 def emit(
@@ -139,24 +162,32 @@ def emit(
         },
         "target": targets,
     }
-    ctx.conn.execute(
-        _LOG.insert().values(
-            tenant_id=ctx.tenant, uuid=uuid, seq=seq, published=now, event_type=event_type, event=event
-        )
+    _INSERT.execute(
+        ctx.conn,
+        {
+            "tenant_id": ctx.tenant,
+            "uuid": uuid,
+            "seq": seq,
+            "published": now,
+            "event_type": event_type,
+            "event": event,
+        },
     )
     _deliver(ctx, event)
     return event
 
 
+def active_hooks(ctx: TwinContext) -> list[Any]:
+    """The org's active, verified event hooks (cached per org: dtu/cache.py)."""
+    tenant = ctx.tenant
+    hooks: list[Any] = ctx.runtime.cache("okta.hooks", _HOOK).get(
+        tenant, lambda: (tenant, _HOOKS.all(ctx.conn, {"tenant": tenant}))
+    )
+    return hooks
+
+
 def _deliver(ctx: TwinContext, event: dict[str, Any]) -> None:
-    hooks = ctx.conn.execute(
-        select(_HOOK).where(
-            _HOOK.c.tenant_id == ctx.tenant,
-            _HOOK.c.status == "ACTIVE",
-            _HOOK.c.verification_status == "VERIFIED",
-        )
-    ).all()
-    for hook in hooks:
+    for hook in active_hooks(ctx):
         if event["eventType"] not in (hook.events or []):
             continue
         config = (hook.channel or {}).get("config") or {}

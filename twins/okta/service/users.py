@@ -15,10 +15,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from dtu.context import TwinContext
 from dtu.db import table
+from dtu.sql import Prepared
 from twins.okta import constants, models
 from twins.okta.errors import (
     AlreadyActive,
@@ -50,6 +51,56 @@ _SCHEMA = table(models.SchemaProperty)
 _MEMBER = table(models.GroupMember)
 _APP_USER = table(models.AppUser)
 _SESSION = table(models.Session)
+
+# The statements of the lifecycle calls, built once (dtu/sql.py): building a Core statement
+# costs more than running it on SQLite.
+_BY_ID = Prepared(
+    select(_USER).where(_USER.c.tenant_id == bindparam("tenant"), _USER.c.id == bindparam("id"))
+)
+_BY_LOGIN = Prepared(
+    select(_USER).where(_USER.c.tenant_id == bindparam("tenant"), _USER.c.login_lower == bindparam("login"))
+)
+_ID_BY_LOGIN = Prepared(
+    select(_USER.c.id).where(
+        _USER.c.tenant_id == bindparam("tenant"), _USER.c.login_lower == bindparam("login")
+    )
+)
+_SCHEMA_ROWS = Prepared(
+    select(_SCHEMA.c.name, _SCHEMA.c.definition).where(_SCHEMA.c.tenant_id == bindparam("tenant"))
+)
+# Every column, in table order: the insert names them all (Prepared applies no column defaults).
+_INSERT_COLUMNS = [c.name for c in _USER.columns]
+_INSERT = Prepared(_USER.insert(), columns=_INSERT_COLUMNS)
+# Python-side defaults of the columns an insert may leave out (what Core would fill in).
+_INSERT_DEFAULTS: dict[str, Any] = {
+    c.name: c.default.arg  # type: ignore[attr-defined]
+    for c in _USER.columns
+    if c.default is not None and c.default.is_scalar
+}
+_CLOSE_SESSIONS = Prepared(
+    update(_SESSION)
+    .where(_SESSION.c.tenant_id == bindparam("tenant"), _SESSION.c.user_id == bindparam("user"))
+    .values(status="CLOSED")
+)
+_DROP_APP_USERS = Prepared(
+    delete(_APP_USER).where(
+        _APP_USER.c.tenant_id == bindparam("tenant"), _APP_USER.c.user_id == bindparam("user")
+    )
+)
+_UPDATES: dict[tuple[str, ...], Prepared] = {}
+
+
+def _update(columns: tuple[str, ...]) -> Prepared:
+    """`UPDATE okta_user SET <columns>` of one user, built once per set of columns."""
+    found = _UPDATES.get(columns)
+    if found is None:
+        found = _UPDATES[columns] = Prepared(
+            update(_USER)
+            .where(_USER.c.tenant_id == bindparam("k_tenant"), _USER.c.id == bindparam("k_id"))
+            .values({c: bindparam("v_" + c) for c in columns})
+        )
+    return found
+
 
 STATUSES = (
     "STAGED",
@@ -183,11 +234,9 @@ def render(ctx: TwinContext, row: Any) -> dict[str, Any]:
 def find(ctx: TwinContext, id_or_login: str) -> Any:
     """A user by id, or by login (case-insensitive; a login's short name works too, as in Okta)."""
     t = ctx.tenant
-    row = ctx.conn.execute(select(_USER).where(_USER.c.tenant_id == t, _USER.c.id == id_or_login)).first()
+    row = _BY_ID.first(ctx.conn, {"tenant": t, "id": id_or_login})
     if row is None:
-        row = ctx.conn.execute(
-            select(_USER).where(_USER.c.tenant_id == t, _USER.c.login_lower == id_or_login.lower())
-        ).first()
+        row = _BY_LOGIN.first(ctx.conn, {"tenant": t, "login": id_or_login.lower()})
     if row is None and "@" not in id_or_login:
         rows = ctx.conn.execute(
             select(_USER).where(
@@ -206,8 +255,10 @@ def get_user(ctx: TwinContext, *, user_id: str) -> dict[str, Any]:
 
 
 def custom_schema(ctx: TwinContext) -> dict[str, dict[str, Any]]:
-    rows = ctx.conn.execute(
-        select(_SCHEMA.c.name, _SCHEMA.c.definition).where(_SCHEMA.c.tenant_id == ctx.tenant)
+    """The org's custom profile attributes (a fresh copy: callers may change it)."""
+    tenant = ctx.tenant
+    rows: list[Any] = ctx.runtime.cache("okta.schema", _SCHEMA).get(
+        tenant, lambda: (tenant, _SCHEMA_ROWS.all(ctx.conn, {"tenant": tenant}))
     )
     return {r.name: dict(r.definition or {}) for r in rows}
 
@@ -246,9 +297,7 @@ def _check_profile(
     if login is not None:
         if not _EMAIL.match(login):
             raise validation("login", "login: Username must be in the form of an email address")
-        clash = ctx.conn.execute(
-            select(_USER.c.id).where(_USER.c.tenant_id == ctx.tenant, _USER.c.login_lower == login.lower())
-        ).scalar()
+        clash = _ID_BY_LOGIN.scalar(ctx.conn, {"tenant": ctx.tenant, "login": login.lower()})
         if clash is not None and clash != exclude:
             raise validation(
                 "login", "login: An object with this field already exists in the current organization"
@@ -324,10 +373,13 @@ def _set(ctx: TwinContext, row: Any, **values: Any) -> Any:
     values["written_at"] = now
     if "status" in values and values["status"] != row.status:
         values.setdefault("status_changed", now)
-    ctx.conn.execute(
-        update(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == row.id).values(**values)
-    )
-    return ctx.conn.execute(select(_USER).where(_USER.c.tenant_id == ctx.tenant, _USER.c.id == row.id)).one()
+    params = {"v_" + k: v for k, v in values.items()}
+    params.update(k_tenant=ctx.tenant, k_id=row.id)
+    _update(tuple(values)).execute(ctx.conn, params)
+    found = _BY_ID.first(ctx.conn, {"tenant": ctx.tenant, "id": row.id})
+    if found is None:
+        raise RuntimeError(f"user {row.id} vanished while it was updated")
+    return found
 
 
 def _token(ctx: TwinContext, kind: str) -> str:
@@ -377,26 +429,27 @@ def create_user(
         if next_login == "changePassword":
             status = "PASSWORD_EXPIRED"
     user_id = okta_id(ctx, "00u")
-    ctx.conn.execute(
-        _USER.insert().values(
-            tenant_id=ctx.tenant,
-            id=user_id,
-            login_lower=profile["login"].lower(),
-            status=status,
-            profile=profile,
-            created=now,
-            activated=activated,
-            status_changed=now if activate else None,
-            last_login=None,
-            last_updated=now,
-            password_changed=now if cols.get("password_hash") else None,
-            type_id=type_id,
-            seq=ctx.ids.next("user-seq"),
-            written_at=now,
-            activation_token=_token(ctx, "activation") if status == "PROVISIONED" else None,
-            **cols,
-        )
+    values: dict[str, Any] = dict.fromkeys(_INSERT_COLUMNS)
+    values.update(_INSERT_DEFAULTS)
+    values.update(
+        tenant_id=ctx.tenant,
+        id=user_id,
+        login_lower=profile["login"].lower(),
+        status=status,
+        profile=profile,
+        created=now,
+        activated=activated,
+        status_changed=now if activate else None,
+        last_login=None,
+        last_updated=now,
+        password_changed=now if cols.get("password_hash") else None,
+        type_id=type_id,
+        seq=ctx.ids.next("user-seq"),
+        written_at=now,
+        activation_token=_token(ctx, "activation") if status == "PROVISIONED" else None,
+        **cols,
     )
+    _INSERT.execute(ctx.conn, values)
     row = find(ctx, user_id)
     syslog.emit(ctx, "user.lifecycle.create", targets=[syslog.user_ref(row)], display="Create okta user")
     if activate:
@@ -550,13 +603,9 @@ def reactivate(ctx: TwinContext, *, user_id: str, send_email: bool) -> dict[str,
 def _deactivate(ctx: TwinContext, row: Any) -> Any:
     t = ctx.tenant
     row = _set(ctx, row, status="DEPROVISIONED", activation_token=None, recovery_token=None)
-    ctx.conn.execute(
-        update(_SESSION)
-        .where(_SESSION.c.tenant_id == t, _SESSION.c.user_id == row.id)
-        .values(status="CLOSED")
-    )
+    _CLOSE_SESSIONS.execute(ctx.conn, {"tenant": t, "user": row.id})
     # Deprovisioned users lose their app assignments (their group memberships stay).
-    ctx.conn.execute(delete(_APP_USER).where(_APP_USER.c.tenant_id == t, _APP_USER.c.user_id == row.id))
+    _DROP_APP_USERS.execute(ctx.conn, {"tenant": t, "user": row.id})
     syslog.emit(
         ctx, "user.lifecycle.deactivate", targets=[syslog.user_ref(row)], display="Deactivate Okta user"
     )
@@ -579,11 +628,7 @@ def suspend(ctx: TwinContext, *, user_id: str) -> None:
             "Api validation failed: status", causes=["Cannot suspend a user that is not active"]
         )
     row = _set(ctx, row, status="SUSPENDED")
-    ctx.conn.execute(
-        update(_SESSION)
-        .where(_SESSION.c.tenant_id == ctx.tenant, _SESSION.c.user_id == row.id)
-        .values(status="CLOSED")
-    )
+    _CLOSE_SESSIONS.execute(ctx.conn, {"tenant": ctx.tenant, "user": row.id})
     syslog.emit(ctx, "user.lifecycle.suspend", targets=[syslog.user_ref(row)], display="Suspend Okta user")
 
 
