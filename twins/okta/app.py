@@ -9,7 +9,6 @@ a trailing `/` of the org URL and asks for `//api/v1/...`, which Okta serves.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 import re
@@ -94,14 +93,7 @@ class OktaHeaders:
 
 
 def create_app(settings: TwinSettings | None = None) -> FastAPI:
-    # Okta's routers go in after the control plane's, not before: FastAPI 0.165 matches a
-    # request against every route of every router ahead of the one that takes it, and Okta's
-    # own requests no longer go through that matching (OktaRouter below), while each of the
-    # harness's control-plane calls paid for 136 Okta routes first (~0.3-0.6 ms of CPU). No
-    # Okta path overlaps `/_dtu`, so the order changes no answer (tests/twins/okta/test_routing.py).
-    app = create_twin_app(dataclasses.replace(TWIN, routers=[]), settings)
-    for router in TWIN.routers:
-        app.include_router(router)
+    app = create_twin_app(TWIN, settings)
     app.add_middleware(OktaHeaders, runtime=app.state.dtu)
     # Innermost, below the core middleware: Okta's routes without FastAPI's routing (routing.py).
     app.user_middleware.append(Middleware(OktaRouter))
