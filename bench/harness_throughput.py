@@ -8,7 +8,12 @@
 Each twin runs as its own `dtu serve` process (in-memory SQLite), the example app as its own
 process (`python -m examples.onboarding`), and the harness in a fifth: the same layout as a
 user's `dtu up` + app + `dtu run`. Besides the rate, it measures the CPU time each process
-spent per trajectory (from /proc), which says who the bottleneck is on a shared machine.
+spent per trajectory (from /proc), which says who the bottleneck is on a shared machine, and
+the requests each twin answered per trajectory: the harness counts its own by destination and
+kind (below every client it uses), the app's are what the twins journaled for the
+trajectories' tenants less the harness's own API calls. The vendors' SDKs are imported before
+the clock starts (the okta SDK's import alone is 3-4 s of CPU, once per process), and the
+harness's loop is the one its tree's `dtu run` uses (`harness.aio.run`, if it has one).
 
 With `--baseline-tree`, the same campaign runs with the harness and the app of that tree
 (the twins stay those of `--twins-tree`, this tree by default), alternating with this tree's,
@@ -54,6 +59,39 @@ from harness.stats import summarize
 from harness.universe import Universe
 args = json.loads(sys.argv[1])
 scenarios = model.load_all(args["scenarios"])
+# the vendors' SDKs are imported before the clock starts, in both arms: importing the okta SDK
+# alone takes 3-4 s of CPU, once per process, which is not a cost per trajectory
+import harness.checks, harness.steps, jira, okta.client, okta.models, slack_sdk.web.async_client
+# count the harness's own requests by destination (twin or app) and kind (control plane or API),
+# below every client it uses: its aiohttp sessions (the SDKs share them) and requests (jira)
+import collections, urllib.parse, aiohttp, requests
+SENT = collections.Counter()
+WHO = {urllib.parse.urlsplit(u).port: t for t, u in args["urls"].items()}
+WHO[urllib.parse.urlsplit(args["app"]).port] = "app"
+def count(method, url):
+    parts = urllib.parse.urlsplit(str(url))
+    SENT[WHO.get(parts.port, "other"), "control" if parts.path.startswith("/_dtu") else "api"] += 1
+_aio = aiohttp.ClientSession._request
+def _counted_aio(self, method, url, *a, **kw):
+    count(method, url)
+    return _aio(self, method, url, *a, **kw)
+aiohttp.ClientSession._request = _counted_aio
+_req = requests.Session.request
+def _counted_req(self, method, url, *a, **kw):
+    count(method, url)
+    return _req(self, method, url, *a, **kw)
+requests.Session.request = _counted_req
+try:  # the harness's own HTTP/1.1 client, in a tree that has one
+    from harness import http as _hh
+    _ex = _hh._Connection.exchange
+    async def _counted_ex(self, request, *a, **kw):
+        port = self.transport.get_extra_info("peername")[1]
+        path = request.split(b" ", 2)[1].decode("latin-1")
+        SENT[WHO.get(port, "other"), "control" if path.startswith("/_dtu") else "api"] += 1
+        return await _ex(self, request, *a, **kw)
+    _hh._Connection.exchange = _counted_ex
+except (ImportError, AttributeError):
+    pass
 async def go():
     u = Universe(args["urls"], app_url=args["app"])
     try:
@@ -66,8 +104,14 @@ async def go():
     s = summarize(result.traces)
     return {"trajectories": len(result.traces), "duration_s": result.duration_s, "cpu_s": cpu,
             "satisfaction": s["overall"]["satisfaction"], "latency_ms": s["overall"]["latency_ms"],
-            "causes": [(c["scenario"], c["cause"], c["count"]) for c in s["causes"]]}
-print("END " + json.dumps(asyncio.run(go())), flush=True)
+            "causes": [(c["scenario"], c["cause"], c["count"]) for c in s["causes"]],
+            "sent": [[who, kind, n] for (who, kind), n in sorted(SENT.items())],
+            "journaled": {t: sum(len(x["journal"].get(t) or []) for x in result.traces) for t in args["urls"]}}
+try:  # the tree's own way of running the harness's loop (`dtu run`'s), if it has one
+    from harness.aio import run as arun
+except ImportError:
+    arun = asyncio.run
+print("END " + json.dumps(arun(go())), flush=True)
 """
 
 
@@ -167,9 +211,31 @@ def campaign(tree: Path, twins_tree: Path, scenarios: list[str], n: int, c: int)
     result["trajectories_per_hour"] = round(done / result["duration_s"] * 3600)
     result["cpu_ms_per_trajectory"] = {k: round(v * 1000 / done, 1) for k, v in sorted(used.items())}
     result["cpu_ms_per_trajectory"]["total"] = round(sum(used.values()) * 1000 / done, 1)
+    result["requests_per_trajectory"] = requests_per_trajectory(result, done)
     result["load_average_before"], result["load_average_after"] = before_load, load_average()
     result["duration_s"] = round(result["duration_s"], 2)
     return result
+
+
+def requests_per_trajectory(result: dict[str, Any], done: int) -> dict[str, dict[str, float]]:
+    """Requests each twin (and the app) took per trajectory: the harness's own, counted in the
+    harness by destination and kind, and the app's API calls, which are what the twin journaled
+    for the trajectory's tenant less the harness's own API calls (the control plane is never
+    journaled, and only the harness calls it)."""
+    sent: dict[tuple[str, str], int] = {(who, kind): n for who, kind, n in result.pop("sent", [])}
+    journaled: dict[str, int] = result.pop("journaled", {})
+    out: dict[str, dict[str, float]] = {}
+    for twin, api_total in sorted(journaled.items()):
+        control, api_harness = sent.get((twin, "control"), 0), sent.get((twin, "api"), 0)
+        row = {
+            "control": control,
+            "api_harness": api_harness,
+            "api_app": max(api_total - api_harness, 0),
+            "total": control + max(api_total, api_harness),
+        }
+        out[twin] = {k: round(v / done, 2) for k, v in row.items()}
+    out["app"] = {"from_harness": round(sent.get(("app", "api"), 0) / done, 2)}
+    return out
 
 
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -185,12 +251,14 @@ def section(figures: dict[str, Any]) -> str:
         "",
         f"`python bench/harness_throughput.py{' --baseline-tree ' + figures['baseline_tree'] if base else ''}"
         f"{' --twins-tree ' + figures['twins_tree'] if figures.get('twins_tree') else ''}"
-        f" -n {figures['n']} -c {figures['c']}`, {figures['when']}: the demo scenarios "
+        f" -n {figures['n']} -c {figures['c']}"
+        f"{' --rounds ' + str(figures['rounds']) if figures['rounds'] > 1 else ''}`, {figures['when']}: the demo scenarios "
         f"({', '.join(figures['scenarios'])}), {figures['trajectories']} trajectories a campaign; three "
         "`dtu serve` twins (SQLite in memory), the example app and the harness, five processes, all "
         f"over HTTP, on {figures['machine']['cpus']} cores shared with other work (load average "
         f"{figures['machine']['load_average']}). {figures['rounds']} campaign(s) per arm, alternated in the "
-        "same run; the table shows each arm's campaign with the median rate (of two, the higher).",
+        "same run; the table shows each arm's campaign with the median rate"
+        + (" (of two, the higher)." if figures["rounds"] == 2 else "."),
         "",
         "| | trajectories/hour | satisfied | p50 / p95 ms | "
         + " | ".join(f"CPU ms/trajectory: {p}" for p in procs)
@@ -207,13 +275,36 @@ def section(figures: dict[str, Any]) -> str:
             + " | ".join(f"{cpu.get(p, 0):.0f}" for p in procs)
             + " |"
         )
+    if all("requests_per_trajectory" in r for r in (base, cur) if r is not None):
+        twins = ["slack", "okta", "jira"]
+        lines += [
+            "",
+            "Requests per trajectory that each twin answered: total (the harness's control-plane "
+            "calls + the harness's API calls + the app's API calls), and the harness's calls to the app:",
+            "",
+            "| | " + " | ".join(twins) + " | app (from the harness) |",
+            "|---|" + "---|" * (len(twins) + 1),
+        ]
+        for label, r in (("before", base), ("after", cur)):
+            if r is None:
+                continue
+            req = r["requests_per_trajectory"]
+            lines.append(
+                f"| {label} | "
+                + " | ".join(
+                    f"{req[t]['total']:.1f} ({req[t]['control']:.1f} + {req[t]['api_harness']:.1f} + "
+                    f"{req[t]['api_app']:.1f})"
+                    for t in twins
+                )
+                + f" | {req['app']['from_harness']:.1f} |"
+            )
     every = [
         f"{label} {', '.join(format(r['trajectories_per_hour'], ',') for r in figures[label + '_runs'])}"
         for label in ("baseline", "current")
         if figures.get(label + "_runs")
     ]
     lines += ["", "Every campaign (trajectories/hour): " + "; ".join(every) + ".", ""]
-    return "\n".join(lines) + "\n" + figures.get("notes", "")
+    return "\n".join(lines) + "\n" + str(figures.get("notes", ""))
 
 
 BEGIN, END = "<!-- harness:begin -->", "<!-- harness:end -->"

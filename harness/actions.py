@@ -42,6 +42,7 @@ class Action:
     fn: Callable[..., Awaitable[Any]]
     twins: tuple[str, ...]
     doc: str
+    api: bool = True  # a check that calls a twin's API (journaled), not only its inspection
 
 
 STEPS: dict[str, Action] = {}
@@ -56,9 +57,14 @@ def step(name: str, args: type[Args], twins: tuple[str, ...] = ()) -> Callable[[
     return deco
 
 
-def check(name: str, args: type[Args], twins: tuple[str, ...] = ()) -> Callable[[CheckFn], CheckFn]:
+def check(
+    name: str, args: type[Args], twins: tuple[str, ...] = (), *, api: bool = True
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a check; `api=False` says it reads only the control plane's inspection, which
+    the twins do not journal (so its polls are not activity the trace reader waits out)."""
+
     def deco(fn: CheckFn) -> CheckFn:
-        CHECKS[name] = Action(name, args, fn, twins, (fn.__doc__ or "").strip())
+        CHECKS[name] = Action(name, args, fn, twins, (fn.__doc__ or "").strip(), api)
         return fn
 
     return deco

@@ -86,6 +86,9 @@ async def run_campaign(
         tag = any(split_profile(parse_id(t)[0])[1] for t in only)
     else:
         plan = [(s, seed, i, p) for i in range(trajectories) for p in arms for s in scenarios]
+    from harness.steps import warm
+
+    warm({step.action for s, *_ in plan for step in s.steps})
     progress = Progress(total=len(plan))
     traces: list[dict[str, Any]] = []
     aborted: str | None = None
@@ -150,17 +153,9 @@ async def run_campaign(
     return CampaignResult(traces, flaky, aborted, started_at, time.perf_counter() - t0, len(plan))
 
 
-async def find_flaky(
-    runner: Runner,
-    by_id: dict[str, Scenario],
-    traces: list[dict[str, Any]],
-    replays: int,
-    concurrency: int,
-    profiles: dict[str, Profile] | None = None,
-    tag: bool = False,
-) -> list[dict[str, Any]]:
-    """Replay up to `replays` trajectories (the unsatisfied first, one per cause, then others)
-    with the same seed and tenant; a replay whose outcome or fingerprint differs is flaky."""
+def pick_for_replay(traces: list[dict[str, Any]], replays: int) -> list[dict[str, Any]]:
+    """Up to `replays` trajectories worth replaying: the unsatisfied first, one per cause (not
+    those the infrastructure or the judge failed), then one satisfied per scenario and profile."""
     picked: list[dict[str, Any]] = []
     seen_causes: set[str] = set()
     for t in traces:
@@ -176,24 +171,44 @@ async def find_flaky(
         if t["satisfied"] and (t["scenario"], t.get("profile")) not in scenarios_seen:
             scenarios_seen.add((t["scenario"], t.get("profile")))
             picked.append(t)
-    picked = picked[:replays]
+    return picked[:replays]
+
+
+def compare_replay(
+    first: dict[str, Any], first_fp: dict[str, Any], second: dict[str, Any], second_fp: dict[str, Any]
+) -> dict[str, Any]:
+    """A replay's entry in the report: did it agree with the first run, and is its fingerprint
+    identical (a fingerprint that went through JSON compares with one that did too)."""
+    diff = sorted(k for k in first_fp if first_fp[k] != second_fp.get(k))
+    return {
+        "id": first["id"],
+        "scenario": first["scenario"],
+        "first": first["satisfied"],
+        "replay": second["satisfied"],
+        "agree": first["satisfied"] == second["satisfied"],
+        "identical": not diff,
+        "differs_in": diff,
+        "replay_cause": second["cause"],
+    }
+
+
+async def find_flaky(
+    runner: Runner,
+    by_id: dict[str, Scenario],
+    traces: list[dict[str, Any]],
+    replays: int,
+    concurrency: int,
+    profiles: dict[str, Profile] | None = None,
+    tag: bool = False,
+) -> list[dict[str, Any]]:
+    """Replay up to `replays` trajectories (see pick_for_replay) with the same seed and tenant;
+    a replay whose outcome or fingerprint differs is flaky."""
     sem = asyncio.Semaphore(max(1, concurrency))
 
     async def again(t: dict[str, Any]) -> dict[str, Any]:
         async with sem:
             profile = (profiles or {}).get(t.get("profile") or "")
             second = await runner.run(by_id[t["scenario"]], t["run_seed"], t["index"], profile, tag=tag)
-        a, b = fingerprint(t), fingerprint(second)
-        diff = sorted(k for k in a if a[k] != b[k])
-        return {
-            "id": t["id"],
-            "scenario": t["scenario"],
-            "first": t["satisfied"],
-            "replay": second["satisfied"],
-            "agree": t["satisfied"] == second["satisfied"],
-            "identical": not diff,
-            "differs_in": diff,
-            "replay_cause": second["cause"],
-        }
+        return compare_replay(t, fingerprint(t), second, fingerprint(second))
 
-    return list(await asyncio.gather(*(again(t) for t in picked)))
+    return list(await asyncio.gather(*(again(t) for t in pick_for_replay(traces, replays))))

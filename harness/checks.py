@@ -16,7 +16,7 @@ from pydantic import Field
 
 from harness.actions import Args, CheckResult, check
 from harness.runner import StepFailed, Trajectory, maybe_await
-from harness.steps import remembered, resolve, slack_channel, slack_user
+from harness.steps import remembered, resolve, slack_channel_id, slack_user_id
 from harness.template import lookup
 
 
@@ -102,12 +102,11 @@ class SlackMember(Args):
     present: bool = True
 
 
-@check("slack.member", SlackMember, ("slack",))
+@check("slack.member", SlackMember, ("slack",), api=False)
 async def slack_member(traj: Trajectory, a: SlackMember) -> CheckResult:
     """The person is (or, with `present: false`, is not) a member of the channel."""
-    conv = await slack_channel(traj, a.channel)
-    person = await slack_user(traj, a.user)
-    rows = await traj.state("slack", "members", conversation_id=conv["id"], user_id=person["id"])
+    conv_id, person_id = await slack_channel_id(traj, a.channel), await slack_user_id(traj, a.user)
+    rows = await traj.state("slack", "members", conversation_id=conv_id, user_id=person_id)
     there = bool(rows)
     return CheckResult(there == a.present, f"{a.user} {'is' if there else 'is not'} in {a.channel}")
 
@@ -117,13 +116,17 @@ class SlackNotInChannels(Args):
     except_: list[str] = Field(["#general"], alias="except")
 
 
-@check("slack.not_in_channels", SlackNotInChannels, ("slack",))
+@check("slack.not_in_channels", SlackNotInChannels, ("slack",), api=False)
 async def slack_not_in_channels(traj: Trajectory, a: SlackNotInChannels) -> CheckResult:
     """The person is in no channel (but those in `except`, by default #general, which nobody
     can be removed from)."""
-    person = await slack_user(traj, a.user)
-    rows = await traj.state("slack", "members", user_id=person["id"])
-    convs = {c["id"]: c for c in await traj.state("slack", "conversations")}
+    rows = await traj.state("slack", "members", user_id=await slack_user_id(traj, a.user))
+    # the workspace's conversations are read once per trajectory, and again only when the
+    # person is in one not seen yet
+    convs: dict[str, dict[str, Any]] = traj.cache.get("slack-conversations") or {}
+    if not convs or any(r["conversation_id"] not in convs for r in rows):
+        convs = {c["id"]: c for c in await traj.state("slack", "conversations")}
+        traj.cache["slack-conversations"] = convs
     allowed = {x.lstrip("#") for x in a.except_}
     left = sorted(
         "#" + str(convs.get(r["conversation_id"], {}).get("name", r["conversation_id"]))
@@ -143,6 +146,9 @@ class SlackMessage(_Count):
 
 async def _author(traj: Trajectory, by: str) -> str:
     if by == "app":
+        bot = traj.creds("slack").get("bot_user_id")  # a twin that hands it out with the tenant
+        if bot:
+            return str(bot)
 
         async def fetch() -> dict[str, Any]:
             apps = await traj.state("slack", "apps")
@@ -151,14 +157,13 @@ async def _author(traj: Trajectory, by: str) -> str:
             return apps[0]
 
         return str((await remembered(traj, "slack-app", fetch))["bot_user_id"])
-    return str((await slack_user(traj, by))["id"])
+    return await slack_user_id(traj, by)
 
 
-@check("slack.message", SlackMessage, ("slack",))
+@check("slack.message", SlackMessage, ("slack",), api=False)
 async def slack_message(traj: Trajectory, a: SlackMessage) -> CheckResult:
     """Messages in a channel (containing text, by someone, in a thread or not): how many."""
-    conv = await slack_channel(traj, a.channel)
-    rows = await traj.state("slack", "messages", channel_id=conv["id"])
+    rows = await traj.state("slack", "messages", channel_id=await slack_channel_id(traj, a.channel))
     author = await _author(traj, a.by) if a.by else None
     hits = [
         m
@@ -179,12 +184,12 @@ class SlackNoDuplicates(Args):
     by: str | None = "app"
 
 
-@check("slack.no_duplicates", SlackNoDuplicates, ("slack",))
+@check("slack.no_duplicates", SlackNoDuplicates, ("slack",), api=False)
 async def slack_no_duplicates(traj: Trajectory, a: SlackNoDuplicates) -> CheckResult:
     """No message was posted twice (same channel, thread and text; by default the app's)."""
     filters: dict[str, Any] = {}
     if a.channel:
-        filters["channel_id"] = (await slack_channel(traj, a.channel))["id"]
+        filters["channel_id"] = await slack_channel_id(traj, a.channel)
     rows = await traj.state("slack", "messages", **filters)
     author = await _author(traj, a.by) if a.by else None
     seen = Counter(
@@ -207,7 +212,7 @@ class OktaUser(Args):
     exists: bool = True
 
 
-@check("okta.user", OktaUser, ("okta",))
+@check("okta.user", OktaUser, ("okta",), api=False)
 async def okta_user(traj: Trajectory, a: OktaUser) -> CheckResult:
     """The person exists in Okta (or not), optionally with a lifecycle status (ACTIVE,
     SUSPENDED, DEPROVISIONED...)."""
@@ -232,7 +237,7 @@ class StepResult(Args):
     equals: Any = None
 
 
-@check("step.result", StepResult)
+@check("step.result", StepResult, api=False)
 async def step_result(traj: Trajectory, a: StepResult) -> CheckResult:
     """What a step returned (e.g. the app's answer to a slash command) contains or equals."""
     results = traj.vars.get("steps", {})

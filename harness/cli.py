@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 import yaml
 
-from harness import model, report
+from harness import aio, model, report
 from harness.campaign import CampaignResult, Progress, run_campaign
 from harness.judge import MODES, LlmJudge
 from harness.runner import Profile, Runner, parse_id, split_profile
@@ -337,7 +337,7 @@ def execute(args: argparse.Namespace) -> tuple[int, dict[str, Any] | None]:
         try:
             with _app(args, urls) as app_url:
                 run_info["app_url"] = app_url
-                result = asyncio.run(_campaign(args, scenarios, urls, app_url, profiles))
+                result = aio.run(_campaign(args, scenarios, urls, app_url, profiles))
         except InfraError as exc:
             error = str(exc)
         except KeyboardInterrupt:

@@ -17,6 +17,14 @@ interval over all workers, and quits when the plan is done (with the web UI: sto
 stays; `--dtu-trajectories 0`: no end, stop with `--run-time` or the web UI). The exit code follows `dtu run`: 0, 1 below
 `--dtu-min-satisfaction`, 2 when nothing ran or the twins or the app are unreachable.
 
+The options of `dtu run` that make sense under locust are there too: the LLM judge
+(`--dtu-judge llm|both --dtu-judge-url URL --dtu-judge-model NAME [--dtu-judge-key-env VAR]
+[--dtu-judge-timeout S]`), replays (`--dtu-replays N`: once the plan is done, the master picks
+up to N trajectories as `dtu run` does and has the workers run them again; every worker sends
+the fingerprint of each trajectory it ran, so the master compares without the full traces),
+`--dtu-keep-tenants` and `--dtu-admin-token`. Too many infrastructure or judge errors in a row
+stop the campaign, as in `dtu run`; trajectories the judge could not judge make the exit code 2.
+
 Locust runs on gevent; the harness on asyncio. Each locust process runs one asyncio loop in a
 greenlet (gevent's monkey-patched selectors make it cooperative) and every user's task hands
 its trajectory to that loop and waits for it without blocking the other greenlets. Twins and
@@ -27,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import time
@@ -42,9 +51,15 @@ from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from harness import model, report
-from harness.campaign import CampaignResult
-from harness.runner import Profile, Runner
+from harness.campaign import CampaignResult, compare_replay, pick_for_replay
+from harness.judge import MODES, LlmJudge
+from harness.runner import Profile, Runner, fingerprint
+from harness.steps import SDKS, warm
 from harness.universe import InfraError, Universe
+
+# the vendors' SDKs now, before locust starts its greenlets: imported on first use, the okta
+# SDK alone would block a worker for seconds (its heartbeats, and every trajectory in flight)
+warm(set(SDKS))
 
 log = logging.getLogger("dtu.locust")
 TWIN_ENV = {"slack": "DTU_SLACK_URL", "okta": "DTU_OKTA_URL", "jira": "DTU_JIRA_URL"}
@@ -74,6 +89,38 @@ def _options(parser: Any) -> None:
     group.add_argument("--dtu-twins", default="", help="slack=URL,okta=URL,jira=URL (or DTU_<TWIN>_URL)")
     group.add_argument("--dtu-report", default="", include_in_web_ui=False, help="report directory (master)")
     group.add_argument("--dtu-min-satisfaction", type=float, default=None, help="exit 1 below this (0..1)")
+    group.add_argument(
+        "--dtu-replays",
+        type=int,
+        default=0,
+        help="replay up to N trajectories once the plan is done (flakiness)",
+    )
+    group.add_argument(
+        "--dtu-judge",
+        choices=MODES,
+        default="checks",
+        help="who judges: the scenario's checks, an LLM reading the story and the trace, or both",
+    )
+    group.add_argument(
+        "--dtu-judge-url", default="", help="OpenAI-compatible endpoint for --dtu-judge llm|both"
+    )
+    group.add_argument("--dtu-judge-model", default="", help="the model name sent to --dtu-judge-url")
+    group.add_argument(
+        "--dtu-judge-key-env",
+        default="OPENAI_API_KEY",
+        include_in_web_ui=False,
+        help="environment variable holding the endpoint's API key, if it needs one",
+    )
+    group.add_argument("--dtu-judge-timeout", type=float, default=60.0, help="seconds per judge call")
+    group.add_argument(
+        "--dtu-keep-tenants", action="store_true", default=False, help="do not delete trajectory tenants"
+    )
+    group.add_argument(
+        "--dtu-admin-token",
+        default="",
+        include_in_web_ui=False,
+        help="control-plane token (or DTU_ADMIN_TOKEN)",
+    )
 
 
 def _opts(env: Environment) -> Any:
@@ -125,6 +172,10 @@ def _load_plan(env: Environment) -> Plan:
     from harness.cli import load_profiles
 
     o = _opts(env)
+    if o.dtu_judge != "checks" and not (o.dtu_judge_url and o.dtu_judge_model):
+        raise SystemExit(f"--dtu-judge {o.dtu_judge} needs --dtu-judge-url and --dtu-judge-model")
+    if o.dtu_replays < 0:
+        raise SystemExit("--dtu-replays is 0 or more")
     scenarios = model.load_all(_split(o.dtu_scenarios))
     if not scenarios:
         raise model.ScenarioError(o.dtu_scenarios, [(None, "no scenario files found")])
@@ -191,6 +242,12 @@ class Campaign:
         # the sum of the campaign (master or local runner)
         self.traces: dict[str, dict[str, Any]] = {}
         self.examples: dict[str, dict[str, Any]] = {}
+        self.fingerprints: dict[str, Any] = {}  # id -> fingerprint (with --dtu-replays)
+        self.flaky: list[dict[str, Any]] = []
+        self.replayed: dict[str, dict[str, Any]] = {}  # master: what the workers sent back
+        self.replays_expected = 0
+        self.replays_done = gevent.event.Event()
+        self.streak = 0  # infrastructure or judge errors in a row (this process)
         self.started_at = time.time()
         self.t0 = time.perf_counter()
         self.last = self.t0
@@ -199,6 +256,10 @@ class Campaign:
     def reset(self) -> None:
         self.traces.clear()
         self.examples.clear()
+        self.fingerprints.clear()
+        self.flaky = []
+        self.replayed.clear()
+        self.streak = 0
         self.items = None
         self.error = None
         self.reported = False
@@ -234,13 +295,25 @@ class Campaign:
             return
         self.loop = self.loop or Loop()
 
+        o = _opts(self.env)
+        token = o.dtu_admin_token or os.environ.get("DTU_ADMIN_TOKEN") or None
+
         async def connect() -> Runner:
-            universe = Universe(urls, app_url=app or None)
+            universe = Universe(urls, app_url=app or None, admin_token=token)
             self.universe = universe
             await universe.app_health()
             for twin in needed:
                 await universe.health(twin)
-            return Runner(universe)
+            judge = None
+            if o.dtu_judge != "checks":
+                judge = LlmJudge(
+                    o.dtu_judge_url,
+                    o.dtu_judge_model,
+                    api_key=os.environ.get(o.dtu_judge_key_env) or None,
+                    timeout_s=o.dtu_judge_timeout,
+                    http=universe.http,
+                )
+            return Runner(universe, keep_tenants=o.dtu_keep_tenants, judge=judge, judge_mode=o.dtu_judge)
 
         try:
             self.runner = self.loop.call(connect)
@@ -253,6 +326,110 @@ class Campaign:
         runner, tag = self.runner, self.plan.tag
         return dict(self.loop.call(lambda: runner.run(scenario, seed, index, profile, tag=tag)))
 
+    def count_errors(self, trace: dict[str, Any]) -> None:
+        """Too many infrastructure or judge errors in a row (a twin, the app or the judge is
+        gone) stop the campaign, as `dtu run` does; what finished is still reported."""
+        kind = trace.get("error_kind")
+        if kind not in ("infrastructure", "judge"):
+            self.streak = 0
+            return
+        self.streak += 1
+        limit = max(10, 2 * int(getattr(_opts(self.env), "num_users", None) or 1))
+        if self.streak >= limit and self.error is None:
+            what = "judge" if kind == "judge" else "infrastructure"
+            self.error = f"stopped after {self.streak} {what} errors in a row; last: {trace['error']}"
+
+    def replay_items(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run these trajectories again (workers and local runs): their outcome, cause and
+        fingerprint, for the master to compare with the first run's."""
+        with self.lock:
+            if self.runner is None and self.error is None:
+                self._start()
+        if self.runner is None or self.plan is None or self.loop is None:
+            return []
+        runner, plan = self.runner, self.plan
+        by_id = {sc.id: sc for sc in plan.scenarios}
+        arms = {a.name: a for a in plan.arms if a is not None}
+        limit = max(1, int(getattr(_opts(self.env), "num_users", None) or 1))
+
+        async def again_all() -> list[dict[str, Any]]:
+            sem = asyncio.Semaphore(limit)
+
+            async def again(it: dict[str, Any]) -> dict[str, Any]:
+                async with sem:
+                    profile = arms.get(it.get("profile") or "") if plan.tag or arms else None
+                    second = await runner.run(
+                        by_id[it["scenario"]], it["run_seed"], it["index"], profile, tag=plan.tag
+                    )
+                return {
+                    "id": it["id"],
+                    "satisfied": second["satisfied"],
+                    "cause": second["cause"],
+                    "fingerprint": _plain(fingerprint(second)),
+                }
+
+            return list(await asyncio.gather(*(again(it) for it in items if it["scenario"] in by_id)))
+
+        result: list[dict[str, Any]] = self.loop.call(again_all)
+        return result
+
+    def replay(self) -> None:
+        """Once the plan is done (master or local): pick trajectories as `dtu run` does, have
+        them run again (by the workers, shared out), and keep what disagrees in `flaky`."""
+        o = _opts(self.env)
+        if not o.dtu_replays or self.error is not None or self.plan is None:
+            return
+        traces = sorted(
+            self.traces.values(), key=lambda t: (t["scenario"], t.get("profile") or "", t["index"])
+        )
+        picked = [t for t in pick_for_replay(traces, o.dtu_replays) if t["id"] in self.fingerprints]
+        if not picked:
+            return
+        items = [
+            {
+                "id": t["id"],
+                "scenario": t["scenario"],
+                "run_seed": t["run_seed"],
+                "index": t["index"],
+                "profile": t.get("profile"),
+            }
+            for t in picked
+        ]
+        runner = self.env.runner
+        if isinstance(runner, MasterRunner):
+            workers = sorted(c.id for c in runner.clients.values() if c.state != "missing")
+            if not workers:
+                return
+            self.replayed.clear()
+            self.replays_done.clear()
+            self.replays_expected = len(items)
+            for k, client_id in enumerate(workers):
+                share = items[k :: len(workers)]
+                if share:
+                    runner.send_message("dtu_replay", {"items": share}, client_id)
+            longest = max(sc.timeout_s for sc in self.plan.scenarios)
+            self.replays_done.wait(timeout=longest * len(items) + 30)
+            results = dict(self.replayed)
+        else:
+            results = {r["id"]: r for r in self.replay_items(items)}
+        self.flaky = [
+            compare_replay(t, self.fingerprints[t["id"]], results[t["id"]], results[t["id"]]["fingerprint"])
+            for t in picked
+            if t["id"] in results
+        ]
+        log.info(
+            "dtu: %d trajectories replayed, %d disagree",
+            len(self.flaky),
+            sum(not f["agree"] for f in self.flaky),
+        )
+
+    def took_replays(self, results: list[dict[str, Any]]) -> None:
+        """The master: a worker's replays are back."""
+        for r in results:
+            self.replayed[r["id"]] = r
+        if len(self.replayed) >= self.replays_expected:
+            self.replays_done.set()
+
     # -- summing (master and local) --------------------------------------------------------
 
     def add(self, data: dict[str, Any]) -> None:
@@ -260,6 +437,8 @@ class Campaign:
         self.traces[trace["id"]] = trace
         if data.get("full") is not None:
             self.examples.setdefault(trace["id"], data["full"])
+        if data.get("fingerprint") is not None:
+            self.fingerprints[trace["id"]] = data["fingerprint"]
         self.last = time.perf_counter()
         total = self.plan.total if self.plan else None
         if total is not None and len(self.traces) == total and self.env.runner is not None:
@@ -274,6 +453,7 @@ class Campaign:
         deadline = time.monotonic() + 10
         while runner.stats.total.num_requests < total and time.monotonic() < deadline:
             gevent.sleep(0.1)
+        self.replay()
         if getattr(_opts(self.env), "csv_prefix", None):
             gevent.sleep(1.2)  # locust rewrites its --csv files every second, and not on quitting
         if getattr(_opts(self.env), "headless", False):
@@ -303,7 +483,7 @@ class Campaign:
         planned = plan.total if plan and plan.total is not None else len(traces)
         # the traces a worker sent in full first: a cause's example is its first trace
         ordered = sorted(traces, key=lambda t: t["id"] not in self.examples)
-        result = CampaignResult(ordered, [], aborted, self.started_at, duration, planned)
+        result = CampaignResult(ordered, list(self.flaky), aborted, self.started_at, duration, planned)
         o = _opts(self.env)
         run = {
             "runner": "locust",
@@ -317,6 +497,10 @@ class Campaign:
             "scenario_files": [s.path for s in scenarios],
             "twins": _twin_urls(self.env),
             "app_url": o.dtu_app_url or os.environ.get("DTU_APP_URL"),
+            "replays": o.dtu_replays,
+            "judge": {"mode": o.dtu_judge, "url": o.dtu_judge_url, "model": o.dtu_judge_model}
+            if o.dtu_judge != "checks"
+            else {"mode": "checks"},
         }
         built = report.build(result, scenarios, run)
         if o.dtu_report:
@@ -335,6 +519,14 @@ class Campaign:
         gate = o.dtu_min_satisfaction
         if aborted:
             log.error("dtu: %s", aborted)
+            self.code = 2
+        elif built["unjudged"]:
+            first = built["judge_errors"][0]["error"] if built["judge_errors"] else ""
+            log.error(
+                "dtu: %d trajectories could not be judged (%s): no verdict to gate on",
+                built["unjudged"],
+                first,
+            )
             self.code = 2
         elif gate is not None and (sat is None or sat < gate):
             log.error("dtu: satisfaction %.3f is below --dtu-min-satisfaction %s", sat or 0, gate)
@@ -365,6 +557,12 @@ def _campaign(env: Environment) -> Campaign:
     return CAMPAIGN
 
 
+def _plain(value: Any) -> Any:
+    """As it arrives through a locust message (tuples become lists), so that a fingerprint
+    made here compares with one that came from a worker."""
+    return json.loads(json.dumps(value, default=str))
+
+
 def slim(trace: dict[str, Any]) -> dict[str, Any]:
     """A trace without its journal, deliveries and harness calls (the master's copy)."""
     out = {k: v for k, v in trace.items() if k not in ("journal", "deliveries", "harness_calls", "traceback")}
@@ -389,13 +587,24 @@ def _init(environment: Environment, **_kw: Any) -> None:
                 gevent.spawn_later(0.1, environment.runner.quit)
 
         runner.register_message("dtu_error", failed)
+        runner.register_message("dtu_replayed", lambda msg, **_: camp.took_replays(msg.data["results"]))
     if isinstance(runner, WorkerRunner):
 
         def plan(msg: Any, **_: Any) -> None:
             camp.slot, camp.workers = int(msg.data["slot"]), int(msg.data["workers"])
             camp.items = None
 
+        def replay(msg: Any, **_: Any) -> None:  # off the message loop: replays take a while
+            def go() -> None:
+                results = camp.replay_items(msg.data["items"])
+                worker = environment.runner
+                if isinstance(worker, WorkerRunner):
+                    worker.send_message("dtu_replayed", {"results": results})
+
+            gevent.spawn(go)
+
         runner.register_message("dtu_plan", plan)
+        runner.register_message("dtu_replay", replay)
 
 
 def _test_start(environment: Environment, **_kw: Any) -> None:
@@ -461,6 +670,7 @@ class ScenarioUser(User):
             )
             return
         trace["worker"] = camp.slot
+        camp.count_errors(trace)
         self.environment.events.request.fire(
             request_type="trajectory",
             name=name,
@@ -471,7 +681,12 @@ class ScenarioUser(User):
         )
         first = not trace["satisfied"] and trace["cause"] not in camp.sent_causes
         camp.sent_causes.add(trace["cause"])
-        data = {"trace": slim(trace), "full": trace if first else None}  # full: one example per cause
+        data: dict[str, Any] = {
+            "trace": slim(trace),
+            "full": trace if first else None,
+        }  # one example per cause
+        if _opts(self.environment).dtu_replays:  # what a replay must reproduce, without the journals
+            data["fingerprint"] = _plain(fingerprint(trace))
         runner = self.environment.runner
         if isinstance(runner, WorkerRunner):
             runner.send_message("dtu_trace", data)

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import hashlib
 import inspect
+import math
 import re
 import time
 import traceback
@@ -98,6 +99,7 @@ class Trajectory:
     cache: dict[str, Any] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)  # what the harness itself asked of twins
     faults: dict[str, Any] | None = None  # the run's fault profile for this trajectory
+    touched: float = 0.0  # perf_counter() of the harness's last request to a twin's API
 
     @property
     def tenant(self) -> str:
@@ -341,6 +343,8 @@ class Runner:
         answer = await self.universe.control(
             twin, "POST", "/seed", params={"tenant": made["tenant"]}, json=seed
         )
+        if twin == "slack":
+            universes.remember_seeded(traj.cache, seed)
         if twin == "slack" and seed.get("tokens"):
             tokens = made["credentials"].setdefault("user_tokens", {})
             emails = {u["id"]: u.get("email") for u in seed.get("users", [])}
@@ -390,6 +394,7 @@ class Runner:
                 answer.get("hook_events") or [],
                 body["okta"]["hook_secret"],
             )
+        traj.touched = time.perf_counter()
 
     async def _app_manifest(self, app: str) -> dict[str, Any] | None:
         if self._manifest is False:
@@ -463,6 +468,7 @@ class Runner:
                 error = _error_text(exc)
                 if attempt < step.attempts:
                     await asyncio.sleep(step.wait_s)
+        traj.touched = time.perf_counter()
         if error is None and step.save:
             traj.vars[step.save] = result
         traj.vars.setdefault("steps", {})[step.id] = result
@@ -478,7 +484,9 @@ class Runner:
         )
 
     async def _check(self, traj: Trajectory, check: Check, t0: float) -> Outcome:
-        """Poll until the check holds (for hold_s, if asked) or its deadline passes."""
+        """Poll until the check holds (for hold_s, if asked) or its deadline passes. Polls back
+        off from every_s to 0.5 s; once the check holds, the next poll is the one that ends
+        its hold_s (a poll in between could only cost a request)."""
         action = CHECKS[check.action]
         start = time.perf_counter()
         deadline = start + check.within_s
@@ -486,12 +494,25 @@ class Runner:
         last = CheckResult(False, "never evaluated")
         error: str | None = None
         polls = 0
+        try:  # the arguments cannot change once the steps are done: rendered and validated once
+            args = action.args.model_validate(
+                render(check.args if check.args is not None else {}, traj.scope())
+            )
+        except TemplateError:
+            raise
+        except Exception as exc:
+            return Outcome(
+                check.id,
+                check.action,
+                False,
+                (start - t0) * 1000,
+                0.0,
+                "error while checking",
+                _error_text(exc),
+            )
         while True:
             polls += 1
             try:
-                args = action.args.model_validate(
-                    render(check.args if check.args is not None else {}, traj.scope())
-                )
                 last = await action.fn(traj, args)
                 error = None
             except (InfraError, TemplateError):
@@ -499,6 +520,8 @@ class Runner:
             except Exception as exc:
                 last, error = CheckResult(False, "error while checking"), _error_text(exc)
             now = time.perf_counter()
+            if action.api:
+                traj.touched = now
             if last.ok:
                 held_since = held_since if held_since is not None else now
                 if now - held_since >= check.hold_s:
@@ -508,7 +531,12 @@ class Runner:
             # the deadline is for coming true; once true, it gets hold_s to prove it stays so
             if now >= deadline and (held_since is None or now >= deadline + check.hold_s):
                 break
-            await asyncio.sleep(min(check.every_s * (1.5 ** min(polls, 6)), 0.5, max(deadline - now, 0.001)))
+            if held_since is not None:
+                await asyncio.sleep(max(held_since + check.hold_s - now, 0.001))
+            else:
+                await asyncio.sleep(
+                    min(check.every_s * (1.5 ** min(polls, 6)), 0.5, max(deadline - now, 0.001))
+                )
         ok = last.ok and (held_since is not None and time.perf_counter() - held_since >= check.hold_s)
         detail = last.detail if ok or last.ok else f"not within {check.within_s:g}s: {last.detail}"
         if last.ok and not ok:
@@ -525,55 +553,71 @@ class Runner:
         )
 
     async def _collect(self, traj: Trajectory, trace: dict[str, Any]) -> None:
-        """Read the tenant's journal and deliveries once the app has settled (nothing new for
-        `settle_s`, at most `settle_max_s`): a trace cut while the app is still working would
-        differ from its replay. After the first read, a twin is asked only for journal entries
-        past the last one seen, and for its deliveries again only if it had one pending or its
-        journal grew (a new delivery follows a request the app made)."""
+        """Read the tenant's journal and deliveries once the app has settled: no request to
+        any twin and no delivery for `settle_s` (at most `settle_max_s`), since a trace cut
+        while the app is still working would differ from its replay.
+
+        One request per twin and read (`/journal?deliveries=true`, which says how long the
+        tenant has been quiet), and usually one read: it waits first until `settle_s` has
+        passed since the harness's own last API request (which the twins journal too), and
+        reads again, past the last entry seen, only while a twin has been quiet for less.
+        A twin that does not say (an older one) is read in two calls, and counts as quiet
+        when nothing changed since the previous read."""
         twins = list(traj.tenants)
         journals: dict[str, list[Any]] = {twin: [] for twin in twins}
         seen_dl: dict[str, list[Any]] = {twin: [] for twin in twins}
         last: dict[str, int] = dict.fromkeys(twins, 0)
-        again: set[str] = set(twins)
+        combined: dict[str, bool] = dict.fromkeys(twins, True)
 
-        async def read(twin: str) -> tuple[str, list[Any], list[Any] | None]:
-            tenant = traj.tenants[twin]["tenant"]
-            journal = self.universe.control(
-                twin, "GET", "/journal", params={"tenant": tenant, "since": last[twin], "limit": 5000}
-            )
-            if twin not in again:
-                got = await journal
-                return twin, list(got.get("entries", []) if isinstance(got, dict) else got), None
-            got, dl = await asyncio.gather(
-                journal, self.universe.control(twin, "GET", "/deliveries", params={"tenant": tenant})
-            )
+        async def read(twin: str) -> tuple[list[Any], list[Any], float | None]:
+            """(new entries, deliveries, seconds quiet or None when the twin does not say)"""
+            params = {"tenant": traj.tenants[twin]["tenant"], "since": last[twin], "limit": 5000}
+            if combined[twin]:
+                got = await self.universe.control(
+                    twin, "GET", "/journal", params={**params, "deliveries": "true"}
+                )
+                if isinstance(got, dict) and "idle_s" in got:
+                    idle = got["idle_s"]
+                    return (
+                        list(got.get("entries") or []),
+                        list(got.get("deliveries") or []),
+                        math.inf if idle is None else float(idle),
+                    )
+                combined[twin] = False
+            else:
+                got = await self.universe.control(twin, "GET", "/journal", params=params)
+            dl = await self.universe.control(twin, "GET", "/deliveries", params={"tenant": params["tenant"]})
             entries = got.get("entries", []) if isinstance(got, dict) else got
-            return twin, list(entries), list(dl.get("deliveries", []))
+            return list(entries), list(dl.get("deliveries", [])), None
 
         def shape(items: list[Any]) -> list[tuple[Any, ...]]:
             return [(d.get("id"), d.get("state"), len(d.get("attempts") or [])) for d in items]
 
         deadline = time.perf_counter() + self.settle_max_s
-        first = True
+        wait = self.settle_s - (time.perf_counter() - traj.touched)
+        if self.settle_s > 0 and wait > 0:
+            await asyncio.sleep(min(wait, self.settle_max_s))
+        previous: float | None = None
         while True:
-            fresh, changed, pending = 0, False, set()
-            for twin, entries, dl in await asyncio.gather(*(read(t) for t in twins)):
+            started = time.perf_counter()
+            quiet = math.inf
+            for twin, (entries, dl, idle) in zip(
+                twins, await asyncio.gather(*(read(t) for t in twins)), strict=True
+            ):
                 journals[twin].extend(entries)
-                fresh += len(entries)
                 if entries:
                     last[twin] = max(last[twin], *(int(e.get("seq") or 0) for e in entries))
-                    if not first:
-                        pending.add(twin)
-                if dl is not None:
-                    changed = changed or shape(dl) != shape(seen_dl[twin])
-                    seen_dl[twin] = dl
-                if any(d.get("state") == "pending" for d in seen_dl[twin]):
-                    pending.add(twin)
-            settled = not first and not fresh and not changed
-            if settled or time.perf_counter() >= deadline or self.settle_s <= 0:
+                if idle is None:  # the twin does not say: quiet since the previous read, if unchanged
+                    same = previous is not None and not entries and shape(dl) == shape(seen_dl[twin])
+                    busy = any(d.get("state") == "pending" for d in dl)
+                    idle = started - previous if same and not busy and previous is not None else 0.0
+                seen_dl[twin] = dl
+                quiet = min(quiet, idle)
+            now = time.perf_counter()
+            if quiet >= self.settle_s or now >= deadline or self.settle_s <= 0:
                 break
-            first, again = False, pending
-            await asyncio.sleep(self.settle_s)
+            previous = started
+            await asyncio.sleep(max(min(self.settle_s - quiet, deadline - now), 0.01))
         got = [(twin, journals[twin], seen_dl[twin]) for twin in twins]
         for twin, entries, deliveries in got:
             trace["journal"][twin] = entries

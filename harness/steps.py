@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +22,24 @@ from harness.runner import StepFailed, Trajectory, maybe_await
 from harness.universe import ControlError, InfraError
 
 # -- clients -----------------------------------------------------------------------------------
+
+SDKS = {
+    "slack": ("slack_sdk.web.async_client",),
+    "okta": ("okta.client", "okta.models"),
+    "jira": ("jira",),
+}
+
+
+def warm(actions: set[str]) -> None:
+    """Import the SDKs these steps use, before any trajectory runs. They are imported on first
+    use otherwise, in the middle of a campaign, where importing the okta SDK (3-4 s of CPU)
+    stalls every trajectory in flight, and their checks' deadlines with them."""
+    import os
+
+    os.environ.setdefault("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "true")
+    for vendor in sorted({a.split(".", 1)[0] for a in actions} & set(SDKS)):
+        for module in SDKS[vendor]:
+            importlib.import_module(module)
 
 
 def slack_client(traj: Trajectory, who: str) -> Any:
@@ -60,6 +79,9 @@ def okta_client(traj: Trajectory) -> Any:
             }
         )
         client.get_request_executor().set_session(traj.universe.http.fresh_session)
+        # the SDK adds a handler to its (disabled) logger for every Client: one per trajectory
+        # would pile up over a campaign
+        del logging.getLogger("okta-sdk-python").handlers[1:]
         traj.cache["okta"] = client
     return traj.cache["okta"]
 
@@ -163,6 +185,24 @@ async def slack_channel(traj: Trajectory, channel: str) -> dict[str, Any]:
     return await remembered(traj, f"slack-channel:{channel}", fetch)
 
 
+async def slack_user_id(traj: Trajectory, who: str) -> str:
+    """The Slack user id of a persona, email or id: the seed's, else looked up."""
+    email = traj.email_of(who)
+    seeded = traj.cache.get("slack-seeded-users", {}).get(email.lower())
+    return str(seeded) if seeded else str((await slack_user(traj, who))["id"])
+
+
+async def slack_channel_id(traj: Trajectory, channel: str) -> str:
+    """The id of `#name` or an id: the seed's, else looked up."""
+    seeded = traj.cache.get("slack-seeded-channels", {})
+    name = channel.lstrip("#")
+    if (channel.startswith("#") or not channel[:1].isupper()) and name in seeded:
+        return str(seeded[name])
+    if channel in seeded.values():
+        return channel
+    return str((await slack_channel(traj, channel))["id"])
+
+
 async def simulate(traj: Trajectory, path: str, body: dict[str, Any]) -> dict[str, Any]:
     """A person's action in the Slack client, through the twin's control plane."""
     try:
@@ -192,7 +232,7 @@ class SlackPost(Args):
 @step("slack.post", SlackPost, ("slack",))
 async def slack_post(traj: Trajectory, a: SlackPost) -> dict[str, Any]:
     """Post a message in a channel as a person (chat.postMessage with their user token)."""
-    channel = (await slack_channel(traj, a.channel))["id"] if a.channel.startswith("#") else a.channel
+    channel = await slack_channel_id(traj, a.channel) if a.channel.startswith("#") else a.channel
     resp = await slack_client(traj, a.as_).chat_postMessage(
         channel=channel, text=a.text, thread_ts=a.thread_ts
     )
@@ -238,8 +278,8 @@ class SlackClick(Args):
 @step("slack.click", SlackClick, ("slack",))
 async def slack_click(traj: Trajectory, a: SlackClick) -> dict[str, Any]:
     """Click a button in the newest message of a channel that has it (and contains the text)."""
-    conv = await slack_channel(traj, a.channel)
-    messages = await traj.state("slack", "messages", channel_id=conv["id"])
+    channel_id = await slack_channel_id(traj, a.channel)
+    messages = await traj.state("slack", "messages", channel_id=channel_id)
     for msg in sorted(messages, key=lambda m: m["ts"], reverse=True):
         blocks = msg.get("blocks") or []
         if a.message_contains and a.message_contains not in (msg.get("text") or ""):
@@ -252,7 +292,7 @@ async def slack_click(traj: Trajectory, a: SlackClick) -> dict[str, Any]:
         ):
             body: dict[str, Any] = {
                 "user": traj.email_of(a.as_),
-                "channel": conv["id"],
+                "channel": channel_id,
                 "message_ts": msg["ts"],
                 "action_id": a.action_id,
             }
@@ -278,10 +318,10 @@ class SlackSubmit(Args):
 @step("slack.submit", SlackSubmit, ("slack",))
 async def slack_submit(traj: Trajectory, a: SlackSubmit) -> dict[str, Any]:
     """Fill the open modal in front of the person (`values: {block_id: text}`) and press Submit."""
-    person = await slack_user(traj, a.as_)
+    person_id = await slack_user_id(traj, a.as_)
     views = [
         v
-        for v in await traj.state("slack", "views", user_id=person["id"])
+        for v in await traj.state("slack", "views", user_id=person_id)
         if v.get("is_open")
         and v.get("type") == "modal"
         and (a.callback_id is None or (v.get("definition") or {}).get("callback_id") == a.callback_id)
@@ -300,7 +340,7 @@ async def slack_submit(traj: Trajectory, a: SlackSubmit) -> dict[str, Any]:
             raise StepFailed(f"the modal has no input block {block!r} (it has {sorted(map(str, actions))})")
         values[block] = value if isinstance(value, dict) else {actions[block]: value}
     report = await simulate(
-        traj, "/slack/views/submit", {"user": person["id"], "view_id": view["id"], "values": values}
+        traj, "/slack/views/submit", {"user": person_id, "view_id": view["id"], "values": values}
     )
     if report.get("outcome") == "blocked":
         raise StepFailed(f"Slack kept the modal open: {report.get('errors')}")
@@ -317,7 +357,7 @@ class SlackAddUser(Args):
 @step("slack.add_user", SlackAddUser, ("slack",))
 async def slack_add_user(traj: Trajectory, a: SlackAddUser) -> dict[str, Any]:
     """A person joins the workspace (SCIM/invite have no Web API here: seeded), in `channels`."""
-    from harness.universes import complete_seed
+    from harness.universes import complete_seed, remember_seeded
 
     user: dict[str, Any] = {"email": a.email, "real_name": a.real_name or a.email.split("@")[0]}
     if a.name:
@@ -326,6 +366,7 @@ async def slack_add_user(traj: Trajectory, a: SlackAddUser) -> dict[str, Any]:
     await traj.control("slack", "POST", "/seed", json=seed)
     uid = seed["users"][0]["id"]
     traj.creds("slack").setdefault("user_tokens", {})[a.email] = seed["tokens"][0]["token"]
+    remember_seeded(traj.cache, {"users": seed["users"]})
     for ch in a.channels:
         conv = await slack_channel(traj, ch)
         if not conv.get("is_general"):

@@ -70,3 +70,16 @@ def complete_seed(twin: str, seed: dict[str, Any], tenant: str) -> dict[str, Any
     if tokens:
         seed["tokens"] = tokens
     return seed
+
+
+def remember_seeded(cache: dict[str, Any], seed: dict[str, Any]) -> None:
+    """The ids of the Slack users and channels a seed made, by email and by name, so that
+    steps and checks need not look them up (`harness.steps.slack_user_id`, `slack_channel_id`)."""
+    users: dict[str, str] = cache.setdefault("slack-seeded-users", {})
+    for u in seed.get("users") or []:
+        if isinstance(u, dict) and u.get("email") and u.get("id"):
+            users[str(u["email"]).lower()] = str(u["id"])
+    channels: dict[str, str] = cache.setdefault("slack-seeded-channels", {})
+    for c in seed.get("channels") or []:
+        if isinstance(c, dict) and c.get("name") and c.get("id"):
+            channels[str(c["name"])] = str(c["id"])

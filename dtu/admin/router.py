@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import yaml
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
@@ -23,6 +23,7 @@ from dtu import __version__
 from dtu.errors import json_response
 from dtu.faults.model import ProfileError, parse_profile
 from dtu.runtime import TwinRuntime
+from dtu.sql import Prepared
 
 
 class ControlError(Exception):
@@ -53,7 +54,7 @@ def _is_loopback(host: str | None) -> bool:
         return host in ("localhost", "testclient")
 
 
-def guard(request: Request) -> None:
+async def guard(request: Request) -> None:
     rt = runtime(request)
     token = rt.settings.admin_token
     if token:
@@ -71,7 +72,7 @@ def guard(request: Request) -> None:
         )
 
 
-def _one_process(request: Request) -> None:
+async def _one_process(request: Request) -> None:
     """Faults, clocks and snapshots live in the process that is told of them: with several
     workers, a change would reach one worker of N, and the twin would answer by chance."""
     if runtime(request).settings.workers > 1:
@@ -82,6 +83,9 @@ def _one_process(request: Request) -> None:
         )
 
 
+# Every handler and dependency here is `async def`, though most do blocking work: FastAPI runs
+# a plain `def` in a worker thread, and the thread hop cost more than the work (the harness
+# calls the control plane ~25 times a trajectory). Units run on the loop anyway (dtu/db.py).
 router = APIRouter(prefix="/_dtu", include_in_schema=False, dependencies=[Depends(guard)])
 
 
@@ -107,7 +111,7 @@ def _known_tenant(rt: TwinRuntime, tenant: str | None) -> str | None:
 
 
 @router.get("/health")
-def health(request: Request) -> Response:
+async def health(request: Request) -> Response:
     rt = runtime(request)
     profile = rt.faults.get()
     return json_response(
@@ -123,7 +127,7 @@ def health(request: Request) -> Response:
 
 
 @router.post("/reset")
-def reset(request: Request, tenant: str | None = None) -> Response:
+async def reset(request: Request, tenant: str | None = None) -> Response:
     rt = runtime(request)
     _known_tenant(rt, tenant)
     rt.reset(tenant)
@@ -171,12 +175,12 @@ async def create_tenant(request: Request) -> Response:
 
 
 @router.get("/tenants")
-def list_tenants(request: Request) -> Response:
+async def list_tenants(request: Request) -> Response:
     return json_response({"tenants": runtime(request).tenants()})
 
 
 @router.delete("/tenants/{tenant}")
-def delete_tenant(request: Request, tenant: str) -> Response:
+async def delete_tenant(request: Request, tenant: str) -> Response:
     rt = runtime(request)
     _known_tenant(rt, tenant)
     if tenant == "default":
@@ -186,19 +190,19 @@ def delete_tenant(request: Request, tenant: str) -> Response:
 
 
 @router.post("/snapshots", dependencies=[Depends(_one_process)])
-def take_snapshot(request: Request, tenant: str | None = None) -> Response:
+async def take_snapshot(request: Request, tenant: str | None = None) -> Response:
     rt = runtime(request)
     _known_tenant(rt, tenant)
     return json_response({"id": rt.snapshot(tenant), "tenant": tenant}, 201)
 
 
 @router.get("/snapshots")
-def list_snapshots(request: Request) -> Response:
+async def list_snapshots(request: Request) -> Response:
     return json_response({"snapshots": runtime(request).snapshots()})
 
 
 @router.post("/snapshots/{snap_id}/restore", dependencies=[Depends(_one_process)])
-def restore_snapshot(request: Request, snap_id: str) -> Response:
+async def restore_snapshot(request: Request, snap_id: str) -> Response:
     rt = runtime(request)
     try:
         return json_response({"ok": True, **rt.restore(snap_id)})
@@ -209,7 +213,7 @@ def restore_snapshot(request: Request, snap_id: str) -> Response:
 
 
 @router.get("/faults")
-def get_faults(request: Request, tenant: str | None = None) -> Response:
+async def get_faults(request: Request, tenant: str | None = None) -> Response:
     _known_tenant(runtime(request), tenant)
     profile = runtime(request).faults.get(tenant)
     return json_response(
@@ -233,14 +237,14 @@ async def put_faults(request: Request, tenant: str | None = None) -> Response:
 
 
 @router.delete("/faults", dependencies=[Depends(_one_process)])
-def delete_faults(request: Request, tenant: str | None = None) -> Response:
+async def delete_faults(request: Request, tenant: str | None = None) -> Response:
     _known_tenant(runtime(request), tenant)
     runtime(request).set_faults(None, tenant)
     return json_response({"ok": True, "tenant": tenant})
 
 
 @router.get("/clock")
-def get_clock(request: Request, tenant: str | None = None) -> Response:
+async def get_clock(request: Request, tenant: str | None = None) -> Response:
     return json_response(runtime(request).clocks.describe(tenant))
 
 
@@ -269,32 +273,68 @@ async def set_clock(request: Request, tenant: str | None = None) -> Response:
     return json_response(described)
 
 
+def _limit(limit: int) -> int:
+    if limit < 0:
+        raise ControlError(400, "limit is 0 (no limit) or a positive number", "limit")
+    return limit
+
+
+def _idle_s(rt: TwinRuntime, tenant: str | None, items: list[dict[str, Any]]) -> float | None:
+    """How long the tenant has been quiet: seconds since its last journaled request or the end
+    of its last delivery attempt, 0 while a delivery is pending, None if it has had neither.
+    Delivery attempts are timed on the twin clock, so a frozen clock leaves them out."""
+    if any(d.get("state") == "pending" for d in items):
+        return 0.0
+    idle = rt.journal.idle_s(tenant)
+    clock = rt.clocks.describe(tenant)
+    ends = [
+        a["at"] + (a.get("duration_ms") or 0) / 1000
+        for d in items
+        for a in d.get("attempts") or []
+        if isinstance(a.get("at"), int | float)
+    ]
+    if ends and not clock["frozen"]:
+        since_delivery = max(clock["now"] - max(ends), 0.0)
+        idle = since_delivery if idle is None else min(idle, since_delivery)
+    return None if idle is None else round(idle, 3)
+
+
+# async handlers: the journal and the delivery log live on the event loop, which appends to
+# them; reading them there is cheap now (indexed) and cannot race an append
 @router.get("/journal")
-def journal(
+async def journal(
     request: Request,
     tenant: str | None = None,
     since: int = 0,
     limit: int = 1000,
     operation: str | None = None,
+    deliveries: bool = False,
 ) -> Response:
-    entries = runtime(request).journal.query(tenant=tenant, since=since, limit=limit, operation=operation)
-    return json_response({"entries": entries})
+    """The tenant's requests past `since`; with `deliveries=true`, also its deliveries (as
+    `/deliveries` answers them, the newest `limit`) and `idle_s`: a trace reader's one call
+    per twin instead of three."""
+    rt = runtime(request)
+    entries = rt.journal.query(tenant=tenant, since=since, limit=_limit(limit), operation=operation)
+    if not deliveries:
+        return json_response({"entries": entries})
+    items = rt.deliveries.query(tenant=tenant, limit=limit)
+    return json_response({"entries": entries, "deliveries": items, "idle_s": _idle_s(rt, tenant, items)})
 
 
 @router.get("/deliveries")
-def deliveries(
+async def deliveries(
     request: Request,
     tenant: str | None = None,
     kind: str | None = None,
     state: str | None = None,
     limit: int = 1000,
 ) -> Response:
-    items = runtime(request).deliveries.query(tenant=tenant, kind=kind, state=state, limit=limit)
+    items = runtime(request).deliveries.query(tenant=tenant, kind=kind, state=state, limit=_limit(limit))
     return json_response({"deliveries": items})
 
 
 @router.get("/operations")
-def operations(request: Request) -> Response:
+async def operations(request: Request) -> Response:
     spec = runtime(request).spec
     return json_response(
         {
@@ -307,12 +347,12 @@ def operations(request: Request) -> Response:
 
 
 @router.get("/state")
-def collections(request: Request) -> Response:
+async def collections(request: Request) -> Response:
     return json_response({"collections": sorted(runtime(request).spec.collections)})
 
 
 @router.get("/state/{collection}")
-def inspect(request: Request, collection: str, tenant: str = "default", limit: int = 1000) -> Response:
+async def inspect(request: Request, collection: str, tenant: str = "default", limit: int = 1000) -> Response:
     rt = runtime(request)
     table = rt.spec.collections.get(collection)
     if table is None:
@@ -324,13 +364,16 @@ def inspect(request: Request, collection: str, tenant: str = "default", limit: i
         if name not in table.c:
             raise ControlError(400, f"{collection} has no column {name!r}", name)
 
-    def read(conn: Connection) -> list[dict[str, Any]]:
-        stmt = select(table).where(table.c.tenant_id == tenant)
+    params: dict[str, Any] = {"tenant": tenant, "limit": limit}
+    try:
         for name, value in filters.items():
-            col = table.c[name]
-            python_type = getattr(col.type, "python_type", str)
-            stmt = stmt.where(col == _coerce(value, python_type))
-        return [dict(r._mapping) for r in conn.execute(stmt.limit(limit))]
+            params["f_" + name] = _coerce(value, getattr(table.c[name].type, "python_type", str))
+    except ValueError as exc:
+        raise ControlError(400, str(exc), name) from None
+    stmt = _inspection(table, tuple(filters))
+
+    def read(conn: Connection) -> list[dict[str, Any]]:
+        return [r._asdict() for r in stmt.all(conn, params)]
 
     try:
         rows = rt.store.run_sync(read)
@@ -341,6 +384,21 @@ def inspect(request: Request, collection: str, tenant: str = "default", limit: i
             if isinstance(value, bytes):
                 row[key] = f"<{len(value)} bytes>"
     return json_response({"collection": collection, "tenant": tenant, "items": rows})
+
+
+_INSPECTIONS: dict[tuple[Table, tuple[str, ...]], Prepared] = {}
+
+
+def _inspection(table: Table, names: tuple[str, ...]) -> Prepared:
+    """The statement of a state read, built once per (collection, filtered columns): the
+    harness's checks poll these."""
+    found = _INSPECTIONS.get((table, names))
+    if found is None:
+        stmt = select(table).where(table.c.tenant_id == bindparam("tenant"))
+        for name in names:
+            stmt = stmt.where(table.c[name] == bindparam("f_" + name, type_=table.c[name].type))
+        found = _INSPECTIONS[(table, names)] = Prepared(stmt.limit(bindparam("limit")))
+    return found
 
 
 def _coerce(value: str, python_type: type) -> Any:

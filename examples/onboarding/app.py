@@ -128,6 +128,7 @@ class Onboarding:
         self._ticket_locks: dict[tuple[str, str], threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._session: aiohttp.ClientSession | None = None
+        self._jira_fields: dict[str, dict[str, str]] = {}  # site URL -> field names (see keep_jira_fields)
         retry = (
             [
                 AsyncRateLimitErrorRetryHandler(max_retry_count=4),
@@ -185,6 +186,10 @@ class Onboarding:
         self.by_team[install.team_id] = install
 
     def okta(self, inst: Install) -> OktaClient:
+        """The install's okta SDK client, on the app's connection pool (without a session, the
+        SDK builds one, and opens a connection, for every request). The SDK does not retry a
+        request that met a connection the server had just closed; `okta_user` does, for the
+        reads (idle connections are dropped after 1.5 s, long before the server would)."""
         if inst._okta is None:
             inst._okta = OktaClient(
                 {
@@ -195,6 +200,8 @@ class Onboarding:
                     "requestTimeout": 10,
                 }
             )
+            inst._okta.get_request_executor().set_session(self.session())  # type: ignore[no-untyped-call]
+            _drop_okta_log_handlers()
         return inst._okta
 
     def jira(self, inst: Install) -> JIRA:
@@ -206,7 +213,21 @@ class Onboarding:
                 timeout=10,
                 get_server_info=False,  # one call less per install: the app needs no version
             )
+            # requests reads proxy settings from the whole environment on every request
+            # (two walks of os.environ); the app's configuration is explicit, so it need not
+            inst._jira._session.trust_env = False
+            known = self._jira_fields.get(self.settings.jira_url)
+            if known:  # the site's field names, as a client of this site fetched them
+                inst._jira._fields_cache_value = dict(known)
         return inst._jira
+
+    def keep_jira_fields(self, jira: JIRA) -> None:
+        """Remember the site's field names once a client has fetched them (its first search
+        does, `GET /field`), so that the site's next clients need not: field metadata is per
+        site (its URL), and the app only ever asks for standard fields."""
+        value = getattr(jira, "_fields_cache_value", None)
+        if value and self.settings.jira_url not in self._jira_fields:
+            self._jira_fields[self.settings.jira_url] = dict(value)
 
     def slack(self, inst: Install) -> AsyncWebClient:
         """A Web API client for the install, on the app's one connection pool (slack_sdk
@@ -236,6 +257,24 @@ class Onboarding:
         with self._locks_guard:
             for k in [k for k in self._ticket_locks if k[0] == install_id]:
                 del self._ticket_locks[k]
+
+    async def okta_user(self, inst: Install, user_id: str) -> Any:
+        """GET the person from Okta, up to twice more after a connection error when resilient
+        (a read is safe to repeat; the Slack client's connection-error retries are the same).
+        The SDK does not retry those, and reports them badly: it gives the aiohttp error back,
+        or fails on the missing response with an AttributeError."""
+        for attempt in (1, 2, 3):
+            err: object
+            try:
+                user, _, err = await self.okta(inst).get_user(user_id)
+            except AttributeError as exc:  # okta SDK: `response.status` of no response
+                user, err = None, exc
+            if err is None:
+                return user
+            lost = isinstance(err, aiohttp.ClientConnectionError | AttributeError)
+            if attempt == 3 or not self.settings.resilient or not lost:
+                raise RuntimeError(f"okta get_user: {err!r}")
+        raise AssertionError("unreachable")
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -387,9 +426,7 @@ class Onboarding:
             await self.offboard(inst, target.get("alternateId") or "")
 
     async def onboard(self, inst: Install, user_id: str) -> None:
-        user, _, err = await self.okta(inst).get_user(user_id)
-        if err is not None:
-            raise RuntimeError(f"okta get_user: {err}")
+        user = await self.okta_user(inst, user_id)
         profile = user.profile
         email = profile.email or profile.login
         name = f"{profile.first_name} {profile.last_name}".strip()
@@ -488,11 +525,13 @@ class Onboarding:
             users = jira.search_users(query=manager, maxResults=1)
             if users:
                 fields["assignee"] = {"accountId": users[0].accountId}
-        return str(jira.create_issue(fields=fields).key)
+        return str(jira.create_issue(fields=fields, prefetch=False).key)  # the key is all it needs
 
     def find_ticket(self, inst: Install, email: str, label: str) -> Any:
         jql = f'project = {inst.jira_project} AND labels = {label} AND summary ~ "\\"{email}\\"" ORDER BY created DESC'
-        found = self.jira(inst).search_issues(jql, maxResults=1)
+        jira = self.jira(inst)
+        found = jira.search_issues(jql, maxResults=1, fields="status")
+        self.keep_jira_fields(jira)
         return found[0] if found else None
 
     def close_ticket(self, inst: Install, key: str, comment: str) -> bool:
@@ -538,7 +577,9 @@ class Onboarding:
             f'project = {inst.jira_project} AND labels = onboarding AND summary ~ "\\"{email}\\"" '
             "AND statusCategory != Done"
         )
-        for issue in jira.search_issues(jql, maxResults=20):
+        open_tickets = jira.search_issues(jql, maxResults=20, fields="status")
+        self.keep_jira_fields(jira)
+        for issue in open_tickets:
             self.close_ticket(inst, issue.key, "Cancelled: the person was deprovisioned in Okta.")
         jira.create_issue(
             fields={
@@ -546,8 +587,16 @@ class Onboarding:
                 "issuetype": {"name": "Task"},
                 "summary": f"Offboard <{email}>",
                 "labels": ["offboarding"],
-            }
+            },
+            prefetch=False,
         )
+
+
+def _drop_okta_log_handlers() -> None:
+    """The okta SDK adds a StreamHandler to its (disabled) logger for every Client it builds:
+    one Client per install would leak one per install. One is enough."""
+    handlers = logging.getLogger("okta-sdk-python").handlers
+    del handlers[1:]
 
 
 def _new_hire_modal() -> dict[str, Any]:

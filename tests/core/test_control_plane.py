@@ -629,6 +629,41 @@ def test_deliveries_listing(
         twin.delete_tenant(other["tenant"])
 
 
+def test_journal_with_deliveries_is_a_trace_in_one_call(
+    slack_tenant: Tenant, subscribed: Receiver, alice: WebClient, general: str
+) -> None:
+    """`/journal?deliveries=true`: the tenant's entries past the cursor, its deliveries as
+    `/deliveries` lists them, and how long it has been quiet (what the harness settles on)."""
+    twin = slack_tenant.twin
+    fresh = twin.create_tenant()
+    try:
+        quiet = twin.control("GET", "/journal", params={"tenant": fresh["tenant"], "deliveries": "true"})
+        assert quiet == {"entries": [], "deliveries": [], "idle_s": None}
+    finally:
+        twin.delete_tenant(fresh["tenant"])
+    alice.chat_postMessage(channel=general, text="to the app")
+    wait_for(lambda: twin.deliveries(tenant=slack_tenant.tenant, state="delivered"))
+    got = twin.control("GET", "/journal", params={"tenant": slack_tenant.tenant, "deliveries": "true"})
+    assert [e["operation"] for e in got["entries"]] == ["chat.postMessage"]
+    assert got["deliveries"] == twin.deliveries(tenant=slack_tenant.tenant)
+    assert got["idle_s"] is not None and got["idle_s"] >= 0
+    seq = got["entries"][-1]["seq"]
+    past = twin.control(
+        "GET", "/journal", params={"tenant": slack_tenant.tenant, "since": seq, "deliveries": "true"}
+    )
+    assert past["entries"] == [] and len(past["deliveries"]) == 1
+    assert set(twin.control("GET", "/journal", params={"tenant": slack_tenant.tenant})) == {"entries"}
+
+
+def test_journal_and_deliveries_refuse_a_negative_limit(slack_tenant: Tenant) -> None:
+    for path in ("/journal", "/deliveries"):
+        _assert_control_error(
+            cp(slack_tenant.twin, "GET", path, params={"tenant": slack_tenant.tenant, "limit": -1}),
+            400,
+            "limit",
+        )
+
+
 # -- state inspection ---------------------------------------------------------------------------------
 
 

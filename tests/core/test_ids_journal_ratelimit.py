@@ -155,6 +155,59 @@ def test_journal_clear() -> None:
     assert j.query()[0]["seq"] == 3  # a poller's `since` never goes stale
 
 
+def test_journal_tenant_reads_past_a_cursor_combine_filters() -> None:
+    j = Journal("slack")
+    for i in range(6):
+        _record(j, "t1" if i % 2 == 0 else "t2", "users.list" if i < 3 else "chat.postMessage")
+    assert [e["seq"] for e in j.query(tenant="t1", since=1)] == [3, 5]
+    assert [e["seq"] for e in j.query(tenant="t1", since=1, operation="chat.postMessage")] == [5]
+    assert [e["seq"] for e in j.query(tenant="t2", limit=2)] == [4, 6]  # the newest two
+    assert [e["seq"] for e in j.query(tenant="t2", limit=0)] == [2, 4, 6]  # 0: all
+    assert j.query(tenant="t1", since=5) == [] and j.query(tenant="nobody") == []
+    assert [e["seq"] for e in j.query(since=4)] == [5, 6]
+
+
+def test_journal_bound_counts_live_entries_across_clears() -> None:
+    """Entries of a cleared tenant free their room at once: the newest `maxlen` entries that
+    were not cleared are kept, whatever order tenants were cleared in."""
+    j = Journal("slack", maxlen=4)
+    for tenant in ("a", "a", "b", "a"):
+        _record(j, tenant, "op")
+    j.clear("a")
+    for _ in range(3):
+        _record(j, "c", "op")
+    assert [(e["tenant"], e["seq"]) for e in j.query()] == [("b", 3), ("c", 5), ("c", 6), ("c", 7)]
+    _record(j, "c", "op")  # the oldest live entry goes: b's
+    assert [e["seq"] for e in j.query()] == [5, 6, 7, 8] and j.query(tenant="b") == []
+    assert [e["seq"] for e in j.query(tenant="c", since=6)] == [7, 8]
+
+
+def test_journal_many_tenants_recorded_and_dropped_stay_bounded() -> None:
+    """What a long harness campaign does: tenants come, make requests and are dropped, while a
+    long-lived tenant stays; the log never holds more than its bound plus a compaction's
+    worth of dropped entries, and the survivor's entries are all there."""
+    j = Journal("slack", maxlen=50)
+    _record(j, "default", "auth.test")
+    for n in range(3000):
+        for _ in range(3):
+            _record(j, f"h{n}", "chat.postMessage")
+        assert len(j.query(tenant=f"h{n}")) == 3
+        j.clear(f"h{n}")
+    assert [e["operation"] for e in j.query()] == ["auth.test"]
+    assert len(j._all) <= 50 + 1024
+
+
+def test_journal_idle_is_per_tenant() -> None:
+    j = Journal("slack")
+    assert j.idle_s("t1") is None and j.idle_s() is None
+    _record(j, "t1", "op")
+    idle = j.idle_s("t1")
+    assert idle is not None and idle >= 0
+    assert j.idle_s("t2") is None and j.idle_s() is not None
+    j.clear("t1")
+    assert j.idle_s("t1") is None
+
+
 # -- RateLimiter -------------------------------------------------------------------------------------
 
 TIER3 = Limit("tier:conversations.history", 50, 60.0)

@@ -17,7 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.stats import wilson
+from harness import model
+from harness.stats import summarize, wilson
+from tests.harness.conftest import campaign, scenario
 
 LOCUSTFILE = "harness/locust.py"
 
@@ -177,6 +179,29 @@ def test_distributed_campaign_sums_satisfaction_across_workers(
         "mention-help": (3, 0),
         "onboarding-happy-path": (3, 3),
     }
+    # the same plan run by `dtu run`'s campaign in one process: the same trajectories, and the
+    # same sums per scenario, overall and per cause
+    alone = summarize(
+        campaign(
+            twin_urls,
+            broken_app_url,
+            [scenario("mention-help"), model.load(quick_happy_path(tmp_path))],
+            n=3,
+        ).traces
+    )
+    assert sorted(t["id"] for t in traces) == sorted(
+        f"{s}~0~{i}" for s in ("mention-help", "onboarding-happy-path") for i in range(3)
+    )
+    assert [(s["id"], s["satisfied"], s["total"], s["ci95"]) for s in report["scenarios"]] == [
+        (s["id"], s["satisfied"], s["total"], [round(x, 6) for x in s["ci95"]]) for s in alone["scenarios"]
+    ]
+    assert (overall["satisfied"], overall["total"]) == (
+        alone["overall"]["satisfied"],
+        alone["overall"]["total"],
+    )
+    assert [(c["scenario"], c["cause"], c["count"]) for c in report["causes"]] == [
+        (c["scenario"], c["cause"], c["count"]) for c in alone["causes"]
+    ]
 
 
 def test_web_ui_shows_trajectories(twin_urls: dict[str, str], app_url: str, tmp_path: Path) -> None:
@@ -212,3 +237,108 @@ def test_unreachable_app_ends_the_campaign_with_exit_2(twin_urls: dict[str, str]
     )
     assert code == 2 and "the app at http://127.0.0.1:9 is unreachable" in out
     assert json.loads((tmp_path / "report.json").read_text())["run"]["aborted"]
+
+
+def test_judge_and_replays_as_in_dtu_run(
+    twin_urls: dict[str, str], app_url: str, llm_url: str, tmp_path: Path
+) -> None:
+    """`--dtu-judge` and `--dtu-replays` do what `dtu run`'s options do: every trajectory judged
+    by the LLM as well as by its checks, and once the plan is done, one trajectory per
+    scenario run again and compared."""
+
+    def judged() -> int:  # the endpoint lives for the session: count this test's calls
+        asked = httpx.get(llm_url.removesuffix("/v1") + "/_recorded").json()
+        return sum(r["body"]["model"] == "json:held" for r in asked)
+
+    before = judged()
+    args = dtu_args(
+        twin_urls,
+        app_url,
+        ["scenarios/mention-help.yaml", "scenarios/offboarding-deactivate.yaml"],
+        2,
+        "--dtu-judge",
+        "both",
+        "--dtu-judge-url",
+        llm_url,
+        "--dtu-judge-model",
+        "json:held",  # satisfied when a check held: in both scenarios' traces
+        "--dtu-replays",
+        "5",
+        "--dtu-report",
+        str(tmp_path / "report"),
+        "--dtu-min-satisfaction",
+        "1",
+    )
+    code, out = finish(locust(*args, "--headless", "-u", "3", "-r", "3", "--run-time", "120s"))
+    assert code == 0, out[-3000:]
+    report = json.loads((tmp_path / "report/report.json").read_text())
+    assert report["run"]["judge"] == {"mode": "both", "url": llm_url, "model": "json:held"}
+    assert report["overall"]["satisfied"] == report["overall"]["total"] == 4 and report["unjudged"] == 0
+    traces = [json.loads(x) for x in (tmp_path / "report/traces.jsonl").read_text().splitlines()]
+    assert {(t["judge"]["verdict"], t["checks_satisfied"]) for t in traces} == {("satisfied", True)}
+    flaky = report["flaky"]  # nothing failed: one satisfied trajectory per scenario, replayed
+    assert sorted(f["scenario"] for f in flaky) == ["mention-help", "offboarding-deactivate"]
+    assert all(f["agree"] and f["identical"] and f["first"] and f["replay"] for f in flaky), flaky
+    assert judged() - before == 4 + 2, "every trajectory and every replay is judged"
+
+
+def test_a_judge_that_cannot_answer_exits_2_with_the_trajectories_unjudged(
+    twin_urls: dict[str, str], app_url: str, llm_url: str, tmp_path: Path
+) -> None:
+    base = dtu_args(twin_urls, app_url, ["scenarios/mention-help.yaml"], 1, "--dtu-judge", "llm")
+    code, out = finish(
+        locust(
+            *base,
+            "--dtu-judge-url",
+            llm_url,
+            "--dtu-judge-model",
+            "500:x",
+            "--dtu-report",
+            str(tmp_path / "down"),
+            *("--headless", "-u", "1", "-r", "1", "--run-time", "60s"),
+        )
+    )
+    assert code == 2 and "1 trajectories could not be judged" in out, out[-3000:]
+    report = json.loads((tmp_path / "down/report.json").read_text())
+    assert report["unjudged"] == 1 and report["overall"]["total"] == 0
+    assert "The server had an error" in report["judge_errors"][0]["error"]
+    # the options are checked before anything runs, as `dtu run` checks them
+    code, out = finish(locust(*base, "--headless", "-u", "1", "-r", "1", "--run-time", "30s"))
+    assert code == 2 and "--dtu-judge llm needs --dtu-judge-url and --dtu-judge-model" in out
+
+
+def test_distributed_replays_run_on_the_workers(
+    twin_urls: dict[str, str], broken_app_url: str, tmp_path: Path
+) -> None:
+    """The master picks what to replay (the unsatisfied first, one per cause, then one
+    satisfied per scenario), the workers run it, and the master compares fingerprints."""
+    port = free_port()
+    args = dtu_args(
+        twin_urls,
+        broken_app_url,
+        ["scenarios/mention-help.yaml", quick_happy_path(tmp_path)],
+        2,
+        "--dtu-replays",
+        "3",
+    )
+    master = locust(
+        *args,
+        *("--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)),
+        *("--expect-workers", "2", "--headless", "-u", "2", "-r", "2", "--run-time", "150s"),
+        *("--dtu-report", str(tmp_path / "report")),
+    )
+    workers = [
+        locust(*args, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)) for _ in range(2)
+    ]
+    code, out = finish(master)
+    worker_out = [finish(w, 30)[1] for w in workers]
+    assert code == 0, out[-3000:]
+    report = json.loads((tmp_path / "report/report.json").read_text())
+    assert (report["overall"]["satisfied"], report["overall"]["total"]) == (2, 4)
+    flaky = {f["scenario"]: f for f in report["flaky"]}
+    assert sorted(flaky) == ["mention-help", "onboarding-happy-path"]
+    assert flaky["onboarding-happy-path"]["first"] is False and flaky["mention-help"]["first"] is True
+    assert all(f["agree"] for f in flaky.values()), report["flaky"]
+    assert flaky["onboarding-happy-path"]["replay_cause"] == "check invited-to-new-hires failed"
+    assert "dtu: 2 trajectories replayed, 0 disagree" in out
+    assert all("Traceback" not in o for o in worker_out), worker_out
