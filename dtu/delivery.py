@@ -16,7 +16,7 @@ import asyncio
 import itertools
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -139,6 +139,9 @@ class DeliveryEngine:
         self._faults = faults
         self.retry_scale = retry_scale
         self._log: deque[Delivery] = deque(maxlen=keep)
+        # The same deliveries by tenant, oldest first: the harness reads one tenant's after
+        # every trajectory and drops the tenant, which must not walk the whole log.
+        self._by_tenant: dict[str | None, deque[Delivery]] = {}
         self._pending: list[Delivery] = []
         self._seq = itertools.count(1)
         self._wake = asyncio.Event()
@@ -199,7 +202,7 @@ class DeliveryEngine:
                 delivery.next_at += action.hold_ms / 1000
             elif decision.kind == "duplicate":
                 copies += action.copies
-        self._log.append(delivery)
+        self._record(delivery)
         if delivery.state == "pending":
             self._pending.append(delivery)
             for _ in range(copies - 1):
@@ -225,7 +228,7 @@ class DeliveryEngine:
                 twin.id = f"dlv-{next(self._seq)}"
                 twin.created_at = twin.next_at = delivery.next_at
                 twin.fault = delivery.fault
-                self._log.append(twin)
+                self._record(twin)
                 self._pending.append(twin)
         self._wake.set()
         return delivery
@@ -234,10 +237,20 @@ class DeliveryEngine:
         """Deliver once, synchronously for the caller (slash commands, button clicks)."""
         delivery.id = f"dlv-{next(self._seq)}"
         delivery.created_at = self._clocks.now(delivery.tenant)
-        self._log.append(delivery)
+        self._record(delivery)
         attempt = await self._attempt(delivery)
         delivery.state = "delivered" if attempt.status is not None and attempt.status < 300 else "failed"
         return attempt
+
+    def _record(self, delivery: Delivery) -> None:
+        log = self._log
+        if log.maxlen is not None and len(log) == log.maxlen:
+            oldest = log[0]  # about to fall off the log: off its tenant's list too
+            mine = self._by_tenant.get(oldest.tenant)
+            if mine and mine[0] is oldest:
+                mine.popleft()
+        log.append(delivery)
+        self._by_tenant.setdefault(delivery.tenant, deque()).append(delivery)
 
     def kick(self) -> None:
         """Re-examine due times now (the clock moved)."""
@@ -253,9 +266,10 @@ class DeliveryEngine:
         state: str | None = None,
         limit: int = 1000,
     ) -> list[dict[str, Any]]:
+        source: Iterable[Delivery] = self._log if tenant is None else self._by_tenant.get(tenant, ())
         out = [
             d.as_dict()
-            for d in self._log
+            for d in source
             if (tenant is None or d.tenant == tenant)
             and (kind is None or d.kind == kind)
             and (state is None or d.state == state)
@@ -265,11 +279,15 @@ class DeliveryEngine:
     def clear(self, tenant: str | None = None) -> None:
         if tenant is None:
             self._log.clear()
+            self._by_tenant.clear()
             self._pending.clear()
             return
-        kept = [d for d in self._log if d.tenant != tenant]
-        self._log.clear()
-        self._log.extend(kept)
+        dropped = self._by_tenant.pop(tenant, None)
+        if dropped:
+            gone = {id(d) for d in dropped}
+            kept = [d for d in self._log if id(d) not in gone]
+            self._log.clear()
+            self._log.extend(kept)
         self._pending = [d for d in self._pending if d.tenant != tenant]
 
     async def drain(self, timeout_s: float = 10.0) -> None:

@@ -63,3 +63,16 @@ def test_a_success_is_not_retried() -> None:
         delivery = asyncio.run(_deliver(receiver, _google_retries))
         assert delivery.state == "delivered" and len(delivery.attempts) == 1
         assert len(receiver.requests) == 1
+
+
+def test_the_log_by_tenant_keeps_its_bound_and_forgets_a_dropped_tenant() -> None:
+    clocks = ClockRegistry()
+    engine = DeliveryEngine("test", clocks, FaultEngine("test", clocks), keep=5)
+    for i in range(8):  # never started: nothing is sent, the log is what is tested
+        engine.enqueue(Delivery(tenant=f"t{i % 2}", kind="k", target="http://127.0.0.1:9/", body=b"{}"))
+    assert [d["id"] for d in engine.query()] == [f"dlv-{n}" for n in range(4, 9)]  # the last 5
+    assert [d["id"] for d in engine.query(tenant="t0")] == ["dlv-5", "dlv-7"]
+    assert [d["id"] for d in engine.query(tenant="t1")] == ["dlv-4", "dlv-6", "dlv-8"]
+    engine.clear("t1")
+    assert [d["id"] for d in engine.query()] == ["dlv-5", "dlv-7"]
+    assert engine.query(tenant="t1") == []

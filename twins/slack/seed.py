@@ -412,7 +412,7 @@ _SET_SEQ = Prepared(
 )
 # Asked once per new tenant (the harness makes one per trajectory): prebuilt statements.
 _FIRST_APP = Prepared(
-    select(_APPS.c.id, _APPS.c.signing_secret, _APPS.c.client_id, _APPS.c.client_secret)
+    select(_APPS.c.id, _APPS.c.bot_user_id, _APPS.c.signing_secret, _APPS.c.client_id, _APPS.c.client_secret)
     .where(_APPS.c.tenant_id == bindparam("t"))
     .order_by(_APPS.c.id)
     .limit(1)
@@ -445,6 +445,7 @@ def credentials(ctx: TwinContext) -> dict[str, Any]:
     return {
         "team_id": team,
         "app_id": app.id if app else None,
+        "bot_user_id": app.bot_user_id if app else None,
         "bot_token": next((r.token for r in rows if r.kind == "bot"), None),
         "user_token": first_user or next((r.token for r in rows if r.kind == "user"), None),
         "config_token": next((r.token for r in rows if r.kind == "configuration"), None),

@@ -16,6 +16,7 @@ def test_auth_test_bot_and_user(bot: WebClient, alice: WebClient, slack_tenant: 
     as_bot = bot.auth_test()
     assert as_bot["bot_id"] == "B0DTUBOT01" and as_bot["user_id"] == "U0DTUBOT01"
     assert as_bot["team_id"] == slack_tenant.team_id
+    assert as_bot["user_id"] == slack_tenant.bot_user_id  # handed out with the tenant
     assert as_bot.headers.get("x-oauth-scopes")
     as_user = alice.auth_test()
     assert as_user["user"] == "alice" and "bot_id" not in as_user.data
