@@ -333,7 +333,10 @@ class DeliveryEngine:
         if no_retry or retry_index >= len(d.retry_after_s):
             d.state = "failed"
             return
-        d.next_at = self._clocks.now(d.tenant) + d.retry_after_s[retry_index] * self.retry_scale
+        # Counted from when the attempt left, not from when its answer was read: a test (or a
+        # harness) that moves the twin clock as soon as the receiver has seen the attempt must
+        # find the retry due, however long the engine took to read the answer.
+        d.next_at = attempt.at + d.retry_after_s[retry_index] * self.retry_scale
         self._pending.append(d)
         self._wake.set()
 

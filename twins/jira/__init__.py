@@ -15,6 +15,7 @@ from twins.jira import constants, models, seed
 from twins.jira.dependencies import credential_of, tenant_of_credential
 from twins.jira.errors import JiraErrorAdapter
 from twins.jira.fault_points import FAULT_POINTS
+from twins.jira.front import ROUTES
 from twins.jira.openapi import openapi
 from twins.jira.routes import router
 
@@ -40,6 +41,7 @@ TWIN = TwinSpec(
     tenant_of_credential=tenant_of_credential,
     operations=OPERATIONS,
     collections=models.COLLECTIONS,
+    operation_of=ROUTES.operation_of,
     fault_points=FAULT_POINTS,
     deliveries=frozenset({"webhooks"}),
     real_limit=_real_limit,

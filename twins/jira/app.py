@@ -14,11 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dtu.app import create_twin_app
 from dtu.settings import TwinSettings
 from twins.jira import TWIN
+from twins.jira.front import ROUTES, Front
+from twins.jira.service.common import register_caches
 
 
 def reset_header(now: float, retry_after_s: int) -> str:
@@ -31,7 +34,9 @@ class RateLimitReset:
         self.rt = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_dtu"):
+        # Only the fault engine answers 429 (a rule, or real limits), and only while a profile is
+        # on: the core middleware, next inside, decides that before it awaits anything.
+        if scope["type"] != "http" or scope["path"].startswith("/_dtu") or not self.rt.faults.active:
             await self.app(scope, receive, send)
             return
 
@@ -74,8 +79,12 @@ class WithoutNul:
 
 def create_app(settings: TwinSettings | None = None) -> FastAPI:
     app = create_twin_app(TWIN, settings)
+    register_caches(app.state.dtu)
     app.add_middleware(RateLimitReset, runtime=app.state.dtu)
     app.add_middleware(WithoutNul)
+    # Innermost: after the core middleware (faults, journal), before FastAPI's routing
+    # (twins/jira/front.py); appended, not added, because `add_middleware` puts a layer outermost.
+    app.user_middleware.append(Middleware(Front, routes=ROUTES, handlers=lambda: app.exception_handlers))
     return app
 
 

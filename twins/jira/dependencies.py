@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
@@ -22,8 +22,10 @@ from starlette.types import Scope
 from dtu.context import TwinContext
 from dtu.db import table
 from dtu.runtime import TwinRuntime
+from dtu.sql import Prepared
 from twins.jira import models
 from twins.jira.errors import JSON, JiraError, NotAuthenticated
+from twins.jira.service import common
 from twins.jira.service.common import Principal
 
 T = TypeVar("T")
@@ -73,18 +75,26 @@ def base_url(request: Request, runtime: TwinRuntime) -> str:
 
 
 def _principal(ctx: TwinContext, email: str | None, token: str, version: str) -> Principal:
-    row = ctx.conn.execute(
-        select(_USER)
-        .select_from(
-            _TOKEN.join(
-                _USER, (_USER.c.tenant_id == _TOKEN.c.tenant_id) & (_USER.c.account_id == _TOKEN.c.account_id)
-            )
-        )
-        .where(_TOKEN.c.tenant_id == ctx.tenant, _TOKEN.c.token == token)
-    ).first()
+    row = common.cached(
+        ctx,
+        "jira.principal",
+        token,
+        lambda: _PRINCIPAL.first(ctx.conn, {"tenant": ctx.tenant, "token": token}),
+    )
     if row is None or not row.active or (email is not None and row.email != email.strip().lower()):
         raise NotAuthenticated()
     return Principal(ctx.tenant, row.account_id, row.email, bool(row.is_admin), version, oauth=email is None)
+
+
+_PRINCIPAL = Prepared(
+    select(_USER)
+    .select_from(
+        _TOKEN.join(
+            _USER, (_USER.c.tenant_id == _TOKEN.c.tenant_id) & (_USER.c.account_id == _TOKEN.c.account_id)
+        )
+    )
+    .where(_TOKEN.c.tenant_id == bindparam("tenant"), _TOKEN.c.token == bindparam("token"))
+)
 
 
 async def run(

@@ -15,15 +15,21 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 
 from dtu.context import TwinContext
 from dtu.db import table
 from dtu.delivery import Delivery
+from dtu.sql import Prepared
 from twins.jira import constants, models
 from twins.jira.service import common
 
 WEBHOOK = table(models.Webhook)
+_ENABLED = Prepared(
+    select(WEBHOOK)
+    .where(WEBHOOK.c.tenant_id == bindparam("tenant"), WEBHOOK.c.enabled.is_(True))
+    .order_by(WEBHOOK.c.id)
+)
 
 
 def signer(secret: str | None, identifier: str) -> Callable[[bytes, float], dict[str, str]]:
@@ -40,11 +46,9 @@ def signer(secret: str | None, identifier: str) -> Callable[[bytes, float], dict
 
 
 def _subscribers(ctx: TwinContext, event: str) -> list[Row[Any]]:
-    rows = ctx.conn.execute(
-        select(WEBHOOK)
-        .where(WEBHOOK.c.tenant_id == ctx.tenant, WEBHOOK.c.enabled.is_(True))
-        .order_by(WEBHOOK.c.id)
-    ).all()
+    rows = common.cached(
+        ctx, "jira.webhooks", None, lambda: tuple(_ENABLED.all(ctx.conn, {"tenant": ctx.tenant}))
+    )
     now = ctx.now()
     return [r for r in rows if event in (r.events or []) and (r.expiration is None or r.expiration > now)]
 

@@ -426,6 +426,22 @@ def parse(text: str) -> Query:
     return _Parser(text).query()
 
 
+_PARSED: dict[str, Query] = {}
+MAX_PARSED = 2_000
+
+
+def parse_shared(text: str) -> Query:
+    """`parse`, remembered by text: checks poll the same JQL over and over. The `Query` is
+    shared, so its reader must not change it (compiling and planning only read it)."""
+    found = _PARSED.get(text)
+    if found is None:
+        found = parse(text)
+        if len(_PARSED) >= MAX_PARSED:
+            _PARSED.clear()
+        _PARSED[text] = found
+    return found
+
+
 def is_bounded(query: Query) -> bool:
     """`/search/jql` refuses queries with no restriction at all."""
     return query.where is not None

@@ -51,6 +51,26 @@ def test_text_search_and_empty(seeded: JIRA) -> None:
     assert keys(seeded.search_issues("assignee = currentUser()")) == []
 
 
+def test_summary_text_search_folds_ascii_case_only(jira: JIRA) -> None:
+    """The database's pre-filter for `summary ~` (a substring test, ASCII case folded) keeps
+    every issue the evaluator matches: upper case, `_` and `%` in words, non-ASCII letters."""
+    summaries = ["Deploy_Service NOW", "deploy service now", "ÜBER deploy", "100% DONE", "Straße fix"]
+    for summary in summaries:
+        jira.create_issue(project="DEMO", summary=summary, issuetype={"name": "Task"})
+    cases = {
+        'summary ~ "deploy_service"': ["DEMO-1"],
+        "summary ~ DEPLOY": ["DEMO-2", "DEMO-3"],
+        "summary ~ now": ["DEMO-1", "DEMO-2"],
+        'summary ~ "über"': ["DEMO-3"],
+        'summary ~ "100"': ["DEMO-4"],
+        'summary ~ "done"': ["DEMO-4"],
+        'summary ~ "straße"': ["DEMO-5"],
+        'summary ~ "dep*"': ["DEMO-1", "DEMO-2", "DEMO-3"],
+    }
+    for jql, want in cases.items():
+        assert keys(jira.search_issues(jql + " ORDER BY key")) == want, jql
+
+
 def test_in_and_priority_order(seeded: JIRA) -> None:
     got = keys(seeded.search_issues("project IN (DEMO, OPS) ORDER BY priority DESC, key ASC"))
     assert got[0] == "DEMO-1" and set(got) == {"DEMO-1", "DEMO-2", "DEMO-3", "OPS-1"}

@@ -22,6 +22,7 @@ from sqlalchemy import Row, delete, insert, select, update
 
 from dtu.context import TwinContext
 from dtu.db import table
+from dtu.sql import Prepared
 from twins.jira import models
 from twins.jira.errors import Forbidden, JiraError, NotFound
 from twins.jira.service import common, filters, issues, search
@@ -307,21 +308,31 @@ def create_board(ctx: TwinContext, *, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+DEFAULT_QUICK_FILTERS = (
+    ("Only My Issues", "assignee = currentUser()"),
+    ("Recently Updated", "updatedDate >= -1d"),
+)
+_ADD_QUICK = Prepared(
+    insert(QUICK), columns=["tenant_id", "id", "board_id", "name", "jql", "description", "position"]
+)
+
+
 def add_default_quick_filters(ctx: TwinContext, board_id: int) -> None:
-    """The two quick filters Jira gives a new board."""
-    for position, (name, jql_text) in enumerate(
-        (("Only My Issues", "assignee = currentUser()"), ("Recently Updated", "updatedDate >= -1d"))
-    ):
-        ctx.conn.execute(
-            insert(QUICK).values(
-                tenant_id=ctx.tenant,
-                id=int(common.next_id(ctx, "quickfilter", base=1)),
-                board_id=board_id,
-                name=name,
-                jql=jql_text,
-                description="",
-                position=position,
-            )
+    """The two quick filters Jira gives a new board (their ids taken at once: the same ids, and
+    the same counter, as one `next` each)."""
+    first = ctx.ids.take("quickfilter", len(DEFAULT_QUICK_FILTERS))
+    for position, (name, jql_text) in enumerate(DEFAULT_QUICK_FILTERS):
+        _ADD_QUICK.execute(
+            ctx.conn,
+            {
+                "tenant_id": ctx.tenant,
+                "id": first + position,
+                "board_id": board_id,
+                "name": name,
+                "jql": jql_text,
+                "description": "",
+                "position": position,
+            },
         )
 
 

@@ -8,14 +8,18 @@ GDPR strict mode: no `name`/`key`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Table, bindparam, select
 
+from dtu.cache import UNKNOWN_TENANT
 from dtu.context import TwinContext
 from dtu.db import table
+from dtu.runtime import TwinRuntime
+from dtu.sql import Prepared
 from twins.jira import adf, constants, models
 from twins.jira.errors import FieldErrors, IssueNotFound, NotFound
 
@@ -44,6 +48,72 @@ class Principal:
     api: str = "3"
     oauth: bool = False
     """Bearer (OAuth 2.0 app) rather than Basic email:token: only apps may use dynamic webhooks."""
+
+
+# -- read caches ------------------------------------------------------------------------------
+
+V = TypeVar("V")
+TOKEN = table(models.Token)
+WEBHOOK = table(models.Webhook)
+
+# Per-tenant read caches (dtu/cache.py) of what nearly every call reads and few calls write:
+# name -> the tables its values are read from (a write to one of them, in the tenant, drops them).
+CACHES: dict[str, tuple[Table, ...]] = {
+    "jira.principal": (TOKEN, USER),
+    "jira.user": (USER,),
+    "jira.user_names": (USER,),
+    "jira.groups_of": (GROUP, MEMBER),
+    "jira.projects": (PROJECT,),
+    "jira.fields": (FIELD,),
+    "jira.statuses": (STATUS,),
+    "jira.itypes": (ITYPE,),
+    "jira.workflow": (WORKFLOW,),
+    "jira.webhooks": (WEBHOOK,),
+}
+
+
+def register_caches(runtime: TwinRuntime) -> None:
+    """Create the caches before any unit runs, so that every write to their tables is tracked
+    (a write made before its table was tracked would not invalidate a value cached after it)."""
+    for name, tables in CACHES.items():
+        runtime.cache(name, *tables)
+
+
+def cached(ctx: TwinContext, name: str, key: Any, load: Callable[[], V]) -> V:
+    """`load()` through the tenant's cache `name` (key: anything hashable, the tenant is added).
+    A unit that has itself written one of the cache's tables reads the database instead: what it
+    sees is not committed yet, and may roll back."""
+    tables = CACHES[name]
+    written: set[tuple[str, str]] | None = ctx.conn.info.get("dtu.written")
+    if written and any(
+        (ctx.tenant, t.name) in written or (UNKNOWN_TENANT, t.name) in written for t in tables
+    ):
+        return load()
+    value: V = ctx.runtime.cache(name, *tables).get((ctx.tenant, key), lambda: (ctx.tenant, load()))
+    return value
+
+
+class PreparedIn:
+    """A statement with one `IN (...)` list, prepared per length of the list (a `Prepared`
+    statement takes no expanding parameter): `build(params)` makes it from the list's bind
+    parameters, named `in0`, `in1`... Lists longer than `max_n` run through Core."""
+
+    def __init__(self, build: Callable[[list[Any]], Any], column: Any, max_n: int = 64) -> None:
+        self.build = build
+        self.column = column
+        self.max_n = max_n
+        self._by_n: dict[int, Prepared] = {}
+
+    def all(self, conn: Any, params: dict[str, Any], values: list[Any]) -> list[Any]:
+        n = len(values)
+        if n > self.max_n:
+            return list(conn.execute(self.build(values), params).all())
+        stmt = self._by_n.get(n)
+        if stmt is None:
+            stmt = self._by_n[n] = Prepared(
+                self.build([bindparam(f"in{i}", type_=self.column.type) for i in range(n)])
+            )
+        return stmt.all(conn, {**params, **{f"in{i}": v for i, v in enumerate(values)}})
 
 
 def me(ctx: TwinContext) -> Principal:
@@ -161,10 +231,34 @@ def user_row(ctx: TwinContext, account_id: str | None) -> Row[Any] | None:
         return None
     cache: dict[str, Row[Any] | None] = memo(ctx).setdefault("users", {})
     if account_id not in cache:
-        cache[account_id] = ctx.conn.execute(
-            select(USER).where(USER.c.tenant_id == ctx.tenant, USER.c.account_id == account_id)
-        ).first()
+        cache[account_id] = cached(
+            ctx,
+            "jira.user",
+            account_id,
+            lambda: _USER_BY_ID.first(ctx.conn, {"tenant": ctx.tenant, "account_id": account_id}),
+        )
     return cache[account_id]
+
+
+_USER_BY_ID = Prepared(
+    select(USER).where(USER.c.tenant_id == bindparam("tenant"), USER.c.account_id == bindparam("account_id"))
+)
+
+
+def user_names(ctx: TwinContext) -> dict[str, str]:
+    """Every user's display name by account id (searches sort and evaluate by them)."""
+    names: dict[str, str] = cached(
+        ctx,
+        "jira.user_names",
+        None,
+        lambda: {r[0]: r[1] for r in _USER_NAMES.tuples(ctx.conn, {"tenant": ctx.tenant})},
+    )
+    return names
+
+
+_USER_NAMES = Prepared(
+    select(USER.c.account_id, USER.c.display_name).where(USER.c.tenant_id == bindparam("tenant"))
+)
 
 
 def user_json(
@@ -199,16 +293,25 @@ def find_user(ctx: TwinContext, ident: str) -> Row[Any] | None:
 
 
 def groups_of(ctx: TwinContext, account_id: str) -> list[str]:
-    rows = ctx.conn.execute(
-        select(GROUP.c.name)
-        .select_from(
-            MEMBER.join(
-                GROUP, (GROUP.c.tenant_id == MEMBER.c.tenant_id) & (GROUP.c.group_id == MEMBER.c.group_id)
-            )
+    names: tuple[str, ...] = cached(
+        ctx, "jira.groups_of", account_id, lambda: _groups_of(ctx.conn, ctx.tenant, account_id)
+    )
+    return list(names)
+
+
+_GROUPS_OF = Prepared(
+    select(GROUP.c.name)
+    .select_from(
+        MEMBER.join(
+            GROUP, (GROUP.c.tenant_id == MEMBER.c.tenant_id) & (GROUP.c.group_id == MEMBER.c.group_id)
         )
-        .where(MEMBER.c.tenant_id == ctx.tenant, MEMBER.c.account_id == account_id)
-    ).all()
-    return sorted(r[0] for r in rows)
+    )
+    .where(MEMBER.c.tenant_id == bindparam("tenant"), MEMBER.c.account_id == bindparam("account_id"))
+)
+
+
+def _groups_of(conn: Any, tenant: str, account_id: str) -> tuple[str, ...]:
+    return tuple(sorted(r[0] for r in _GROUPS_OF.tuples(conn, {"tenant": tenant, "account_id": account_id})))
 
 
 # -- projects and permissions -----------------------------------------------------------------
@@ -225,11 +328,25 @@ def can_browse(ctx: TwinContext, project: Row[Any], account_id: str | None = Non
     return bool(set(groups) & set(groups_of(ctx, who)))
 
 
+def project_rows(ctx: TwinContext) -> tuple[Row[Any], ...]:
+    """Every project of the site (the trash included), in the database's order."""
+    rows: tuple[Row[Any], ...] = cached(
+        ctx, "jira.projects", None, lambda: tuple(_PROJECTS.all(ctx.conn, {"tenant": ctx.tenant}))
+    )
+    return rows
+
+
+_PROJECTS = Prepared(select(PROJECT).where(PROJECT.c.tenant_id == bindparam("tenant")))
+
+
 def project_row(ctx: TwinContext, id_or_key: str, *, check: bool = True) -> Row[Any]:
     """A project by id or key, with Jira's 404 when it is missing or not browsable."""
     ident = str(id_or_key)
-    cond = PROJECT.c.id == ident if ident.isdigit() else PROJECT.c.key == ident.upper()
-    row = ctx.conn.execute(select(PROJECT).where(PROJECT.c.tenant_id == ctx.tenant, cond)).first()
+    if ident.isdigit():
+        row = next((p for p in project_rows(ctx) if p.id == ident), None)
+    else:
+        key = ident.upper()
+        row = next((p for p in project_rows(ctx) if p.key == key), None)
     if row is None or (check and not can_browse(ctx, row)):
         what = "id" if ident.isdigit() else "key"
         raise NotFound(f"No project could be found with {what} '{ident}'.")
@@ -276,11 +393,21 @@ def _catalogue(ctx: TwinContext, table: Any) -> dict[str, Row[Any]]:
     key = f"catalogue:{table.name}"
     cache: dict[str, Row[Any]] | None = memo(ctx).get(key)
     if cache is None:
-        cache = {
-            r.id: r for r in ctx.conn.execute(select(table).where(table.c.tenant_id == ctx.tenant)).all()
-        }
+        stmt = _CATALOGUE[table.name]
+        cache = cached(
+            ctx,
+            _CATALOGUE_CACHE[table.name],
+            None,
+            lambda: {r.id: r for r in stmt.all(ctx.conn, {"tenant": ctx.tenant})},
+        )
         memo(ctx)[key] = cache
     return cache
+
+
+_CATALOGUE = {
+    t.name: Prepared(select(t).where(t.c.tenant_id == bindparam("tenant"))) for t in (STATUS, ITYPE)
+}
+_CATALOGUE_CACHE = {STATUS.name: "jira.statuses", ITYPE.name: "jira.itypes"}
 
 
 def status_row(ctx: TwinContext, status_id: str) -> Row[Any] | None:
@@ -340,11 +467,20 @@ def resolution_json(ctx: TwinContext, rid: str | None, version: str | None = Non
 
 
 def workflow_of(ctx: TwinContext, project: Row[Any]) -> Row[Any]:
-    row = ctx.conn.execute(
-        select(WORKFLOW).where(WORKFLOW.c.tenant_id == ctx.tenant, WORKFLOW.c.name == project.workflow)
-    ).first()
+    name = project.workflow
+    row: Row[Any] | None = cached(
+        ctx,
+        "jira.workflow",
+        name,
+        lambda: _WORKFLOW_BY_NAME.first(ctx.conn, {"tenant": ctx.tenant, "name": name}),
+    )
     assert row is not None, f"project {project.key} names a missing workflow"
     return row
+
+
+_WORKFLOW_BY_NAME = Prepared(
+    select(WORKFLOW).where(WORKFLOW.c.tenant_id == bindparam("tenant"), WORKFLOW.c.name == bindparam("name"))
+)
 
 
 # -- issues -----------------------------------------------------------------------------------
@@ -360,12 +496,28 @@ ISSUE_KEY = table(models.IssueKey)
 
 def moved_issue_id(ctx: TwinContext, key: str) -> str | None:
     """The id of the issue that had `key` before it moved to another project."""
-    found: str | None = ctx.conn.execute(
-        select(ISSUE_KEY.c.issue_id).where(
-            ISSUE_KEY.c.tenant_id == ctx.tenant, ISSUE_KEY.c.key == key.upper()
-        )
-    ).scalar()
+    found: str | None = _MOVED.scalar(ctx.conn, {"tenant": ctx.tenant, "key": key.upper()})
     return found
+
+
+_MOVED = Prepared(
+    select(ISSUE_KEY.c.issue_id).where(
+        ISSUE_KEY.c.tenant_id == bindparam("tenant"), ISSUE_KEY.c.key == bindparam("key")
+    )
+)
+
+
+def _issue_by(column: Any, locked: bool) -> Prepared:
+    stmt = select(ISSUE).where(ISSUE.c.tenant_id == bindparam("tenant"), column == bindparam("ident"))
+    return Prepared(stmt.with_for_update() if locked else stmt)
+
+
+# (by id?, locked?) -> the issue row by id or by key
+_ISSUE_BY = {
+    (by_id, locked): _issue_by(ISSUE.c.id if by_id else ISSUE.c.key, locked)
+    for by_id in (True, False)
+    for locked in (True, False)
+}
 
 
 def issue_row(ctx: TwinContext, id_or_key: str, *, check: bool = True, for_update: bool = False) -> Row[Any]:
@@ -373,18 +525,19 @@ def issue_row(ctx: TwinContext, id_or_key: str, *, check: bool = True, for_updat
     `for_update` locks the row until the unit commits (PostgreSQL runs units in parallel: two
     transitions out of the same status must not both succeed)."""
     ident = str(id_or_key).strip()
-    cond = ISSUE.c.id == ident if ident.isdigit() else ISSUE.c.key == ident.upper()
-    stmt = select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, cond)
-    row = ctx.conn.execute(stmt.with_for_update() if for_update else stmt).first()
-    if row is None and not ident.isdigit():
+    by_id = ident.isdigit()
+    row = _ISSUE_BY[by_id, for_update].first(
+        ctx.conn, {"tenant": ctx.tenant, "ident": ident if by_id else ident.upper()}
+    )
+    if row is None and not by_id:
         moved = moved_issue_id(ctx, ident)  # a key it had before it moved to another project
         if moved is not None:
-            stmt = select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.id == moved)
-            row = ctx.conn.execute(stmt.with_for_update() if for_update else stmt).first()
+            row = _ISSUE_BY[True, for_update].first(ctx.conn, {"tenant": ctx.tenant, "ident": moved})
     if row is None:
         raise IssueNotFound()
+    found: Row[Any] = row
     if check:
-        project = project_row(ctx, row.project_id, check=False)
+        project = project_row(ctx, found.project_id, check=False)
         if not can_browse(ctx, project):
             raise IssueNotFound()
-    return row
+    return found

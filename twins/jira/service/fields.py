@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, bindparam, insert, select
 
 from dtu.context import TwinContext
 from dtu.pagination import jira_page
+from dtu.sql import Prepared
 from twins.jira.errors import FieldErrors, Forbidden, JiraError
 from twins.jira.service import common
 from twins.jira.service.common import FIELD, SPRINT
@@ -118,10 +119,15 @@ def custom_rows(ctx: TwinContext) -> list[Row[Any]]:
     rows: list[Row[Any]] | None = memo.get("custom_rows")
     if rows is None:
         rows = list(
-            ctx.conn.execute(select(FIELD).where(FIELD.c.tenant_id == ctx.tenant).order_by(FIELD.c.id)).all()
+            common.cached(
+                ctx, "jira.fields", None, lambda: tuple(_FIELDS.all(ctx.conn, {"tenant": ctx.tenant}))
+            )
         )
         memo["custom_rows"] = rows
     return rows
+
+
+_FIELDS = Prepared(select(FIELD).where(FIELD.c.tenant_id == bindparam("tenant")).order_by(FIELD.c.id))
 
 
 def custom_schema(row: Row[Any]) -> dict[str, Any]:

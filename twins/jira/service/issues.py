@@ -14,10 +14,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, text, update
+from sqlalchemy import Row, bindparam, delete, insert, select, text, update
 
 from dtu.context import TwinContext
 from dtu.db import table
+from dtu.sql import Prepared
 from twins.jira import adf, constants, models
 from twins.jira.errors import FieldErrors, Forbidden, JiraError, NotFound
 from twins.jira.service import common, fields, projects, worklogs
@@ -300,6 +301,10 @@ def _identify(row: dict[str, Any], issue_id: str, project: Row[Any], number: int
     }
 
 
+# every column is given (`_prepare` and `_identify`), so no column default is left to apply
+_INSERT_ISSUE = Prepared(insert(ISSUE), columns=[c.name for c in ISSUE.columns])
+
+
 def create_issue(
     ctx: TwinContext, *, fields: dict[str, Any] | None, update: dict[str, Any] | None, notify: bool = True
 ) -> dict[str, Any]:
@@ -308,7 +313,7 @@ def create_issue(
     issue_id = common.next_id(ctx, "issue")
     number = ctx.ids.next(f"issue-number:{project.id}")
     row = _identify(prepared, issue_id, project, number)
-    ctx.conn.execute(insert(ISSUE).values(**row))
+    _INSERT_ISSUE.execute(ctx.conn, row)
     for op in (update or {}).get("comment", []) or []:
         if isinstance(op, dict) and isinstance(op.get("add"), dict):
             add_comment(
@@ -439,13 +444,32 @@ def comment_json(
 
 
 def _comments(ctx: TwinContext, issue_id: str) -> list[Row[Any]]:
-    return list(
-        ctx.conn.execute(
-            select(COMMENT)
-            .where(COMMENT.c.tenant_id == ctx.tenant, COMMENT.c.issue_id == issue_id)
-            .order_by(COMMENT.c.created, COMMENT.c.id)
-        ).all()
-    )
+    return list(_COMMENTS.all(ctx.conn, {"tenant": ctx.tenant, "issue": issue_id}))
+
+
+_COMMENTS = Prepared(
+    select(COMMENT)
+    .where(COMMENT.c.tenant_id == bindparam("tenant"), COMMENT.c.issue_id == bindparam("issue"))
+    .order_by(COMMENT.c.created, COMMENT.c.id)
+)
+_COMPONENTS_IN = common.PreparedIn(
+    lambda ids: select(COMPONENT).where(
+        COMPONENT.c.tenant_id == bindparam("tenant"), COMPONENT.c.id.in_(ids)
+    ),
+    COMPONENT.c.id,
+)
+_VERSIONS_IN = common.PreparedIn(
+    lambda ids: select(VERSION).where(VERSION.c.tenant_id == bindparam("tenant"), VERSION.c.id.in_(ids)),
+    VERSION.c.id,
+)
+_SUBTASKS = Prepared(
+    select(ISSUE)
+    .where(ISSUE.c.tenant_id == bindparam("tenant"), ISSUE.c.parent_id == bindparam("parent"))
+    .order_by(ISSUE.c.id)
+)
+_ISSUE_BY_ID = Prepared(
+    select(ISSUE).where(ISSUE.c.tenant_id == bindparam("tenant"), ISSUE.c.id == bindparam("id"))
+)
 
 
 def _visible_comment(ctx: TwinContext, row: Row[Any], issue: Row[Any]) -> bool:
@@ -539,25 +563,20 @@ def all_fields(
     if want("labels"):
         out["labels"] = list(row.labels or [])
     if want("components"):
-        comps = ctx.conn.execute(
-            select(COMPONENT).where(
-                COMPONENT.c.tenant_id == ctx.tenant, COMPONENT.c.id.in_(row.components or [])
-            )
-        ).all()
+        # an empty list reads nothing (`IN ()` matches no row)
+        wanted_ids = list(row.components or [])
+        comps = _COMPONENTS_IN.all(ctx.conn, {"tenant": ctx.tenant}, wanted_ids) if wanted_ids else []
         out["components"] = [
             {"self": f"{base}/component/{c.id}", "id": c.id, "name": c.name, "description": c.description}
             for c in comps
         ]
     if want("fixVersions", "versions"):
-        vers = {
-            r.id: r
-            for r in ctx.conn.execute(
-                select(VERSION).where(
-                    VERSION.c.tenant_id == ctx.tenant,
-                    VERSION.c.id.in_([*(row.fix_versions or []), *(row.versions or [])]),
-                )
-            ).all()
-        }
+        version_ids = [*(row.fix_versions or []), *(row.versions or [])]
+        vers = (
+            {r.id: r for r in _VERSIONS_IN.all(ctx.conn, {"tenant": ctx.tenant}, version_ids)}
+            if version_ids
+            else {}
+        )
         out["fixVersions"] = [
             projects.version_json(ctx, vers[i]) for i in row.fix_versions or [] if i in vers
         ]
@@ -584,11 +603,7 @@ def all_fields(
             "startAt": 0,
         }
     if want("subtasks"):
-        subtasks = ctx.conn.execute(
-            select(ISSUE)
-            .where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.parent_id == row.id)
-            .order_by(ISSUE.c.id)
-        ).all()
+        subtasks = _SUBTASKS.all(ctx.conn, {"tenant": ctx.tenant, "parent": row.id})
         out["subtasks"] = [_issue_link_short(ctx, s, v) for s in subtasks]
     if want("issuelinks"):
         out["issuelinks"] = parts.links_of(ctx, row.id)
@@ -620,9 +635,7 @@ def all_fields(
         )
         out["timespent"] = spent or None
     if row.parent_id and want("parent"):
-        parent = ctx.conn.execute(
-            select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.id == row.parent_id)
-        ).first()
+        parent = _ISSUE_BY_ID.first(ctx.conn, {"tenant": ctx.tenant, "id": row.parent_id})
         if parent is not None:
             out["parent"] = _issue_link_short(ctx, parent, v)
     for frow in fields.custom_rows(ctx):

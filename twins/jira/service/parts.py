@@ -14,10 +14,11 @@ from __future__ import annotations
 import mimetypes
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, bindparam, delete, insert, select, update
 
 from dtu.context import TwinContext
 from dtu.db import table
+from dtu.sql import Prepared
 from twins.jira import constants, models
 from twins.jira.errors import FieldErrors, Forbidden, JiraError, NotFound
 from twins.jira.service import common, linktypes
@@ -26,7 +27,18 @@ LINK = table(models.IssueLink)
 LINKTYPE = table(models.IssueLinkType)
 REMOTE = table(models.RemoteLink)
 ATTACH = table(models.Attachment)
+_LINKS_OF = Prepared(
+    select(LINK)
+    .where(
+        LINK.c.tenant_id == bindparam("tenant"),
+        (LINK.c.inward_issue_id == bindparam("issue")) | (LINK.c.outward_issue_id == bindparam("issue")),
+    )
+    .order_by(LINK.c.id)
+)
 ISSUE = common.ISSUE
+_ISSUE = Prepared(
+    select(ISSUE).where(ISSUE.c.tenant_id == bindparam("tenant"), ISSUE.c.id == bindparam("id"))
+)
 ROLES = {"10002": "Administrators", "10001": "Developers", "10000": "Users"}
 MAX_PROPERTY_BYTES = 32768
 
@@ -48,14 +60,7 @@ def _short(ctx: TwinContext, row: Row[Any]) -> dict[str, Any]:
 
 def links_of(ctx: TwinContext, issue_id: str) -> list[dict[str, Any]]:
     """The `issuelinks` field: each link as seen from this issue (the other end only)."""
-    rows = ctx.conn.execute(
-        select(LINK)
-        .where(
-            LINK.c.tenant_id == ctx.tenant,
-            (LINK.c.inward_issue_id == issue_id) | (LINK.c.outward_issue_id == issue_id),
-        )
-        .order_by(LINK.c.id)
-    ).all()
+    rows = _LINKS_OF.all(ctx.conn, {"tenant": ctx.tenant, "issue": issue_id})
     out = []
     types = {r.id: r for r in linktypes.rows(ctx)} if rows else {}
     for link in rows:
@@ -67,9 +72,7 @@ def links_of(ctx: TwinContext, issue_id: str) -> list[dict[str, Any]]:
             if link.outward_issue_id == issue_id
             else (link.outward_issue_id, "outwardIssue")
         )
-        other = ctx.conn.execute(
-            select(ISSUE).where(ISSUE.c.tenant_id == ctx.tenant, ISSUE.c.id == other_id)
-        ).first()
+        other = _ISSUE.first(ctx.conn, {"tenant": ctx.tenant, "id": other_id})
         if other is None:
             continue
         out.append(
@@ -399,12 +402,15 @@ def attachment_json(ctx: TwinContext, row: Row[Any]) -> dict[str, Any]:
 
 
 def attachments_of(ctx: TwinContext, issue_id: str) -> list[dict[str, Any]]:
-    rows = ctx.conn.execute(
-        select(ATTACH)
-        .where(ATTACH.c.tenant_id == ctx.tenant, ATTACH.c.issue_id == issue_id)
-        .order_by(ATTACH.c.id)
-    ).all()
+    rows = _ATTACHMENTS_OF.all(ctx.conn, {"tenant": ctx.tenant, "issue": issue_id})
     return [attachment_json(ctx, r) for r in rows]
+
+
+_ATTACHMENTS_OF = Prepared(
+    select(ATTACH)
+    .where(ATTACH.c.tenant_id == bindparam("tenant"), ATTACH.c.issue_id == bindparam("issue"))
+    .order_by(ATTACH.c.id)
+)
 
 
 def add_attachments(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, select
 
 from dtu.context import TwinContext
 from dtu.db import table
@@ -25,7 +25,7 @@ from twins.jira import adf, constants, jql, models
 from twins.jira.errors import JiraError
 from twins.jira.jql import EMPTY_OPS, EQ, HISTORY, RANGE, FieldSpec
 from twins.jira.service import common, fields, issues, pushdown
-from twins.jira.service.common import COMPONENT, ISSUE, ITYPE, PROJECT, SPRINT, STATUS, USER, VERSION
+from twins.jira.service.common import COMPONENT, ISSUE, ITYPE, SPRINT, STATUS, USER, VERSION
 
 CHANGE = table(models.ChangeGroup)
 COMMENT = table(models.Comment)
@@ -98,12 +98,7 @@ class SiteCatalog:
 
     def __init__(self, ctx: TwinContext) -> None:
         self.ctx = ctx
-        t = ctx.tenant
-        self.projects = [
-            p
-            for p in ctx.conn.execute(select(PROJECT).where(PROJECT.c.tenant_id == t)).all()
-            if common.can_browse(ctx, p)
-        ]
+        self.projects = [p for p in common.project_rows(ctx) if common.can_browse(ctx, p)]
         self.custom = fields.custom_rows(ctx)
         self._now = ctx.now()
 
@@ -291,14 +286,20 @@ def _visible(ctx: TwinContext, catalog: SiteCatalog) -> list[Any]:
         ISSUE.c.tenant_id == ctx.tenant,
         ISSUE.c.project_id.in_([p.id for p in catalog.projects]),
     ]
+    cutoff = _cutoff(ctx)
+    if cutoff is not None:
+        cond.append(ISSUE.c.written_at <= cutoff)
+    return cond
+
+
+def _cutoff(ctx: TwinContext) -> float | None:
+    """Issues written after this time are not in the index yet (None: every issue is)."""
     lag = ctx.point("jira.search.index_lag")
     cutoff = ctx.visible_before()
     if lag is not None:
         lag_cut = ctx.now() - float(lag.get("lag_s", 5))
         cutoff = lag_cut if cutoff is None else min(cutoff, lag_cut)
-    if cutoff is not None:
-        cond.append(ISSUE.c.written_at <= cutoff)
-    return cond
+    return cutoff
 
 
 @dataclass(frozen=True)
@@ -346,7 +347,7 @@ def build_views(
     if not rows:
         return []
     ids = [r.id for r in rows]
-    statuses = {r.id: r for r in ctx.conn.execute(select(STATUS).where(STATUS.c.tenant_id == t)).all()}
+    statuses = common._catalogue(ctx, STATUS)
     comments: dict[str, list[str]] = {}
     changes: dict[str, dict[str, list[tuple[Any, ...]]]] = {}
     for chunk in _chunks(ids):
@@ -374,12 +375,7 @@ def build_views(
                     changes.setdefault(ch.issue_id, {}).setdefault(key, []).append(
                         (ch.created, ch.author, old, new)
                     )
-    users = {
-        u.account_id: u.display_name
-        for u in ctx.conn.execute(
-            select(USER.c.account_id, USER.c.display_name).where(USER.c.tenant_id == t)
-        ).all()
-    }
+    users = common.user_names(ctx)
     custom_by_id = {r.id: r for r in catalog.custom}
     views = []
     for r in rows:
@@ -456,7 +452,7 @@ def _compile(
     ctx: TwinContext, text: str | None, bounded: bool
 ) -> tuple[jql.Query, SiteCatalog, jql.Compiled]:
     try:
-        query = jql.parse(text or "")
+        query = jql.parse_shared(text or "")
         catalog = SiteCatalog(ctx)
         compiled = jql.compile_query(query, catalog)  # names and values first, as Jira checks them
         if bounded and not jql.is_bounded(query):
@@ -485,31 +481,77 @@ def find(
     """(ids of the issues matching `text` from `offset`, at most `limit`, in the query's order;
     the number of matches when `count`). The database answers what it can (`pushdown`); the
     evaluator checks the rest, over the database's candidates only."""
+    return _find(ctx, text, bounded=bounded, offset=offset, limit=limit, count=count, rows=False)
+
+
+def find_rows(
+    ctx: TwinContext,
+    text: str | None,
+    *,
+    bounded: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
+    count: bool = True,
+) -> tuple[list[Any], int | None]:
+    """`find`, with the issue rows of the page (what `rows_of` would read for its ids)."""
+    return _find(ctx, text, bounded=bounded, offset=offset, limit=limit, count=count, rows=True)
+
+
+def _find(
+    ctx: TwinContext,
+    text: str | None,
+    *,
+    bounded: bool,
+    offset: int,
+    limit: int | None,
+    count: bool,
+    rows: bool,
+) -> tuple[list[Any], int | None]:
     query, catalog, compiled = _compile(ctx, text, bounded)
-    cond = _visible(ctx, catalog)
-    plan = pushdown.plan(ctx, query, compiled, [p.id for p in catalog.projects])
-    cond.append(plan.where)
+    project_ids = [p.id for p in catalog.projects]
+    plan = pushdown.plan(ctx, query, compiled, project_ids)
+    cutoff = _cutoff(ctx)
+    dialect = ctx.conn.dialect.name
+    values = pushdown.params(plan, ctx.tenant, project_ids, cutoff)
+    n_projects, has_cutoff = len(project_ids), cutoff is not None
     if plan.exact and plan.order is not None:
         # one scan answers the page and, through a window count, the total
-        columns = [ISSUE.c.id, func.count().over().label("total")] if count else [ISSUE.c.id]
-        stmt = select(*columns).where(*cond).order_by(*plan.order).offset(offset)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        rows = ctx.conn.execute(stmt).all()
-        ids = [str(r.id) for r in rows]
+        kind = "page_rows" if rows else "page"
+        stmt = pushdown.statement(
+            dialect,
+            kind,
+            plan,
+            count=count,
+            limit=limit is not None,
+            n_projects=n_projects,
+            cutoff=has_cutoff,
+        )
+        found = stmt.all(ctx.conn, {**values, "offset": offset, "limit": limit})
         total = None
         if count:
-            total = int(rows[0].total) if rows else (0 if offset == 0 and limit != 0 else _count(ctx, cond))
-        return ids, total
-    rows = list(ctx.conn.execute(select(ISSUE).where(*cond)).all())
-    views = [v for v in build_views(ctx, catalog, rows, needs_of(query, catalog)) if compiled.match(v)]
+            if found:
+                total = int(found[0].total)
+            elif offset == 0 and limit != 0:
+                total = 0
+            else:
+                total = int(
+                    pushdown.statement(
+                        dialect, "count", plan, n_projects=n_projects, cutoff=has_cutoff
+                    ).scalar(ctx.conn, values)
+                    or 0
+                )
+        return (list(found) if rows else [str(r.id) for r in found]), total
+    candidates = pushdown.statement(dialect, "rows", plan, n_projects=n_projects, cutoff=has_cutoff).all(
+        ctx.conn, values
+    )
+    views = [v for v in build_views(ctx, catalog, candidates, needs_of(query, catalog)) if compiled.match(v)]
     views.sort(key=compiled.sort_key)
     page = views[offset:] if limit is None else views[offset : offset + limit]
-    return [str(v["id"]) for v in page], len(views)
-
-
-def _count(ctx: TwinContext, cond: list[Any]) -> int:
-    return int(ctx.conn.execute(select(func.count()).select_from(ISSUE).where(*cond)).scalar() or 0)
+    ids = [str(v["id"]) for v in page]
+    if not rows:
+        return ids, len(views)
+    by_id = {r.id: r for r in candidates}  # as `rows_of(ids)` would read them back
+    return [by_id[i] for i in ids if i in by_id], len(views)
 
 
 def run_jql(ctx: TwinContext, text: str | None, *, bounded: bool = False) -> list[str]:
@@ -520,7 +562,7 @@ def run_jql(ctx: TwinContext, text: str | None, *, bounded: bool = False) -> lis
 def matches(ctx: TwinContext, text: str, issue_id: str) -> bool:
     """Does one issue match a JQL filter (webhook filters)? Bad JQL matches nothing."""
     try:
-        query = jql.parse(text)
+        query = jql.parse_shared(text)
         catalog = SiteCatalog(ctx)
         compiled = jql.compile_query(query, catalog)
     except jql.JqlError:
@@ -577,8 +619,7 @@ def search(
         if max_results is None or max_results < 0
         else min(max_results, constants.SEARCH_MAX)
     )
-    ids, total = find(ctx, jql_text, offset=start_at, limit=limit)
-    page = _rows(ctx, ids)
+    page, total = find_rows(ctx, jql_text, offset=start_at, limit=limit)
     expand = expand or []
     issues_out = [
         issues.issue_json(ctx, r, wanted=wanted, expand=expand, default_fields="*navigable") for r in page
@@ -627,12 +668,12 @@ def search_jql(
         if max_results is None or max_results <= 0
         else min(max_results, 5000 if wanted == ["id"] else constants.SEARCH_MAX)
     )
-    ids, _ = find(ctx, jql_text, bounded=True, offset=offset, limit=limit + 1, count=False)
-    page = _rows(ctx, ids[:limit])
+    found, _ = find_rows(ctx, jql_text, bounded=True, offset=offset, limit=limit + 1, count=False)
+    page = found[:limit]
     expand = expand or []
     issues_out = [issues.issue_json(ctx, r, wanted=wanted or ["id"], expand=expand) for r in page]
     out: dict[str, Any] = {"issues": issues_out}
-    more = len(ids) > limit
+    more = len(found) > limit
     if more:
         out["nextPageToken"] = _token(offset + limit, jql_text or "")
     out["isLast"] = not more

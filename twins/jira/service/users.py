@@ -13,11 +13,12 @@ import html
 import re
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from dtu.context import TwinContext
 from dtu.db import table
 from dtu.pagination import jira_page
+from dtu.sql import Prepared
 from twins.jira import models
 from twins.jira.errors import Forbidden, JiraError, NotFound
 from twins.jira.service import common
@@ -85,17 +86,20 @@ def _matches(row: Any, query: str) -> bool:
     )
 
 
+_ACTIVE_BY_NAME = Prepared(
+    select(USER)
+    .where(USER.c.tenant_id == bindparam("tenant"), USER.c.active.is_(True))
+    .order_by(USER.c.display_name)
+)
+
+
 def search_users(
     ctx: TwinContext, *, query: str | None, account_id: str | None, start_at: int, max_results: int
 ) -> list[dict[str, Any]]:
     """`GET /user/search`: prefix match on display name words and email; a list, not a page."""
     if query is None and account_id is None:
         raise JiraError("One of 'query' or 'accountId' parameters must be provided.")
-    rows = ctx.conn.execute(
-        select(USER)
-        .where(USER.c.tenant_id == ctx.tenant, USER.c.active.is_(True))
-        .order_by(USER.c.display_name)
-    ).all()
+    rows = _ACTIVE_BY_NAME.all(ctx.conn, {"tenant": ctx.tenant})
     hits = [
         r
         for r in rows

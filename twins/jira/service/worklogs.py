@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, bindparam, delete, insert, select, update
 
 from dtu.context import TwinContext
 from dtu.db import table
+from dtu.sql import Prepared
 from twins.jira import models
 from twins.jira.errors import FieldErrors, Forbidden, NotFound
 from twins.jira.service import common
@@ -77,13 +78,14 @@ def worklog_json(ctx: TwinContext, row: Row[Any], version: str | None = None) ->
 
 
 def rows_of(ctx: TwinContext, issue_id: str) -> list[Row[Any]]:
-    return list(
-        ctx.conn.execute(
-            select(WORKLOG)
-            .where(WORKLOG.c.tenant_id == ctx.tenant, WORKLOG.c.issue_id == issue_id)
-            .order_by(WORKLOG.c.started, WORKLOG.c.id)
-        ).all()
-    )
+    return list(_ROWS_OF.all(ctx.conn, {"tenant": ctx.tenant, "issue": issue_id}))
+
+
+_ROWS_OF = Prepared(
+    select(WORKLOG)
+    .where(WORKLOG.c.tenant_id == bindparam("tenant"), WORKLOG.c.issue_id == bindparam("issue"))
+    .order_by(WORKLOG.c.started, WORKLOG.c.id)
+)
 
 
 def _values(ctx: TwinContext, data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
