@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from asgi_call import asgi_call  # bench/asgi_call.py
 from sqlalchemy import event
 
 from dtu.settings import TwinSettings
@@ -29,23 +30,6 @@ from twins.slack.app import create_app
 TOKEN = "xoxb-dtu-bot-token"
 CHANNEL = "C0DTUGENRL"
 POST_BODY = json.dumps({"channel": CHANNEL, "text": "hello from the benchmark"}).encode()
-
-
-def _scope(method: str, path: str, query: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 7103),
-    }
 
 
 class Driver:
@@ -70,24 +54,7 @@ class Driver:
         ]
         if body:
             headers.append((b"content-length", str(len(body)).encode()))
-        sent = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await asyncio.sleep(3600)
-            return {"type": "http.disconnect"}
-
-        chunks: list[bytes] = []
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.app(_scope(method, path, query, headers), receive, send)
-        out = b"".join(chunks)
+        _, out = await asgi_call(self.app, method, path, headers, port=7103, query=query, body=body)
         if b'"ok":true' not in out:
             raise RuntimeError(out[:300].decode(errors="replace"))
         return out

@@ -45,6 +45,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from asgi_call import asgi_call  # bench/asgi_call.py
+
 # Per Jira trajectory (onboarding and offboarding alternate); mention-help makes no Jira call.
 WEIGHTS = {
     "tenant.create": 1.0,
@@ -59,23 +61,6 @@ WEIGHTS = {
     "deliveries": 0.0,
 }
 JIRA_SHARE = 2 / 3  # of the demo's trajectories, those that touch Jira
-
-
-def _scope(method: str, path: str, query: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 7102),
-    }
 
 
 class Driver:
@@ -112,29 +97,9 @@ class Driver:
             headers.append((b"authorization", self.auth))
         if body:
             headers.append((b"content-length", str(len(body)).encode()))
-        sent = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await asyncio.sleep(3600)
-            return {"type": "http.disconnect"}
-
-        chunks: list[bytes] = []
-        status = [0]
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.app(_scope(method, path, query, headers), receive, send)
-        out = b"".join(chunks)
-        if status[0] != want:
-            raise RuntimeError(f"{method} {path}?{query}: {status[0]} {out[:300].decode(errors='replace')}")
+        status, out = await asgi_call(self.app, method, path, headers, port=7102, query=query, body=body)
+        if status != want:
+            raise RuntimeError(f"{method} {path}?{query}: {status} {out[:300].decode(errors='replace')}")
         return out
 
 

@@ -67,6 +67,7 @@ from typing import Any
 
 import orjson
 import uvicorn
+from asgi_call import asgi_call  # bench/asgi_call.py
 from sqlalchemy import event
 
 from dtu.settings import TwinSettings
@@ -160,40 +161,6 @@ class Driver:
         hdrs = [(b"host", b"127.0.0.1:7101"), *headers]
         if body or method == "POST":
             hdrs.append((b"content-length", str(len(body)).encode()))
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": method,
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": query.encode(),
-            "root_path": "",
-            "headers": hdrs,
-            "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 7101),
-            "state": {},
-        }
-        sent = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await asyncio.sleep(3600)
-            return {"type": "http.disconnect"}
-
-        status = [0]
-        chunks: list[bytes] = []
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
         statements: list[str] = []
         self.statements = statements
         profiling = self.profiler is not None and self.profile_name in (name, "all")
@@ -201,16 +168,15 @@ class Driver:
         if profiling:
             assert self.profiler is not None
             self.profiler.enable()
-        await self.app(scope, receive, send)
+        status, out = await asgi_call(self.app, method, path, hdrs, port=7101, query=query, body=body)
         if profiling:
             assert self.profiler is not None
             self.profiler.disable()
         self.cpu[name].append(time.process_time() - c0)
         self.statements = None
         self.sql.setdefault(name, statements)
-        out = b"".join(chunks)
-        if status[0] != expect:
-            raise RuntimeError(f"{name}: {status[0]} {out[:300]!r}")
+        if status != expect:
+            raise RuntimeError(f"{name}: {status} {out[:300]!r}")
         return orjson.loads(out) if out else None
 
     async def settle(self, name: str, tenant: str) -> None:
