@@ -216,6 +216,21 @@ def test_stop_channel(drive: Any, hook: Receiver, gdrive_tenant: Tenant) -> None
     assert again.value.resp.status == 404
 
 
+def _settled(tenant: Tenant, channel: str, number: str) -> dict[str, Any]:
+    """The channel's message `number` once its last attempt is recorded (the engine records an
+    answer just after the receiver has seen the request)."""
+    deadline = time.monotonic() + 5
+    while True:
+        [delivery] = [
+            d
+            for d in tenant.twin.deliveries(tenant.tenant, kind="drive_push")
+            if d["meta"]["channel"] == channel and d["meta"]["headers"]["X-Goog-Message-Number"] == number
+        ]
+        if delivery["state"] != "pending" or time.monotonic() > deadline:
+            return delivery
+        time.sleep(0.01)
+
+
 def test_a_failed_message_is_retried_with_its_number(
     drive: Any, hook: Receiver, gdrive_tenant: Tenant
 ) -> None:
@@ -230,16 +245,7 @@ def test_a_failed_message_is_retried_with_its_number(
     both = hook.wait_for(lambda r: r.headers.get("x-goog-message-number") == "2", count=2)
     assert [r.headers["x-goog-resource-state"] for r in both] == ["update", "update"]
     assert both[1].headers["x-goog-channel-id"] == first.headers["x-goog-channel-id"]
-    deadline = time.monotonic() + 5  # the engine records the attempt once the receiver answered
-    while True:
-        [delivery] = [
-            d
-            for d in gdrive_tenant.twin.deliveries(gdrive_tenant.tenant, kind="drive_push")
-            if d["meta"]["headers"]["X-Goog-Message-Number"] == "2"
-        ]
-        if delivery["state"] != "pending" or time.monotonic() > deadline:
-            break
-        time.sleep(0.01)
+    delivery = _settled(gdrive_tenant, "retry-chan", "2")
     assert delivery["state"] == "delivered" and [a["status"] for a in delivery["attempts"]] == [503, 200]
 
 
@@ -282,17 +288,7 @@ def test_a_message_refused_with_a_4xx_is_not_retried(
     hook.wait_for(lambda r: r.headers.get("x-goog-message-number") == "2")
     hook.set(status=200)
     gdrive_tenant.twin.clock(gdrive_tenant.tenant, advance_s=60)  # past every retry of the schedule
-    deadline = time.monotonic() + 5
-    while True:
-        [delivery] = [
-            d
-            for d in gdrive_tenant.twin.deliveries(gdrive_tenant.tenant, kind="drive_push")
-            if d["meta"]["channel"] == "no-retry-chan"
-            and d["meta"]["headers"]["X-Goog-Message-Number"] == "2"
-        ]
-        if delivery["state"] != "pending" or time.monotonic() > deadline:
-            break
-        time.sleep(0.01)
+    delivery = _settled(gdrive_tenant, "no-retry-chan", "2")
     time.sleep(0.2)  # a retry, if one were due, would have left by now
     assert delivery["state"] == "failed" and [a["status"] for a in delivery["attempts"]] == [404]
     assert len([r for r in hook.requests if r.headers.get("x-goog-message-number") == "2"]) == 1
